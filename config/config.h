@@ -1,0 +1,117 @@
+// The meshdns configuration as plain values (contract section 3), read from
+// YAML and checked as a whole: every problem is collected, each with the
+// file, line and column it comes from. Value types; no I/O but reading files.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dnscore/acl.h"
+#include "dnscore/clock.h"
+#include "dnscore/dns_name.h"
+#include "dnscore/policy.h"
+#include "dnscore/stored_reply.h"
+#include "dnscore/template.h"
+
+namespace meshdns {
+
+struct ConfigError {
+  std::string file;
+  int line = 0;  // 1-based
+  int column = 0;
+  std::string message;
+  std::string ToString() const;  // FILE:LINE:COL: message
+};
+
+struct SocketAddress {
+  IpAddress ip;
+  bool v6 = false;
+  uint16_t port = 53;
+  // "1.2.3.4", "1.2.3.4:30053", "::1", "[::1]:53"; without a port, `default_port`.
+  static absl::StatusOr<SocketAddress> Parse(absl::string_view text, uint16_t default_port = 53);
+  std::string ToString() const;  // with the port, IPv6 in brackets
+  std::string HostString() const;
+};
+
+struct ClusterConfig {
+  std::string name;
+  std::vector<SocketAddress> resolvers;
+  std::optional<Policy> policy;
+};
+
+struct TemplateConfig {
+  std::string match;
+  std::vector<std::string> answer;
+  std::shared_ptr<const Template> compiled;
+};
+
+struct ForwardConfig {
+  Policy policy = Policy::kRoundRobin;
+  Millis timeout = 2000;
+  Millis health_check = 500;
+  uint32_t max_fails = 2;
+  Millis expire = 10000;
+};
+
+struct CacheConfig {
+  TtlPolicy ttl{.min_ttl = 5, .max_ttl = 30, .denial_ttl = 5};
+  size_t capacity = 100000;
+  Millis serve_stale = 0;
+};
+
+struct ClustersetConfig {
+  bool services = true;
+  std::string affinity = "all";
+  Millis fanout_timeout = 1000;
+  uint32_t ttl = 5;
+};
+
+struct LimitsConfig {
+  uint32_t tcp_connections = 1000;
+  uint32_t tcp_connections_per_client = 50;
+  Millis tcp_idle = 10000;
+  uint32_t inflight = 10000;
+};
+
+struct Config {
+  std::string file;
+  std::string cluster;
+  DnsName domain;
+  DnsName clusterset_domain;
+  std::vector<SocketAddress> listen;
+  std::vector<ClusterConfig> clusters;  // in file order
+  std::vector<SocketAddress> upstream;  // empty: this cluster's resolvers
+  ForwardConfig forward;
+  CacheConfig cache;
+  std::vector<TemplateConfig> templates;
+  ClustersetConfig clusterset;
+  std::vector<Cidr> acl_allow, acl_deny;
+  LimitsConfig limits;
+  std::string metrics, health, ready;
+  std::string log_level = "info";
+  bool log_queries = false;
+
+  size_t LocalCluster() const;
+};
+
+struct LoadResult {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+};
+
+LoadResult LoadConfigFile(const std::string& path);
+LoadResult LoadConfigText(absl::string_view yaml, const std::string& file_name);
+// The configuration `meshdns serve` runs without a file (contract section 6).
+LoadResult EmbeddedDefaultConfig();
+
+// Nameservers listed in a resolv.conf-style file.
+absl::StatusOr<std::vector<SocketAddress>> ReadResolvConf(const std::string& path);
+// Go-style durations: "500ms", "2s", "1m30s", "0".
+absl::StatusOr<Millis> ParseDuration(absl::string_view text);
+
+}  // namespace meshdns

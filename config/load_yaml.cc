@@ -1,0 +1,422 @@
+// Reads the YAML configuration into Config, collecting every problem with its
+// position instead of stopping at the first.
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "config/config.h"
+#include "re2/re2.h"
+
+namespace meshdns {
+namespace {
+
+constexpr absl::string_view kEmbeddedDefault = R"(# meshdns embedded default: one cluster on a laptop
+cluster: local
+listen: ["127.0.0.1:5353"]
+clusters:
+  local:
+    resolvers: ["/etc/resolv.conf"]
+upstream: ["/etc/resolv.conf"]
+)";
+
+bool IsDnsLabel(absl::string_view s) {
+  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+  for (char c : s) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+  }
+  return true;
+}
+
+class Loader {
+ public:
+  explicit Loader(std::string file) : file_(std::move(file)) {}
+
+  LoadResult Load(absl::string_view text) {
+    LoadResult result;
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(text));
+    } catch (const YAML::ParserException& e) {
+      errors_.push_back({file_, e.mark.line + 1, e.mark.column + 1, e.msg});
+      result.errors = std::move(errors_);
+      return result;
+    }
+    Config c;
+    c.file = file_;
+    if (!root.IsMap()) {
+      Error(root, "the configuration must be a YAML mapping");
+    } else {
+      ReadTop(root, c);
+    }
+    result.errors = std::move(errors_);
+    if (result.errors.empty()) result.config = std::move(c);
+    return result;
+  }
+
+ private:
+  void Error(const YAML::Node& at, std::string message) {
+    const YAML::Mark m = at.Mark();
+    errors_.push_back({file_, m.line + 1, m.column + 1, std::move(message)});
+  }
+
+  // Calls `handle` for each key; reports keys not in `known`.
+  template <typename F>
+  void ForEachKey(const YAML::Node& map, const std::set<std::string>& known, absl::string_view where, F handle) {
+    if (!map.IsMap()) {
+      Error(map, absl::StrCat(where, " must be a mapping"));
+      return;
+    }
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (!known.count(key)) {
+        Error(it->first, absl::StrCat("unknown key '", key, "' in ", where, " (known: ", absl::StrJoin(known, ", "), ")"));
+        continue;
+      }
+      handle(key, it->second);
+    }
+  }
+
+  bool Scalar(const YAML::Node& n, absl::string_view what, std::string& out) {
+    if (!n.IsScalar()) {
+      Error(n, absl::StrCat(what, " must be a single value"));
+      return false;
+    }
+    out = n.Scalar();
+    return true;
+  }
+
+  void Duration(const YAML::Node& n, absl::string_view what, Millis& out) {
+    std::string s;
+    if (!Scalar(n, what, s)) return;
+    absl::StatusOr<Millis> d = ParseDuration(s);
+    if (!d.ok()) return Error(n, absl::StrCat(what, ": ", d.status().message()));
+    out = *d;
+  }
+
+  template <typename T>
+  void Unsigned(const YAML::Node& n, absl::string_view what, T& out, uint64_t min = 0) {
+    std::string s;
+    if (!Scalar(n, what, s)) return;
+    uint64_t v = 0;
+    if (!absl::SimpleAtoi(s, &v) || v < min || v > std::numeric_limits<T>::max()) {
+      return Error(n, absl::StrCat(what, ": '", s, "' is not a whole number", min ? absl::StrCat(" >= ", min) : ""));
+    }
+    out = static_cast<T>(v);
+  }
+
+  void Bool(const YAML::Node& n, absl::string_view what, bool& out) {
+    std::string s;
+    if (!Scalar(n, what, s)) return;
+    if (s == "true") out = true;
+    else if (s == "false") out = false;
+    else Error(n, absl::StrCat(what, ": '", s, "' is not true or false"));
+  }
+
+  void Ttl(const YAML::Node& n, absl::string_view what, uint32_t& out) {
+    Millis d = 0;
+    size_t before = errors_.size();
+    Duration(n, what, d);
+    if (errors_.size() == before) out = static_cast<uint32_t>(d / 1000);
+  }
+
+  std::vector<std::string> StringList(const YAML::Node& n, absl::string_view what) {
+    std::vector<std::string> out;
+    if (n.IsScalar()) {
+      out.push_back(n.Scalar());
+    } else if (n.IsSequence()) {
+      for (const auto& item : n) {
+        std::string s;
+        if (Scalar(item, what, s)) out.push_back(s);
+      }
+    } else {
+      Error(n, absl::StrCat(what, " must be a list"));
+    }
+    return out;
+  }
+
+  // Addresses, or paths of resolv.conf files (starting with '/') to take nameservers from.
+  std::vector<SocketAddress> Addresses(const YAML::Node& n, absl::string_view what, bool files_allowed) {
+    std::vector<SocketAddress> out;
+    if (!n.IsSequence() && !n.IsScalar()) {
+      Error(n, absl::StrCat(what, " must be a list of addresses"));
+      return out;
+    }
+    auto one = [&](const YAML::Node& item) {
+      if (!item.IsScalar()) return Error(item, absl::StrCat(what, " entries must be addresses"));
+      const std::string& s = item.Scalar();
+      if (files_allowed && !s.empty() && s.front() == '/') {
+        absl::StatusOr<std::vector<SocketAddress>> servers = ReadResolvConf(s);
+        if (!servers.ok()) return Error(item, absl::StrCat(what, ": ", servers.status().message()));
+        out.insert(out.end(), servers->begin(), servers->end());
+        return;
+      }
+      absl::StatusOr<SocketAddress> a = SocketAddress::Parse(s);
+      if (!a.ok()) return Error(item, absl::StrCat(what, ": ", a.status().message()));
+      out.push_back(*a);
+    };
+    if (n.IsScalar()) {
+      one(n);
+    } else {
+      for (const auto& item : n) one(item);
+    }
+    return out;
+  }
+
+  void PolicyValue(const YAML::Node& n, absl::string_view what, Policy& out) {
+    std::string s;
+    if (!Scalar(n, what, s)) return;
+    if (s == "round_robin") out = Policy::kRoundRobin;
+    else if (s == "random") out = Policy::kRandom;
+    else if (s == "sequential") out = Policy::kSequential;
+    else Error(n, absl::StrCat(what, ": '", s, "' is not round_robin, random or sequential"));
+  }
+
+  void Name(const YAML::Node& n, absl::string_view what, DnsName& out) {
+    std::string s;
+    if (!Scalar(n, what, s)) return;
+    absl::StatusOr<DnsName> name = DnsName::FromText(s);
+    if (!name.ok() || name->IsRoot()) return Error(n, absl::StrCat(what, ": '", s, "' is not a domain name"));
+    out = name->Lowered();
+  }
+
+  void ReadTop(const YAML::Node& root, Config& c) {
+    c.domain = *DnsName::FromText("cluster.local");
+    c.clusterset_domain = *DnsName::FromText("clusterset.local");
+    c.listen = {*SocketAddress::Parse("0.0.0.0:53")};
+    for (const char* cidr : {"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"}) {
+      c.acl_allow.push_back(*Cidr::Parse(cidr));
+    }
+    YAML::Node templates_node, cluster_node, clusters_node;
+    ForEachKey(root,
+               {"cluster", "domain", "clusterset_domain", "listen", "clusters", "upstream", "forward", "cache",
+                "templates", "clusterset", "acl", "limits", "metrics", "health", "ready", "log"},
+               "the configuration", [&](const std::string& key, const YAML::Node& v) {
+      if (key == "cluster") {
+        cluster_node = v;
+        if (Scalar(v, "cluster", c.cluster) && !IsDnsLabel(c.cluster)) {
+          Error(v, absl::StrCat("cluster: '", c.cluster, "' is not a DNS label"));
+        }
+      } else if (key == "domain") {
+        Name(v, "domain", c.domain);
+      } else if (key == "clusterset_domain") {
+        Name(v, "clusterset_domain", c.clusterset_domain);
+      } else if (key == "listen") {
+        c.listen = Addresses(v, "listen", false);
+        if (c.listen.empty()) Error(v, "listen: at least one address is needed");
+      } else if (key == "clusters") {
+        clusters_node = v;
+        ReadClusters(v, c);
+      } else if (key == "upstream") {
+        c.upstream = Addresses(v, "upstream", true);
+      } else if (key == "forward") {
+        ReadForward(v, c.forward);
+      } else if (key == "cache") {
+        ReadCache(v, c.cache);
+      } else if (key == "templates") {
+        templates_node = v;
+      } else if (key == "clusterset") {
+        ReadClusterset(v, c.clusterset);
+      } else if (key == "acl") {
+        ForEachKey(v, {"allow", "deny"}, "acl", [&](const std::string& k, const YAML::Node& list) {
+          std::vector<Cidr>& out = k == "allow" ? c.acl_allow : c.acl_deny;
+          out.clear();
+          if (!list.IsSequence()) return Error(list, absl::StrCat("acl.", k, " must be a list"));
+          for (const auto& item : list) {
+            absl::StatusOr<Cidr> cidr = Cidr::Parse(item.IsScalar() ? item.Scalar() : "");
+            if (!cidr.ok()) Error(item, absl::StrCat("acl.", k, ": ", cidr.status().message()));
+            else out.push_back(*cidr);
+          }
+        });
+      } else if (key == "limits") {
+        ReadLimits(v, c.limits);
+      } else if (key == "metrics" || key == "health" || key == "ready") {
+        std::string& out = key == "metrics" ? c.metrics : key == "health" ? c.health : c.ready;
+        if (Scalar(v, key, out)) {
+          if (absl::StatusOr<SocketAddress> a = SocketAddress::Parse(out); !a.ok()) {
+            Error(v, absl::StrCat(key, ": ", a.status().message()));
+          }
+        }
+      } else if (key == "log") {
+        ForEachKey(v, {"level", "queries"}, "log", [&](const std::string& k, const YAML::Node& x) {
+          if (k == "queries") return Bool(x, "log.queries", c.log_queries);
+          if (Scalar(x, "log.level", c.log_level) && c.log_level != "debug" && c.log_level != "info" &&
+              c.log_level != "warn" && c.log_level != "error") {
+            Error(x, absl::StrCat("log.level: '", c.log_level, "' is not debug, info, warn or error"));
+          }
+        });
+      }
+    });
+    if (!cluster_node) Error(root, "missing required key 'cluster'");
+    if (!clusters_node) Error(root, "missing required key 'clusters'");
+    if (cluster_node && clusters_node && !c.cluster.empty() && IsDnsLabel(c.cluster)) {
+      bool found = false;
+      for (const auto& cl : c.clusters) found = found || absl::EqualsIgnoreCase(cl.name, c.cluster);
+      if (!found) Error(cluster_node, absl::StrCat("cluster '", c.cluster, "' is not listed under clusters"));
+    }
+    ReadTemplates(templates_node, c);
+  }
+
+  void ReadClusters(const YAML::Node& v, Config& c) {
+    if (!v.IsMap()) return Error(v, "clusters must be a mapping of cluster names");
+    if (v.size() == 0) return Error(v, "clusters: at least one cluster is needed");
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      ClusterConfig cl;
+      cl.name = absl::AsciiStrToLower(it->first.Scalar());
+      if (!IsDnsLabel(cl.name)) {
+        Error(it->first, absl::StrCat("cluster name '", it->first.Scalar(), "' is not a DNS label"));
+      }
+      const std::string where = absl::StrCat("clusters.", cl.name);
+      bool has_resolvers = false;
+      ForEachKey(it->second, {"resolvers", "policy"}, where, [&](const std::string& k, const YAML::Node& x) {
+        if (k == "policy") {
+          Policy p;
+          size_t before = errors_.size();
+          PolicyValue(x, where + ".policy", p);
+          if (errors_.size() == before) cl.policy = p;
+          return;
+        }
+        has_resolvers = true;
+        size_t before = errors_.size();
+        cl.resolvers = Addresses(x, where + ".resolvers", true);
+        if (cl.resolvers.empty() && errors_.size() == before) Error(x, where + ".resolvers: the list is empty");
+      });
+      if (it->second.IsMap() && !has_resolvers) Error(it->first, absl::StrCat(where, ": missing 'resolvers'"));
+      c.clusters.push_back(std::move(cl));
+    }
+  }
+
+  void ReadForward(const YAML::Node& v, ForwardConfig& f) {
+    ForEachKey(v, {"policy", "timeout", "health_check", "max_fails", "expire"}, "forward",
+               [&](const std::string& k, const YAML::Node& x) {
+      if (k == "policy") PolicyValue(x, "forward.policy", f.policy);
+      else if (k == "timeout") Duration(x, "forward.timeout", f.timeout);
+      else if (k == "health_check") Duration(x, "forward.health_check", f.health_check);
+      else if (k == "max_fails") Unsigned(x, "forward.max_fails", f.max_fails, 1);
+      else if (k == "expire") Duration(x, "forward.expire", f.expire);
+    });
+    if (f.timeout <= 0) Error(v, "forward.timeout must be positive");
+  }
+
+  void ReadCache(const YAML::Node& v, CacheConfig& cache) {
+    ForEachKey(v, {"max_ttl", "min_ttl", "denial_ttl", "capacity", "serve_stale"}, "cache",
+               [&](const std::string& k, const YAML::Node& x) {
+      if (k == "max_ttl") Ttl(x, "cache.max_ttl", cache.ttl.max_ttl);
+      else if (k == "min_ttl") Ttl(x, "cache.min_ttl", cache.ttl.min_ttl);
+      else if (k == "denial_ttl") Ttl(x, "cache.denial_ttl", cache.ttl.denial_ttl);
+      else if (k == "capacity") Unsigned(x, "cache.capacity", cache.capacity);
+      else if (k == "serve_stale") Duration(x, "cache.serve_stale", cache.serve_stale);
+    });
+    if (v.IsMap() && cache.ttl.min_ttl > cache.ttl.max_ttl) Error(v, "cache.min_ttl is larger than cache.max_ttl");
+  }
+
+  void ReadClusterset(const YAML::Node& v, ClustersetConfig& cs) {
+    ForEachKey(v, {"services", "affinity", "fanout_timeout", "ttl"}, "clusterset",
+               [&](const std::string& k, const YAML::Node& x) {
+      if (k == "services") Bool(x, "clusterset.services", cs.services);
+      else if (k == "fanout_timeout") Duration(x, "clusterset.fanout_timeout", cs.fanout_timeout);
+      else if (k == "ttl") Ttl(x, "clusterset.ttl", cs.ttl);
+      else if (Scalar(x, "clusterset.affinity", cs.affinity) && cs.affinity != "all" && cs.affinity != "local" &&
+               cs.affinity != "remote") {
+        Error(x, absl::StrCat("clusterset.affinity: '", cs.affinity, "' is not all, local or remote"));
+      }
+    });
+  }
+
+  void ReadLimits(const YAML::Node& v, LimitsConfig& l) {
+    ForEachKey(v, {"tcp_connections", "tcp_connections_per_client", "tcp_idle", "inflight"}, "limits",
+               [&](const std::string& k, const YAML::Node& x) {
+      if (k == "tcp_connections") Unsigned(x, "limits.tcp_connections", l.tcp_connections, 1);
+      else if (k == "tcp_connections_per_client") Unsigned(x, "limits.tcp_connections_per_client", l.tcp_connections_per_client, 1);
+      else if (k == "tcp_idle") Duration(x, "limits.tcp_idle", l.tcp_idle);
+      else if (k == "inflight") Unsigned(x, "limits.inflight", l.inflight, 1);
+    });
+  }
+
+  void CompileTemplate(TemplateConfig& t, const YAML::Node& match_node, const YAML::Node& answer_node) {
+    absl::StatusOr<std::shared_ptr<const Template>> compiled = Template::Compile(t.match, t.answer);
+    if (compiled.ok()) {
+      t.compiled = *compiled;
+      return;
+    }
+    const bool regex_problem = absl::StartsWith(compiled.status().message(), "bad regex");
+    Error(regex_problem || !answer_node ? match_node : answer_node, std::string(compiled.status().message()));
+  }
+
+  void ReadTemplates(const YAML::Node& v, Config& c) {
+    if (!v) {
+      c.templates.push_back(DefaultTemplate(c));
+      return;
+    }
+    if (!v.IsSequence()) return Error(v, "templates must be a list");
+    for (const auto& item : v) {
+      TemplateConfig t;
+      YAML::Node match_node, answer_node;
+      ForEachKey(item, {"match", "answer"}, "a template", [&](const std::string& k, const YAML::Node& x) {
+        if (k == "match") {
+          match_node = x;
+          (void)Scalar(x, "template match", t.match);
+        } else {
+          answer_node = x;
+          t.answer = StringList(x, "template answer");
+        }
+      });
+      if (!item.IsMap()) continue;
+      if (!match_node) Error(item, "a template needs 'match'");
+      if (!answer_node) Error(item, "a template needs 'answer'");
+      if (match_node && answer_node) CompileTemplate(t, match_node, answer_node);
+      c.templates.push_back(std::move(t));
+    }
+  }
+
+  // Contract rule 2's default: H.C.SVC.NS.svc.S -> CNAME H.SVC.NS.C.svc.D.
+  static TemplateConfig DefaultTemplate(const Config& c) {
+    TemplateConfig t;
+    const std::string label = "[a-zA-Z0-9-]+";
+    t.match = absl::StrCat("^(?P<host>", label, ")\\.(?P<cluster>", label, ")\\.(?P<service>", label, ")\\.(?P<ns>",
+                           label, ")\\.svc\\.", RE2::QuoteMeta(c.clusterset_domain.ToText()), "$");
+    t.answer = {absl::StrCat("{{ .Name }} 60 IN CNAME {{ .Group.host }}.{{ .Group.service }}.{{ .Group.ns }}."
+                             "{{ .Group.cluster }}.svc.",
+                             c.domain.ToText())};
+    t.compiled = *Template::Compile(t.match, t.answer);
+    return t;
+  }
+
+  std::string file_;
+  std::vector<ConfigError> errors_;
+};
+
+}  // namespace
+
+std::string ConfigError::ToString() const { return absl::StrCat(file, ":", line, ":", column, ": ", message); }
+
+size_t Config::LocalCluster() const {
+  for (size_t i = 0; i < clusters.size(); ++i) {
+    if (absl::EqualsIgnoreCase(clusters[i].name, cluster)) return i;
+  }
+  return 0;
+}
+
+LoadResult LoadConfigText(absl::string_view yaml, const std::string& file_name) { return Loader(file_name).Load(yaml); }
+
+LoadResult LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    LoadResult r;
+    r.errors.push_back({path, 0, 0, "cannot read the file"});
+    return r;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return LoadConfigText(ss.str(), path);
+}
+
+LoadResult EmbeddedDefaultConfig() { return LoadConfigText(kEmbeddedDefault, "<embedded default>"); }
+
+}  // namespace meshdns

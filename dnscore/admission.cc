@@ -1,0 +1,27 @@
+#include "dnscore/admission.h"
+
+namespace meshdns {
+
+Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, const AdmitOptions& options,
+                    QueryView& view, std::span<uint8_t> out) {
+  const QueryCheck check = ParseQuery(query, view);
+  switch (check) {
+    case QueryCheck::kDrop: return {Verdict::kDrop, 0};
+    case QueryCheck::kFormErr: return {Verdict::kReply, WriteErrorReply(check, kFormErr, view, query, out)};
+    case QueryCheck::kNotImp: return {Verdict::kReply, WriteErrorReply(check, kNotImp, view, query, out)};
+    case QueryCheck::kBadVers: return {Verdict::kReply, WriteErrorReply(check, 0, view, query, out)};
+    case QueryCheck::kOk: break;
+  }
+  if (options.acl != nullptr && !options.acl->Allows(client)) {
+    return {Verdict::kReply, WriteErrorReply(check, kRefused, view, query, out)};
+  }
+  if (options.cache != nullptr) {
+    CacheLookup lookup{.write = {.limit = options.limit}, .now = options.now};
+    if (std::optional<CacheHit> hit = options.cache->Lookup(CacheKey::For(view), view, query, lookup, out)) {
+      return {Verdict::kReply, hit->size};
+    }
+  }
+  return {Verdict::kResolve, 0};
+}
+
+}  // namespace meshdns

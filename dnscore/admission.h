@@ -1,0 +1,34 @@
+// The first stages of every query, decided from the packet alone and without
+// allocation: decode the header and question, answer bad packets (FORMERR,
+// NOTIMP, BADVERS) or drop them, refuse clients the ACL does not admit, and
+// answer from the cache. What is left needs resolving. Stateless; the cache
+// it reads is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "dnscore/acl.h"
+#include "dnscore/packet_cache.h"
+#include "dnscore/query_view.h"
+
+namespace meshdns {
+
+enum class Verdict { kReply, kDrop, kResolve };
+
+struct Admitted {
+  Verdict verdict = Verdict::kDrop;
+  size_t size = 0;  // with kReply: bytes written to `out`
+};
+
+struct AdmitOptions {
+  const Acl* acl = nullptr;     // null admits everyone
+  PacketCache* cache = nullptr; // null disables caching
+  size_t limit = 512;           // the transport's reply limit
+  Millis now = 0;
+};
+
+[[nodiscard]] Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, const AdmitOptions& options,
+                                  QueryView& view, std::span<uint8_t> out);
+
+}  // namespace meshdns

@@ -1,0 +1,83 @@
+// PacketCache: replies in wire form, keyed per contract rule 7 by (lower-cased
+// name, type, class, DO, CD). A hit copies the stored bytes into the caller's
+// buffer and patches them there, so a hit allocates nothing and parses nothing.
+//
+// Thread-safe: sharded, one mutex per shard. Lookups only try the lock: a
+// contended shard counts as a miss instead of stalling a worker. Each shard
+// evicts its least recently used entry when full, so popular names survive.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "dnscore/clock.h"
+#include "dnscore/query_view.h"
+#include "dnscore/reply_writer.h"
+#include "dnscore/stored_reply.h"
+
+namespace meshdns {
+
+// The cache key, built on the stack: lower-cased wire name, type, class, flags.
+class CacheKey {
+ public:
+  CacheKey(const DnsName& name, uint16_t qtype, uint16_t qclass, bool dnssec_ok, bool checking_disabled);
+  static CacheKey For(const QueryView& q) { return CacheKey(q.qname, q.qtype, q.qclass, q.edns.dnssec_ok, q.cd()); }
+  absl::string_view view() const { return {reinterpret_cast<const char*>(bytes_.data()), size_}; }
+
+ private:
+  std::array<uint8_t, DnsName::kMaxWireSize + 5> bytes_;
+  size_t size_;
+};
+
+struct CacheLookup {
+  WriteOptions write;     // the transport limit; the TTL is the cache's to set
+  Millis now = 0;
+  Millis stale_for = 0;   // serve entries expired at most this long ago
+};
+
+struct CacheHit {
+  size_t size = 0;        // bytes written
+  bool stale = false;
+};
+
+class PacketCache {
+ public:
+  // `capacity` entries at most, over all shards together.
+  explicit PacketCache(size_t capacity, size_t shards = 16);
+  ~PacketCache();
+  PacketCache(const PacketCache&) = delete;
+  PacketCache& operator=(const PacketCache&) = delete;
+
+  // Writes the reply for `query` into `out` if a live (or, with stale_for,
+  // recently expired) entry exists.
+  std::optional<CacheHit> Lookup(const CacheKey& key, const QueryView& query, std::span<const uint8_t> query_wire,
+                                 const CacheLookup& options, std::span<uint8_t> out);
+  // Stores `reply` if it is cacheable; replaces an existing entry.
+  void Insert(const CacheKey& key, std::shared_ptr<const StoredReply> reply, Millis now);
+
+  size_t size() const;
+  size_t capacity() const { return capacity_; }
+  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+  uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Entry;
+  struct Shard;
+  Shard& ShardFor(absl::string_view key);
+
+  size_t capacity_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<uint64_t> hits_{0}, misses_{0}, evictions_{0};
+};
+
+}  // namespace meshdns

@@ -1,0 +1,82 @@
+#include "dnscore/reply_writer.h"
+
+#include <cstring>
+
+namespace meshdns {
+namespace {
+
+size_t WriteOpt(uint8_t* p, uint8_t extended_rcode, bool dnssec_ok) {
+  p[0] = 0;  // root owner
+  WriteU16(p + 1, kTypeOPT);
+  WriteU16(p + 3, kAdvertisedUdpSize);
+  WriteU32(p + 5, static_cast<uint32_t>(extended_rcode) << 24 | (dnssec_ok ? 0x8000u : 0u));
+  WriteU16(p + 9, 0);
+  return kOptSize;
+}
+
+// Flags the reply keeps from the stored answer, and those the query decides.
+uint16_t ReplyFlags(uint16_t stored, const QueryView& query) {
+  constexpr uint16_t kFromQuery = kFlagRD | kFlagCD;
+  return static_cast<uint16_t>((stored & ~(kFromQuery | kFlagTC)) | (query.header.flags & kFromQuery) | kFlagQR);
+}
+
+}  // namespace
+
+size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<const uint8_t> query_wire,
+                  const WriteOptions& options, std::span<uint8_t> out) {
+  if (reply.question_end != query.question_end || reply.wire.size() < reply.question_end) return 0;
+  const size_t opt = query.edns.present ? kOptSize : 0;
+  size_t limit = options.limit < out.size() ? options.limit : out.size();
+  const bool fits = reply.wire.size() + opt <= limit;
+  const size_t body = fits ? reply.wire.size() : reply.question_end;
+  if (body + opt > out.size()) return 0;
+
+  std::memcpy(out.data(), reply.wire.data(), body);
+  WriteU16(&out[0], query.header.id);
+  uint16_t flags = ReplyFlags(ReadU16(&reply.wire[2]), query);
+  // The question goes back exactly as the client wrote it (case included).
+  std::memcpy(&out[kHeaderSize], &query_wire[kHeaderSize], query.question_end - kHeaderSize);
+  uint16_t arcount = ReadU16(&reply.wire[10]);
+  if (fits) {
+    if (options.ttl) {
+      for (uint16_t at : reply.ttl_offsets) WriteU32(&out[at], *options.ttl);
+    }
+  } else {
+    flags |= kFlagTC;
+    std::memset(&out[6], 0, 4);
+    arcount = 0;
+  }
+  WriteU16(&out[2], flags);
+  size_t size = body;
+  if (opt) {
+    size += WriteOpt(&out[size], 0, query.edns.dnssec_ok);
+    ++arcount;
+  }
+  WriteU16(&out[10], arcount);
+  return size;
+}
+
+size_t WriteErrorReply(QueryCheck check, uint8_t rcode, const QueryView& query, std::span<const uint8_t> query_wire,
+                       std::span<uint8_t> out) {
+  const bool with_question = check == QueryCheck::kOk || check == QueryCheck::kBadVers;
+  const size_t question = with_question ? query.question_end - kHeaderSize : 0;
+  const bool opt = with_question && query.edns.present;
+  if (out.size() < kHeaderSize + question + kOptSize) return 0;
+  uint8_t extended = 0;
+  if (check == QueryCheck::kBadVers) {
+    extended = 1;  // BADVERS = 16: upper bits live in the OPT (RFC 6891 6.1.3)
+    rcode = 0;
+  }
+  Header h;
+  h.id = query.header.id;
+  h.flags = static_cast<uint16_t>(kFlagQR | (query.header.flags & (0x7800 | kFlagRD | kFlagCD)) | (rcode & 0xf));
+  h.qdcount = with_question ? 1 : 0;
+  h.arcount = opt ? 1 : 0;
+  h.Write(out.data());
+  std::memcpy(&out[kHeaderSize], &query_wire[kHeaderSize], question);
+  size_t size = kHeaderSize + question;
+  if (opt) size += WriteOpt(&out[size], extended, query.edns.dnssec_ok);
+  return size;
+}
+
+}  // namespace meshdns

@@ -1,0 +1,40 @@
+// Writes the bytes a client receives: a stored reply patched for this query
+// (ID, question case, RD/CD, TTLs, EDNS) or an error reply. Writes only into
+// the caller's buffer; never allocates. Used by the cache-hit path.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "dnscore/query_view.h"
+
+namespace meshdns {
+
+// The UDP payload size meshdns advertises, to clients and to resolvers: the
+// DNS Flag Day 2020 value that avoids IP fragmentation on common paths.
+inline constexpr uint16_t kAdvertisedUdpSize = 1232;
+inline constexpr size_t kOptSize = 11;
+
+struct StoredView {
+  std::span<const uint8_t> wire;
+  size_t question_end = 0;
+  std::span<const uint16_t> ttl_offsets;
+};
+
+struct WriteOptions {
+  std::optional<uint32_t> ttl;  // set every record's TTL to this
+  size_t limit = 512;           // the most the transport may carry
+};
+
+// Returns the reply's size, or 0 if `reply` does not answer `query`'s question.
+// A reply over the limit is cut to header, question and OPT with TC set.
+size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<const uint8_t> query_wire,
+                  const WriteOptions& options, std::span<uint8_t> out);
+
+// FORMERR, NOTIMP, SERVFAIL, REFUSED or BADVERS for a query whose header was
+// readable; the question is echoed when it was.
+size_t WriteErrorReply(QueryCheck check_or_ok, uint8_t rcode, const QueryView& query,
+                       std::span<const uint8_t> query_wire, std::span<uint8_t> out);
+
+}  // namespace meshdns

@@ -1,0 +1,93 @@
+#include "dnscore/stored_reply.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace meshdns {
+namespace {
+
+uint32_t Clamp(uint32_t v, uint32_t lo, uint32_t hi) { return std::max(lo, std::min(v, hi)); }
+
+// The negative-caching TTL an SOA carries: min(its TTL, its MINIMUM), RFC 2308 5.
+bool SoaNegativeTtl(std::span<const uint8_t> msg, const RrFixed& rr, uint32_t& out) {
+  WireReader r(msg, rr.rdata_offset);
+  uint32_t serial, refresh, retry, expire, minimum;
+  if (!r.SkipName() || !r.SkipName() || !r.U32(serial) || !r.U32(refresh) || !r.U32(retry) || !r.U32(expire) ||
+      !r.U32(minimum)) {
+    return false;
+  }
+  out = std::min(rr.ttl, minimum);
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<StoredReply> StoredReply::FromMessage(std::span<const uint8_t> msg, const TtlPolicy& policy) {
+  std::optional<Header> header = Header::Read(msg);
+  if (!header || !header->qr()) return absl::InvalidArgumentError("not a DNS reply");
+  if (header->qdcount != 1) return absl::InvalidArgumentError("reply without exactly one question");
+  if (msg.size() > kMaxMessageSize) return absl::InvalidArgumentError("reply too large");
+  WireReader r(msg, kHeaderSize);
+  DnsName qname;
+  if (!r.Name(qname) || !r.Skip(4)) return absl::InvalidArgumentError("reply with a malformed question");
+
+  StoredReply out;
+  out.question_end = static_cast<uint16_t>(r.pos());
+  uint32_t min_ttl = std::numeric_limits<uint32_t>::max();
+  bool has_soa = false;
+  uint32_t soa_ttl = 0;
+  size_t opt_begin = 0, opt_end = 0, records_after_opt = 0;
+
+  const size_t answers = header->ancount, authority = header->nscount;
+  const size_t records = answers + authority + header->arcount;
+  std::vector<uint16_t> ttl_offsets;
+  ttl_offsets.reserve(records);
+  for (size_t i = 0; i < records; ++i) {
+    size_t begin = r.pos();
+    RrFixed rr;
+    if (!r.SkipName() || !ReadRrFixed(r, rr)) return absl::InvalidArgumentError("reply with a malformed record");
+    if (rr.type == kTypeOPT) {
+      if (opt_end != 0) return absl::InvalidArgumentError("reply with two OPT records");
+      opt_begin = begin;
+      opt_end = r.pos();
+      continue;
+    }
+    if (opt_end != 0) ++records_after_opt;
+    ttl_offsets.push_back(static_cast<uint16_t>(rr.ttl_offset));
+    min_ttl = std::min(min_ttl, rr.ttl);
+    if (rr.type == kTypeSOA && i >= answers && i < answers + authority) {
+      has_soa = SoaNegativeTtl(msg, rr, soa_ttl) || has_soa;
+    }
+  }
+  if (r.remaining() != 0) return absl::InvalidArgumentError("reply with trailing bytes");
+  // Removing OPT shifts what follows it; one record after it still decodes
+  // (pointers only point backwards), two might point at each other.
+  if (records_after_opt > 1) return absl::InvalidArgumentError("reply with records after its OPT");
+
+  out.wire.assign(msg.begin(), msg.end());
+  if (opt_end != 0) {
+    out.wire.erase(out.wire.begin() + opt_begin, out.wire.begin() + opt_end);
+    WriteU16(&out.wire[10], header->arcount - 1);
+    for (uint16_t& at : ttl_offsets) {
+      if (at > opt_begin) at -= static_cast<uint16_t>(opt_end - opt_begin);
+    }
+  }
+  out.ttl_offsets = std::move(ttl_offsets);
+
+  const uint8_t rcode = header->rcode();
+  const bool truncated = header->flags & kFlagTC;
+  if (truncated) return out;
+  if (rcode == kNoError && answers > 0) {
+    out.cacheable = true;
+    out.ttl = Clamp(min_ttl, policy.min_ttl, policy.max_ttl);
+  } else if ((rcode == kNxDomain || (rcode == kNoError && answers == 0)) && has_soa) {
+    out.cacheable = true;
+    out.ttl = Clamp(soa_ttl, std::min(policy.min_ttl, policy.denial_ttl), policy.denial_ttl);
+  }
+  if (out.cacheable) {
+    for (uint16_t at : out.ttl_offsets) WriteU32(&out.wire[at], out.ttl);
+  }
+  return out;
+}
+
+}  // namespace meshdns

@@ -1,0 +1,40 @@
+// StoredReply: a complete reply in wire form, ready to be patched and sent to
+// any client asking the same question. Built once per upstream or synthesised
+// answer (off the hot path); read by the cache and by ReplyWriter. Immutable
+// once built, so one copy can be shared by every worker.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dnscore/wire.h"
+
+namespace meshdns {
+
+// How long replies may live (contract rule 7; RFC 2308 for denials).
+struct TtlPolicy {
+  uint32_t min_ttl = 5;
+  uint32_t max_ttl = 30;
+  uint32_t denial_ttl = 5;
+};
+
+struct StoredReply {
+  std::vector<uint8_t> wire;          // header, one question, records; never an OPT
+  uint16_t question_end = 0;
+  std::vector<uint16_t> ttl_offsets;  // every record's TTL field
+  uint32_t ttl = 0;                   // the uniform lifetime, when cacheable
+  bool cacheable = false;
+
+  uint8_t rcode() const { return wire[3] & 0xf; }
+  uint16_t flags() const { return ReadU16(&wire[2]); }
+  uint16_t ancount() const { return ReadU16(&wire[6]); }
+
+  // Scans `msg` (a reply with exactly one question), drops its OPT record,
+  // decides whether and how long it may be cached and, if so, gives every
+  // record that lifetime, as CoreDNS's cache does.
+  static absl::StatusOr<StoredReply> FromMessage(std::span<const uint8_t> msg, const TtlPolicy& policy);
+};
+
+}  // namespace meshdns

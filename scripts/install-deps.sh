@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything meshdns needs to build, test and run its demo on Debian 12.
+# Idempotent: packages already present are left alone, apt is only asked for the rest.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libldns-dev libboost-dev libre2-dev libyaml-cpp-dev libabsl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nsd bind9-dnsutils python3 python3-dnspython iproute2 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# nsd's Debian service would grab port 53; meshdns's demo and tests start their own copies.
+if command -v systemctl >/dev/null 2>&1; then
+  $sudo systemctl disable --now nsd >/dev/null 2>&1 || true
+fi
+$sudo pkill -x nsd >/dev/null 2>&1 || true
