@@ -193,7 +193,7 @@ class Loader {
     for (const char* cidr : {"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"}) {
       c.acl_allow.push_back(*Cidr::Parse(cidr));
     }
-    YAML::Node templates_node, cluster_node, clusters_node;
+    std::optional<YAML::Node> templates_node, cluster_node, clusters_node;
     ForEachKey(root,
                {"cluster", "domain", "clusterset_domain", "listen", "clusters", "upstream", "forward", "cache",
                 "templates", "clusterset", "acl", "limits", "metrics", "health", "ready", "log"},
@@ -258,7 +258,7 @@ class Loader {
     if (cluster_node && clusters_node && !c.cluster.empty() && IsDnsLabel(c.cluster)) {
       bool found = false;
       for (const auto& cl : c.clusters) found = found || absl::EqualsIgnoreCase(cl.name, c.cluster);
-      if (!found) Error(cluster_node, absl::StrCat("cluster '", c.cluster, "' is not listed under clusters"));
+      if (!found) Error(*cluster_node, absl::StrCat("cluster '", c.cluster, "' is not listed under clusters"));
     }
     ReadTemplates(templates_node, c);
   }
@@ -346,18 +346,19 @@ class Loader {
       return;
     }
     const bool regex_problem = absl::StartsWith(compiled.status().message(), "bad regex");
-    Error(regex_problem || !answer_node ? match_node : answer_node, std::string(compiled.status().message()));
+    Error(regex_problem ? match_node : answer_node, std::string(compiled.status().message()));
   }
 
-  void ReadTemplates(const YAML::Node& v, Config& c) {
-    if (!v) {
+  void ReadTemplates(const std::optional<YAML::Node>& node, Config& c) {
+    if (!node) {
       c.templates.push_back(DefaultTemplate(c));
       return;
     }
+    const YAML::Node& v = *node;
     if (!v.IsSequence()) return Error(v, "templates must be a list");
     for (const auto& item : v) {
       TemplateConfig t;
-      YAML::Node match_node, answer_node;
+      std::optional<YAML::Node> match_node, answer_node;
       ForEachKey(item, {"match", "answer"}, "a template", [&](const std::string& k, const YAML::Node& x) {
         if (k == "match") {
           match_node = x;
@@ -370,7 +371,7 @@ class Loader {
       if (!item.IsMap()) continue;
       if (!match_node) Error(item, "a template needs 'match'");
       if (!answer_node) Error(item, "a template needs 'answer'");
-      if (match_node && answer_node) CompileTemplate(t, match_node, answer_node);
+      if (match_node && answer_node) CompileTemplate(t, *match_node, *answer_node);
       c.templates.push_back(std::move(t));
     }
   }

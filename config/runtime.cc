@@ -12,7 +12,10 @@ std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
   rt->clusterset = std::make_unique<ClustersetZone>(*rt->mesh, std::move(templates), config.cache.ttl.denial_ttl);
 
   auto make_pool = [&](std::string name, Policy policy, std::vector<SocketAddress> resolvers) {
-    Pool p{std::move(name), policy, std::move(resolvers), {}, {}};
+    Pool p;
+    p.name = std::move(name);
+    p.policy = policy;
+    p.resolvers = std::move(resolvers);
     for (size_t i = 0; i < p.resolvers.size(); ++i) {
       p.health.push_back(std::make_shared<ResolverHealth>());
       p.health_view.push_back(p.health.back().get());

@@ -4,6 +4,7 @@
 // reload swaps it in one step and queries in flight keep the one they began with.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,7 +23,9 @@ struct Pool {
   std::vector<SocketAddress> resolvers;
   // Shared by every worker; one per resolver.
   std::vector<std::shared_ptr<ResolverHealth>> health;
-  std::vector<ResolverHealth*> health_view;  // for Planner::Plan
+  std::vector<ResolverHealth*> health_view;  // for PlanAttempts
+  // Round-robin position, shared by the workers so the pool as a whole rotates.
+  std::shared_ptr<std::atomic<uint64_t>> rotation = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 struct Runtime {

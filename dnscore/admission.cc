@@ -16,7 +16,8 @@ Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, con
     return {Verdict::kReply, WriteErrorReply(check, kRefused, view, query, out)};
   }
   if (options.cache != nullptr) {
-    CacheLookup lookup{.write = {.limit = options.limit}, .now = options.now};
+    const size_t limit = options.udp ? view.MaxUdpReply() : kMaxMessageSize;
+    CacheLookup lookup{.write = {.limit = limit}, .now = options.now};
     if (std::optional<CacheHit> hit = options.cache->Lookup(CacheKey::For(view), view, query, lookup, out)) {
       return {Verdict::kReply, hit->size};
     }

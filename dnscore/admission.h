@@ -24,7 +24,7 @@ struct Admitted {
 struct AdmitOptions {
   const Acl* acl = nullptr;     // null admits everyone
   PacketCache* cache = nullptr; // null disables caching
-  size_t limit = 512;           // the transport's reply limit
+  bool udp = true;              // UDP replies are cut to the client's size
   Millis now = 0;
 };
 

@@ -44,7 +44,7 @@ struct PacketCache::Shard {
   }
   void Erase(Entry* e) {
     Unlink(e);
-    map.erase(absl::string_view(e->key));
+    map.erase(map.find(absl::string_view(e->key)));
   }
 };
 
@@ -104,6 +104,17 @@ std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView
   shard.PushFront(e);
   hits_.fetch_add(1, std::memory_order_relaxed);
   return hit;
+}
+
+std::optional<CachedReply> PacketCache::Find(const CacheKey& key, Millis now) {
+  Shard& shard = ShardFor(key.view());
+  std::lock_guard lock(shard.mu);
+  auto it = shard.map.find(key.view());
+  if (it == shard.map.end()) return std::nullopt;
+  const Entry& e = *it->second;
+  const Millis age = now - e.stored;
+  if (age >= Millis{e.reply->ttl} * 1000) return std::nullopt;
+  return CachedReply{e.reply, static_cast<uint32_t>(e.reply->ttl - age / 1000)};
 }
 
 void PacketCache::Insert(const CacheKey& key, std::shared_ptr<const StoredReply> reply, Millis now) {

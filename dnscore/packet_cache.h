@@ -49,6 +49,11 @@ struct CacheHit {
   bool stale = false;
 };
 
+struct CachedReply {
+  std::shared_ptr<const StoredReply> reply;
+  uint32_t ttl = 0;  // remaining lifetime
+};
+
 class PacketCache {
  public:
   // `capacity` entries at most, over all shards together.
@@ -61,6 +66,8 @@ class PacketCache {
   // recently expired) entry exists.
   std::optional<CacheHit> Lookup(const CacheKey& key, const QueryView& query, std::span<const uint8_t> query_wire,
                                  const CacheLookup& options, std::span<uint8_t> out);
+  // The live entry itself, for callers that build on it (CNAME chasing).
+  std::optional<CachedReply> Find(const CacheKey& key, Millis now);
   // Stores `reply` if it is cacheable; replaces an existing entry.
   void Insert(const CacheKey& key, std::shared_ptr<const StoredReply> reply, Millis now);
 

@@ -1,5 +1,7 @@
 #include "dnscore/policy.h"
 
+#include <algorithm>
+
 namespace meshdns {
 
 void ResolverHealth::RecordSuccess() {
@@ -23,28 +25,17 @@ bool ResolverHealth::TryUse(const HealthOptions& options, Millis now) {
   return last_trial_.compare_exchange_strong(last, now, std::memory_order_relaxed);
 }
 
-size_t Planner::Plan(Policy policy, std::span<ResolverHealth* const> health, const HealthOptions& options, Millis now,
-                     std::span<uint8_t> out) {
-  const size_t n = health.size();
-  if (n == 0) return 0;
-  size_t start = 0;
-  switch (policy) {
-    case Policy::kRoundRobin: start = next_++ % n; break;
-    case Policy::kRandom: start = rng_() % n; break;
-    case Policy::kSequential: start = 0; break;
-  }
+size_t PlanAttempts(Policy policy, uint64_t ticket, std::span<ResolverHealth* const> health,
+                    const HealthOptions& options, Millis now, std::span<uint8_t> out) {
+  const size_t n = std::min<size_t>(health.size(), 256);
+  if (n == 0 || out.size() < n) return 0;
+  const size_t start = policy == Policy::kSequential ? 0 : ticket % n;
   size_t written = 0;
-  uint8_t deferred[256];
-  size_t deferred_count = 0;
-  for (size_t k = 0; k < n && k < 256; ++k) {
-    size_t i = (start + k) % n;
-    if (health[i]->TryUse(options, now)) {
-      out[written++] = static_cast<uint8_t>(i);
-    } else {
-      deferred[deferred_count++] = static_cast<uint8_t>(i);
-    }
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = (start + k) % n;
+    if (health[i]->TryUse(options, now)) out[written++] = static_cast<uint8_t>(i);
   }
-  for (size_t k = 0; k < deferred_count; ++k) out[written++] = deferred[k];
+  if (written == 0) out[written++] = static_cast<uint8_t>(start);
   return written;
 }
 

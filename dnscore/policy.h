@@ -1,15 +1,12 @@
 // Resolver selection for one cluster's pool: the forward policy decides where
 // a query starts, health decides who is skipped. A plan lists resolver
-// indexes in the order to try them; resolvers marked down come last, so a
-// query still has somewhere to go when every resolver is down (as CoreDNS).
+// indexes in the order to try them.
 //
-// ResolverHealth is shared by all workers (atomics only); a Planner is
-// worker-local (its round-robin counter and RNG are not thread-safe).
+// ResolverHealth is shared by all workers (atomics only); PlanAttempts is pure.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <random>
 #include <span>
 
 #include "dnscore/clock.h"
@@ -38,17 +35,12 @@ class ResolverHealth {
   std::atomic<Millis> last_trial_{0};
 };
 
-class Planner {
- public:
-  explicit Planner(uint64_t seed) : rng_(seed) {}
-  // Fills `out` (size >= health.size()) with the order to try resolvers and
-  // returns how many it wrote.
-  size_t Plan(Policy policy, std::span<ResolverHealth* const> health, const HealthOptions& options, Millis now,
-              std::span<uint8_t> out);
-
- private:
-  uint64_t next_ = 0;
-  std::minstd_rand rng_;  // spreads load only; unpredictability lives in query IDs
-};
+// Fills `out` (size >= health.size()) with the resolvers to try, in order,
+// and returns how many. `ticket` picks the first: a per-pool counter for
+// round_robin, a random number for random; sequential always starts at 0.
+// Resolvers that are down are left out; if all are down, the first of them
+// in rotation order is tried once anyway, so the pool can answer when it heals.
+size_t PlanAttempts(Policy policy, uint64_t ticket, std::span<ResolverHealth* const> health,
+                    const HealthOptions& options, Millis now, std::span<uint8_t> out);
 
 }  // namespace meshdns

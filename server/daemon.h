@@ -1,0 +1,21 @@
+// The daemon's lifecycle: load the configuration, start one worker per
+// thread, then on the main thread wait for signals — SIGTERM/SIGINT stop
+// gracefully, SIGHUP (or a changed file on disk) reloads, and a configuration
+// that fails validation is logged while the old one keeps serving.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace meshdns {
+
+struct ServeOptions {
+  std::string config_path;            // empty: the embedded default
+  std::vector<std::string> listen;    // overrides the file's `listen`
+  int threads = 0;                    // 0: one per core
+};
+
+// Returns the process exit status (contract section 2).
+int RunServe(const ServeOptions& options);
+
+}  // namespace meshdns

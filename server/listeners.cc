@@ -1,0 +1,180 @@
+#include "server/listeners.h"
+
+#include <sys/socket.h>
+
+#include "absl/strings/str_cat.h"
+#include "dnscore/admission.h"
+#include "server/log.h"
+#include "server/worker.h"
+
+namespace meshdns {
+namespace {
+
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+// All clients together, over every worker (contract limits.tcp_connections).
+std::atomic<uint32_t> g_tcp_connections{0};
+
+void LogException(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    Log(LogLevel::kError, "query handler failed: ", x.what());
+  }
+}
+
+template <typename Endpoint>
+std::string Describe(const Endpoint& ep) {
+  return absl::StrCat(ep.address().to_string(), ":", ep.port());
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Open(Worker& worker, const udp::endpoint& at) {
+  udp::socket socket(worker.io());
+  boost::system::error_code ec;
+  socket.open(at.protocol(), ec);
+  if (!ec) socket.set_option(ReusePort(true), ec);
+  if (!ec && at.address().is_v6()) socket.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) socket.bind(at, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot listen on udp ", Describe(at), ": ", ec.message()));
+  return std::unique_ptr<UdpListener>(new UdpListener(worker, std::move(socket)));
+}
+
+void UdpListener::Close() {
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+void UdpListener::Receive() {
+  socket_.async_receive_from(asio::buffer(in_), client_, [this](const boost::system::error_code& ec, size_t size) {
+    if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
+    if (!ec) OnDatagram(size);
+    Receive();
+  });
+}
+
+void UdpListener::OnDatagram(size_t size) {
+  const Generation& g = worker_.generation();
+  std::span<const uint8_t> query(in_.data(), size);
+  QueryView view;
+  Admitted admitted = AdmitQuery(query, FromAsioAddress(client_.address()),
+                                 AdmitOptions{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = true,
+                                              .now = NowMillis()},
+                                 view, out_);
+  switch (admitted.verdict) {
+    case Verdict::kDrop: return;
+    case Verdict::kReply: {
+      boost::system::error_code ec;
+      socket_.send_to(asio::buffer(out_.data(), admitted.size), client_, 0, ec);
+      return;
+    }
+    case Verdict::kResolve:
+      asio::co_spawn(worker_.io(), Resolve(std::vector<uint8_t>(query.begin(), query.end()), client_), LogException);
+      return;
+  }
+}
+
+asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, udp::endpoint client) {
+  worker_.QueryStarted();
+  QueryView view;
+  (void)ParseQuery(query, view);  // admission already accepted it
+  std::vector<uint8_t> out(view.MaxUdpReply());
+  size_t size = co_await worker_.engine().Answer(query, view, view.MaxUdpReply(), out);
+  if (size != 0 && socket_.is_open()) {
+    boost::system::error_code ec;
+    socket_.send_to(asio::buffer(out.data(), size), client, 0, ec);
+  }
+  worker_.QueryFinished();
+}
+
+absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Open(Worker& worker, const tcp::endpoint& at) {
+  tcp::acceptor acceptor(worker.io());
+  boost::system::error_code ec;
+  acceptor.open(at.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.set_option(ReusePort(true), ec);
+  if (!ec && at.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) acceptor.bind(at, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot listen on tcp ", Describe(at), ": ", ec.message()));
+  return std::unique_ptr<TcpListener>(new TcpListener(worker, std::move(acceptor)));
+}
+
+void TcpListener::Start() { asio::co_spawn(worker_.io(), AcceptLoop(), LogException); }
+
+void TcpListener::Close() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+asio::awaitable<void> TcpListener::AcceptLoop() {
+  while (acceptor_.is_open()) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      continue;
+    }
+    const uint32_t limit = worker_.generation().runtime->config.limits.tcp_connections;
+    if (g_tcp_connections.load(std::memory_order_relaxed) >= limit) {
+      socket.close(ec);  // over the limit: refuse by closing, as a full server would
+      continue;
+    }
+    asio::co_spawn(worker_.io(), Serve(std::move(socket)), LogException);
+  }
+}
+
+asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
+  g_tcp_connections.fetch_add(1, std::memory_order_relaxed);
+  ++connections_;
+  std::vector<uint8_t> in(65535), out(65535 + 2);
+  asio::steady_timer idle(worker_.io());
+  while (socket.is_open() && !worker_.stopping()) {
+    const Generation& g = worker_.generation();
+    idle.expires_after(std::chrono::milliseconds(g.runtime->config.limits.tcp_idle));
+    idle.async_wait([&socket](const boost::system::error_code& ec) {
+      if (ec) return;
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    });
+    boost::system::error_code ec;
+    uint8_t length[2];
+    co_await asio::async_read(socket, asio::buffer(length, 2), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    const size_t size = ReadU16(length);
+    co_await asio::async_read(socket, asio::buffer(in.data(), size), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    idle.cancel();
+
+    std::span<const uint8_t> query(in.data(), size);
+    std::span<uint8_t> reply(out.data() + 2, out.size() - 2);
+    QueryView view;
+    boost::system::error_code peer_ec;
+    const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+    if (peer_ec) break;
+    Admitted admitted = AdmitQuery(query, FromAsioAddress(peer.address()),
+                                   AdmitOptions{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = false,
+                                                .now = NowMillis()},
+                                   view, reply);
+    size_t reply_size = admitted.size;
+    if (admitted.verdict == Verdict::kDrop) break;  // not DNS: this stream cannot be trusted further
+    if (admitted.verdict == Verdict::kResolve) {
+      worker_.QueryStarted();
+      reply_size = co_await worker_.engine().Answer(query, view, kMaxMessageSize, reply);
+      worker_.QueryFinished();
+    }
+    if (reply_size == 0) continue;
+    WriteU16(out.data(), static_cast<uint16_t>(reply_size));
+    co_await asio::async_write(socket, asio::buffer(out.data(), reply_size + 2),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+  }
+  boost::system::error_code ignored;
+  socket.close(ignored);
+  --connections_;
+  g_tcp_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace meshdns

@@ -1,0 +1,24 @@
+// Minimal leveled logging to stderr, one line per call (a single write, so
+// lines from different threads do not interleave). Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace meshdns {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+void SetLogLevel(LogLevel level);
+LogLevel ParseLogLevel(const std::string& name);
+bool LogEnabled(LogLevel level);
+void LogLine(LogLevel level, const std::string& message);
+
+template <typename... Args>
+void Log(LogLevel level, const Args&... args) {
+  if (LogEnabled(level)) LogLine(level, absl::StrCat(args...));
+}
+
+}  // namespace meshdns

@@ -1,0 +1,123 @@
+// meshdns command line (contract section 2): parses arguments and hands off.
+// Exit status: 0 success, 2 bad usage or configuration, 1 runtime failure.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <boost/version.hpp>
+
+#include "absl/base/config.h"
+#include "absl/strings/numbers.h"
+#include "config/config.h"
+#include "dnscore/message.h"
+#include "server/daemon.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage:
+  meshdns serve [--config FILE | --corefile FILE] [--listen ADDR:PORT]... [--threads N]
+  meshdns check (--config FILE | --corefile FILE)
+  meshdns import COREFILE [--cluster NAME]
+  meshdns corefile --config FILE
+  meshdns version
+)";
+
+int Usage(const std::string& problem) {
+  std::fprintf(stderr, "meshdns: %s\n%s", problem.c_str(), kUsage);
+  return 2;
+}
+
+// Flags as `--name value` or `--name=value`; --listen may repeat.
+struct Args {
+  std::string config, corefile, cluster;
+  std::vector<std::string> listen, positional;
+  int threads = 0;
+};
+
+bool ParseArgs(int argc, char** argv, int first, Args& args, std::string& problem) {
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) {
+      args.positional.push_back(arg);
+      continue;
+    }
+    std::string name = arg, value;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      problem = name + " needs a value";
+      return false;
+    }
+    if (name == "--config") args.config = value;
+    else if (name == "--corefile") args.corefile = value;
+    else if (name == "--cluster") args.cluster = value;
+    else if (name == "--listen") args.listen.push_back(value);
+    else if (name == "--threads") {
+      if (!absl::SimpleAtoi(value, &args.threads) || args.threads < 1 || args.threads > 1024) {
+        problem = "--threads needs a number from 1 to 1024";
+        return false;
+      }
+    } else {
+      problem = "unknown flag " + name;
+      return false;
+    }
+  }
+  return true;
+}
+
+int Check(const Args& args) {
+  if (!args.corefile.empty()) {
+    std::fprintf(stderr, "meshdns: --corefile is not supported by this version yet; use --config\n");
+    return 2;
+  }
+  if (args.config.empty()) return Usage("check needs --config FILE");
+  meshdns::LoadResult r = meshdns::LoadConfigFile(args.config);
+  for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
+  if (!r.config) return 2;
+  std::printf("%s: ok\n", args.config.c_str());
+  return 0;
+}
+
+int Version() {
+  std::printf("meshdns %s\n", MESHDNS_VERSION);
+  std::printf("  ldns %s\n", ldns_version());
+  std::printf("  boost %d.%d.%d\n", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
+  std::printf("  re2 %s\n", MESHDNS_RE2_VERSION);
+  std::printf("  yaml-cpp %s\n", MESHDNS_YAMLCPP_VERSION);
+#ifdef ABSL_LTS_RELEASE_VERSION
+  std::printf("  abseil %d.%d\n", ABSL_LTS_RELEASE_VERSION, ABSL_LTS_RELEASE_PATCH_LEVEL);
+#endif
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage("no command given");
+  const std::string command = argv[1];
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  if (command == "version" || command == "--version") return Version();
+  Args args;
+  std::string problem;
+  if (!ParseArgs(argc, argv, 2, args, problem)) return Usage(problem);
+  if (command == "check") return Check(args);
+  if (command == "serve") {
+    if (!args.positional.empty()) return Usage("unexpected argument " + args.positional[0]);
+    if (!args.corefile.empty()) {
+      std::fprintf(stderr, "meshdns: --corefile is not supported by this version yet; use --config\n");
+      return 2;
+    }
+    return meshdns::RunServe({.config_path = args.config, .listen = args.listen, .threads = args.threads});
+  }
+  if (command == "import" || command == "corefile") {
+    std::fprintf(stderr, "meshdns: '%s' is not available in this version yet\n", command.c_str());
+    return 2;
+  }
+  return Usage("unknown command " + command);
+}

@@ -1,0 +1,84 @@
+// QueryEngine: the part of the query path that needs resolvers or synthesis,
+// for queries admission could not answer. The order of stages is written once,
+// in Resolve():
+//   cache → route → (cluster: strip → forward → restore names)
+//                 | (clusterset: template / version / NXDOMAIN → chase CNAME)
+//                 | (upstream: forward)
+//   → cache insert
+// Answer() wraps it for a client: SERVFAIL when nothing came back, then the
+// reply patched for the client (ID, case, TTLs, EDNS, TC).
+//
+// Worker-local: one per worker thread, with that worker's upstream channels.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
+#include "config/runtime.h"
+#include "dnscore/packet_cache.h"
+#include "dnscore/query_view.h"
+#include "server/asio.h"
+#include "server/upstream_channel.h"
+
+namespace meshdns {
+
+// What a worker serves with: a compiled configuration and the cache that
+// belongs to it. Replaced as a whole on reload.
+struct Generation {
+  std::shared_ptr<const Runtime> runtime;
+  std::shared_ptr<PacketCache> cache;
+};
+
+struct Question {
+  DnsName name;
+  uint16_t qtype = 0;
+  uint16_t qclass = 0;
+  bool recursion_desired = true;
+  bool checking_disabled = false;
+  bool dnssec_ok = false;
+};
+
+struct Resolved {
+  std::shared_ptr<const StoredReply> reply;  // null: no answer could be had
+  uint32_t ttl = 0;                          // remaining lifetime, if cacheable
+};
+
+struct EngineCounters {
+  uint64_t forwarded = 0;
+  uint64_t upstream_failures = 0;
+  uint64_t synthesized = 0;
+};
+
+class QueryEngine {
+ public:
+  explicit QueryEngine(asio::io_context& io) : io_(io) {}
+
+  void SetGeneration(std::shared_ptr<const Generation> g) { generation_ = std::move(g); }
+  const std::shared_ptr<const Generation>& generation() const { return generation_; }
+
+  // Resolves a client's query and writes the reply into `out`; returns its size.
+  asio::awaitable<size_t> Answer(std::span<const uint8_t> query, const QueryView& view, size_t limit,
+                                 std::span<uint8_t> out);
+  asio::awaitable<Resolved> Resolve(std::shared_ptr<const Generation> g, const Question& q, int depth = 0);
+
+  const EngineCounters& counters() const { return counters_; }
+
+ private:
+  asio::awaitable<std::optional<std::vector<uint8_t>>> Forward(const Runtime& rt, const Pool& pool, const Question& q,
+                                                              const DnsName& ask);
+  asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> Synthesize(std::shared_ptr<const Generation> g,
+                                                                   const Question& q, int depth);
+  UpstreamChannel& Channel(const SocketAddress& resolver);
+
+  asio::io_context& io_;
+  absl::BitGen rng_;
+  absl::flat_hash_map<std::pair<std::array<uint8_t, 16>, uint16_t>, std::unique_ptr<UpstreamChannel>> channels_;
+  std::shared_ptr<const Generation> generation_;
+  EngineCounters counters_;
+};
+
+}  // namespace meshdns

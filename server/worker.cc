@@ -1,0 +1,66 @@
+#include "server/worker.h"
+
+#include "server/listeners.h"
+#include "server/log.h"
+
+namespace meshdns {
+
+Worker::Worker(std::shared_ptr<const Generation> generation) { engine_.SetGeneration(std::move(generation)); }
+
+Worker::~Worker() {
+  io_.stop();
+  Join();
+}
+
+absl::Status Worker::Listen(const std::vector<SocketAddress>& addresses) {
+  for (const SocketAddress& a : addresses) {
+    const asio::ip::address ip = ToAsioAddress(a);
+    absl::StatusOr<std::unique_ptr<UdpListener>> u = UdpListener::Open(*this, udp::endpoint(ip, a.port));
+    if (!u.ok()) return u.status();
+    absl::StatusOr<std::unique_ptr<TcpListener>> t = TcpListener::Open(*this, tcp::endpoint(ip, a.port));
+    if (!t.ok()) return t.status();
+    udp_.push_back(*std::move(u));
+    tcp_.push_back(*std::move(t));
+  }
+  return absl::OkStatus();
+}
+
+void Worker::Start() {
+  for (auto& u : udp_) u->Start();
+  for (auto& t : tcp_) t->Start();
+  auto guard = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(io_.get_executor());
+  thread_ = std::thread([this, guard]() mutable {
+    alive_ = true;
+    io_.run();
+    alive_ = false;
+  });
+}
+
+void Worker::PostGeneration(std::shared_ptr<const Generation> g) {
+  asio::post(io_, [this, g = std::move(g)]() mutable { engine_.SetGeneration(std::move(g)); });
+}
+
+void Worker::Stop(Millis grace) {
+  asio::post(io_, [this, grace] {
+    stopping_ = true;
+    for (auto& u : udp_) u->Close();
+    for (auto& t : tcp_) t->Close();
+    DrainThenStop(NowMillis() + grace);
+  });
+}
+
+void Worker::DrainThenStop(Millis deadline) {
+  if (inflight_ == 0 || NowMillis() >= deadline) {
+    if (inflight_ != 0) Log(LogLevel::kWarn, inflight_, " queries still in flight at shutdown");
+    io_.stop();
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(20));
+  timer->async_wait([this, timer, deadline](const boost::system::error_code&) { DrainThenStop(deadline); });
+}
+
+void Worker::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace meshdns

@@ -1,0 +1,59 @@
+// Worker: one thread, one io_context, and everything a query touches on its
+// way through: the worker's own SO_REUSEPORT listeners (the kernel spreads
+// clients over workers), its query engine and upstream channels, its buffers.
+// Nothing here is shared with other workers except the Generation (immutable
+// runtime plus the thread-safe cache), which arrives by post() on reload.
+//
+// All members are used only on the worker's thread, except Post*/Stop.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "server/asio.h"
+#include "server/query_engine.h"
+
+namespace meshdns {
+
+class UdpListener;
+class TcpListener;
+
+class Worker {
+ public:
+  explicit Worker(std::shared_ptr<const Generation> generation);
+  ~Worker();
+
+  // Binds UDP and TCP on every address (before Start, from the main thread).
+  absl::Status Listen(const std::vector<SocketAddress>& addresses);
+  void Start();                      // runs the io_context on a new thread
+  void PostGeneration(std::shared_ptr<const Generation> g);
+  // Stops accepting, lets queries in flight finish for up to `grace`, then ends the thread.
+  void Stop(Millis grace);
+  void Join();
+
+  asio::io_context& io() { return io_; }
+  QueryEngine& engine() { return engine_; }
+  const Generation& generation() const { return *engine_.generation(); }
+  // Counts slow-path queries in flight so shutdown can wait for them.
+  void QueryStarted() { ++inflight_; }
+  void QueryFinished() { --inflight_; }
+  bool stopping() const { return stopping_; }
+  std::atomic<bool>& alive() { return alive_; }
+
+ private:
+  void DrainThenStop(Millis deadline);
+
+  asio::io_context io_{1};
+  QueryEngine engine_{io_};
+  std::vector<std::unique_ptr<UdpListener>> udp_;
+  std::vector<std::unique_ptr<TcpListener>> tcp_;
+  std::thread thread_;
+  size_t inflight_ = 0;
+  bool stopping_ = false;
+  std::atomic<bool> alive_{false};
+};
+
+}  // namespace meshdns

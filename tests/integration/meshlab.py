@@ -1,0 +1,257 @@
+"""A mesh of real processes on loopback: authoritative stand-ins for each
+cluster's kube-dns (Debian's nsd) and meshdns instances in front of them.
+
+Used by the integration tests and by scripts/demo.sh. Every address is in
+127.0.0.0/8; every process is started by this module and stopped by it.
+
+Layout (cluster N = 1..3):
+  kube-dns of cluster N     nsd      127.10.N.1:5300
+  second kube-dns, cluster 2 nsd     127.10.2.11:5300 (differs only in whoami TXT)
+  meshdns of cluster N      meshdns  127.10.N.2:30053
+  second meshdns, cluster 2 meshdns  127.10.2.3:30053 (asks 127.10.2.11)
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MESHDNS = os.environ.get("MESHDNS", os.path.join(REPO, "build", "meshdns"))
+NSD_PORT = 5300
+MESH_PORT = 30053
+BROKER = "my-cluster-broker-100"
+SERVICE = "my-cluster-kafka-brokers"
+NAMESPACE = "strimzi"
+
+
+def kube_dns_addr(n, second=False):
+    return f"127.10.{n}.{11 if second else 1}"
+
+
+def meshdns_addr(n, second=False):
+    return f"127.10.{n}.{3 if second else 2}"
+
+
+def broker_ip(n):
+    return f"10.{n}.0.100"
+
+
+def zone_text(n, whoami):
+    """cluster.local as cluster n's kube-dns knows it: only its own records."""
+    lines = [
+        "$ORIGIN cluster.local.",
+        "$TTL 5",
+        "@ IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 5",
+        "@ IN NS ns.dns.cluster.local.",
+        f"ns.dns IN A {kube_dns_addr(n)}",
+        f"{BROKER}.{SERVICE}.{NAMESPACE}.svc IN A {broker_ip(n)}",
+        f"{SERVICE}.{NAMESPACE}.svc IN A {broker_ip(n)}",
+        f"_kafka._tcp.{SERVICE}.{NAMESPACE}.svc IN SRV 0 100 9092 {BROKER}.{SERVICE}.{NAMESPACE}.svc",
+        f"alias.{NAMESPACE}.svc IN CNAME {BROKER}.{SERVICE}.{NAMESPACE}.svc",
+        f"only-in-cluster{n}.{NAMESPACE}.svc IN A 10.{n}.1.1",
+        f"long-ttl.{NAMESPACE}.svc 3600 IN A 10.{n}.2.1",
+        f"ttl20.{NAMESPACE}.svc 20 IN A 10.{n}.2.2",
+        f"*.whoami.svc IN TXT \"{whoami}\"",
+        f"*.wild.svc IN A 10.{n}.3.1",
+    ]
+    # 40 A records: 656 bytes as an answer, more than a 512-byte UDP reply holds.
+    lines += [f"big.{NAMESPACE}.svc IN A 10.{n}.4.{i}" for i in range(1, 41)]
+    return "\n".join(lines) + "\n"
+
+
+def meshdns_config(n, listen, own_resolvers, *, peers=None, extra=""):
+    peers = peers or {}
+    clusters = []
+    for c in (1, 2, 3):
+        resolvers = own_resolvers if c == n else peers.get(c, [f"{meshdns_addr(c)}:{MESH_PORT}"])
+        clusters.append(f"  cluster{c}:\n    resolvers: [{', '.join(repr(r) for r in resolvers)}]")
+    return (
+        f"cluster: cluster{n}\n"
+        f"listen: ['{listen}']\n"
+        "clusters:\n" + "\n".join(clusters) + "\n"
+        "forward:\n  timeout: 500ms\n  health_check: 500ms\n"
+        "cache:\n  max_ttl: 30s\n  min_ttl: 5s\n  denial_ttl: 5s\n"
+        + extra
+    )
+
+
+def wait_for_udp_dns(addr, port, timeout=10.0):
+    deadline = time.time() + timeout
+    q = dns.message.make_query("ready.check.invalid.", "A")
+    while time.time() < deadline:
+        try:
+            dns.query.udp(q, addr, port=port, timeout=0.3)
+            return True
+        except Exception:
+            time.sleep(0.05)
+    return False
+
+
+class Mesh:
+    """Starts and stops the processes; usable as a context manager."""
+
+    def __init__(self, workdir=None, threads=2):
+        self.own_dir = workdir is None
+        self.dir = workdir or tempfile.mkdtemp(prefix="meshlab-")
+        self.procs = []
+        self.threads = threads
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _spawn(self, name, argv):
+        log = open(os.path.join(self.dir, f"{name}.log"), "w")
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append((name, proc))
+        return proc
+
+    def start_nsd(self, name, addr, zone):
+        d = os.path.join(self.dir, name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "cluster.local.zone"), "w") as f:
+            f.write(zone)
+        conf = os.path.join(d, "nsd.conf")
+        with open(conf, "w") as f:
+            f.write(
+                "server:\n"
+                f"  ip-address: {addr}@{NSD_PORT}\n"
+                f"  port: {NSD_PORT}\n"
+                '  username: ""\n'
+                '  chroot: ""\n'
+                f"  zonesdir: {d}\n"
+                '  database: ""\n'
+                f"  zonelistfile: {d}/zone.list\n"
+                f"  pidfile: {d}/nsd.pid\n"
+                f"  xfrdfile: {d}/xfrd.state\n"
+                f"  xfrdir: {d}\n"
+                "  server-count: 1\n"
+                "  verbosity: 0\n"
+                "  hide-version: yes\n"
+                "remote-control:\n"
+                "  control-enable: no\n"
+                "zone:\n"
+                "  name: cluster.local\n"
+                "  zonefile: cluster.local.zone\n"
+            )
+        self._spawn(name, ["nsd", "-d", "-c", conf])
+        return addr
+
+    def write_config(self, name, text):
+        path = os.path.join(self.dir, f"{name}.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def start_meshdns(self, name, config_text, wait_addr=None, wait_port=MESH_PORT):
+        path = self.write_config(name, config_text)
+        proc = self._spawn(name, [MESHDNS, "serve", "--config", path, "--threads", str(self.threads)])
+        if wait_addr and not wait_for_udp_dns(wait_addr, wait_port):
+            raise RuntimeError(f"{name} did not start: {self.log(name)}")
+        return proc
+
+    def log(self, name):
+        try:
+            with open(os.path.join(self.dir, f"{name}.log")) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def start(self):
+        for n in (1, 2, 3):
+            self.start_nsd(f"kube-dns{n}", kube_dns_addr(n), zone_text(n, f"kube-dns{n}"))
+        self.start_nsd("kube-dns2b", kube_dns_addr(2, second=True), zone_text(2, "kube-dns2b"))
+        for n in (1, 2, 3):
+            if not wait_for_udp_dns(kube_dns_addr(n), NSD_PORT):
+                raise RuntimeError(f"nsd for cluster{n} did not start: {self.log(f'kube-dns{n}')}")
+        if not wait_for_udp_dns(kube_dns_addr(2, True), NSD_PORT):
+            raise RuntimeError("second nsd for cluster2 did not start")
+        peers = {2: [f"{meshdns_addr(2)}:{MESH_PORT}", f"{meshdns_addr(2, True)}:{MESH_PORT}"]}
+        for n in (1, 2, 3):
+            self.start_meshdns(
+                f"meshdns{n}",
+                meshdns_config(n, f"{meshdns_addr(n)}:{MESH_PORT}", [f"{kube_dns_addr(n)}:{NSD_PORT}"], peers=peers),
+            )
+        self.start_meshdns(
+            "meshdns2b",
+            meshdns_config(2, f"{meshdns_addr(2, True)}:{MESH_PORT}", [f"{kube_dns_addr(2, True)}:{NSD_PORT}"],
+                           peers=peers),
+        )
+        for n in (1, 2, 3):
+            if not wait_for_udp_dns(meshdns_addr(n), MESH_PORT):
+                raise RuntimeError(f"meshdns for cluster{n} did not start: {self.log(f'meshdns{n}')}")
+        if not wait_for_udp_dns(meshdns_addr(2, True), MESH_PORT):
+            raise RuntimeError(f"second meshdns for cluster2 did not start: {self.log('meshdns2b')}")
+
+    def stop(self):
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for name, proc in self.procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.procs = []
+        if self.own_dir and not os.environ.get("MESHLAB_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def query(addr, name, rdtype="A", *, port=MESH_PORT, tcp=False, edns=True, timeout=3.0, payload=1232):
+    q = dns.message.make_query(name, rdtype, use_edns=0 if edns else False, payload=payload)
+    if tcp:
+        return dns.query.tcp(q, addr, port=port, timeout=timeout)
+    return dns.query.udp(q, addr, port=port, timeout=timeout, ignore_trailing=False)
+
+
+def clusterset_name(a):
+    return f"{BROKER}.cluster{a}.{SERVICE}.{NAMESPACE}.svc.clusterset.local."
+
+
+def cname_target(a):
+    return f"{BROKER}.{SERVICE}.{NAMESPACE}.cluster{a}.svc.cluster.local."
+
+
+def check_matrix_cell(a, b, tcp):
+    """Asks cluster b's meshdns for cluster a's broker; returns a problem or None."""
+    try:
+        r = query(meshdns_addr(b), clusterset_name(a), tcp=tcp)
+    except Exception as e:  # noqa: BLE001 - any failure is a failed cell
+        return f"no reply: {e}"
+    if r.rcode() != dns.rcode.NOERROR:
+        return f"rcode {dns.rcode.to_text(r.rcode())}"
+    cnames = [rr for rr in r.answer if rr.rdtype == dns.rdatatype.CNAME]
+    addrs = [rr for rr in r.answer if rr.rdtype == dns.rdatatype.A]
+    if len(cnames) != 1 or cnames[0].name.to_text() != clusterset_name(a) or \
+            cnames[0][0].target.to_text() != cname_target(a):
+        return f"wrong CNAME: {[rr.to_text() for rr in r.answer]}"
+    if len(addrs) != 1 or addrs[0].name.to_text() != cname_target(a) or \
+            [rd.address for rd in addrs[0]] != [broker_ip(a)]:
+        return f"wrong A: {[rr.to_text() for rr in r.answer]}"
+    return None
+
+
+def matrix(tcp=False):
+    """The contract's nine combinations; returns [(a, b, problem-or-None)]."""
+    return [(a, b, check_matrix_cell(a, b, tcp)) for b in (1, 2, 3) for a in (1, 2, 3)]
