@@ -73,8 +73,13 @@ class Loader {
       Error(map, absl::StrCat(where, " must be a mapping"));
       return;
     }
+    std::set<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
       const std::string key = it->first.Scalar();
+      if (!seen.insert(key).second) {
+        Error(it->first, absl::StrCat("duplicate key '", key, "' in ", where));
+        continue;
+      }
       if (!known.count(key)) {
         Error(it->first, absl::StrCat("unknown key '", key, "' in ", where, " (known: ", absl::StrJoin(known, ", "), ")"));
         continue;

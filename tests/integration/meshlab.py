@@ -52,8 +52,10 @@ def zone_text(n, whoami):
         "$ORIGIN cluster.local.",
         "$TTL 5",
         "@ IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 5",
-        "@ IN NS ns.dns.cluster.local.",
-        f"ns.dns IN A {kube_dns_addr(n)}",
+        # nsd adds NS and glue to positive answers; their long TTL keeps
+        # them from deciding the cache lifetime (the minimum over all records).
+        "@ 3600 IN NS ns.dns.cluster.local.",
+        f"ns.dns 3600 IN A {kube_dns_addr(n)}",
         f"{BROKER}.{SERVICE}.{NAMESPACE}.svc IN A {broker_ip(n)}",
         f"{SERVICE}.{NAMESPACE}.svc IN A {broker_ip(n)}",
         f"_kafka._tcp.{SERVICE}.{NAMESPACE}.svc IN SRV 0 100 9092 {BROKER}.{SERVICE}.{NAMESPACE}.svc",
@@ -69,7 +71,7 @@ def zone_text(n, whoami):
     return "\n".join(lines) + "\n"
 
 
-def meshdns_config(n, listen, own_resolvers, *, peers=None, extra=""):
+def meshdns_config(n, listen, own_resolvers, *, peers=None, timeout="500ms", extra=""):
     peers = peers or {}
     clusters = []
     for c in (1, 2, 3):
@@ -79,7 +81,7 @@ def meshdns_config(n, listen, own_resolvers, *, peers=None, extra=""):
         f"cluster: cluster{n}\n"
         f"listen: ['{listen}']\n"
         "clusters:\n" + "\n".join(clusters) + "\n"
-        "forward:\n  timeout: 500ms\n  health_check: 500ms\n"
+        f"forward:\n  timeout: {timeout}\n  health_check: 500ms\n"
         "cache:\n  max_ttl: 30s\n  min_ttl: 5s\n  denial_ttl: 5s\n"
         + extra
     )
@@ -118,8 +120,8 @@ class Mesh:
         self.stop()
 
     def _spawn(self, name, argv):
-        log = open(os.path.join(self.dir, f"{name}.log"), "w")
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(os.path.join(self.dir, f"{name}.log"), "w") as log:
+            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append((name, proc))
         return proc
 
