@@ -1,0 +1,193 @@
+"""The command line (contract section 2): check's file:line:col errors and
+exit status, version, usage errors, graceful SIGTERM, SIGHUP and on-disk
+reloads that keep the old configuration when the new one is bad, and the
+embedded default."""
+
+import os
+import signal
+import subprocess
+import tempfile
+import textwrap
+import time
+import unittest
+
+import dns.rcode
+
+import meshlab
+from meshlab import MESHDNS, query
+
+GOOD = textwrap.dedent("""\
+    cluster: cluster1
+    listen: ["127.10.7.1:30053"]
+    clusters:
+      cluster1:
+        resolvers: ["127.10.7.9:5300"]
+      cluster2:
+        resolvers: ["127.10.7.8:5300", "127.10.7.7"]
+    forward:
+      timeout: 300ms
+    """)
+
+# (name, config text, expected "line:col" of the first error, words in the message)
+BAD = [
+    ("unknown top-level key", GOOD + "colour: blue\n", "10:1", "unknown key 'colour'"),
+    ("unknown nested key", GOOD.replace("timeout: 300ms", "timeout: 300ms\n  retries: 3"), "10:3",
+     "unknown key 'retries'"),
+    ("cluster not in clusters", GOOD.replace("cluster: cluster1", "cluster: cluster9"), "1:10",
+     "not listed under clusters"),
+    ("cluster name not a label", GOOD.replace("  cluster2:", "  bad_name!:"), "6:3", "not a DNS label"),
+    ("empty resolver list", GOOD.replace('["127.10.7.9:5300"]', "[]"), "5:16", "empty"),
+    ("bad regex", GOOD + "templates:\n  - match: '(unclosed'\n    answer: '{{ .Name }} 60 IN A 1.2.3.4'\n",
+     "11:12", "bad regex"),
+    ("template group missing", GOOD + "templates:\n  - match: '^(?P<host>[a-z]+)\\.clusterset\\.local\\.$'\n"
+     "    answer: '{{ .Name }} 60 IN CNAME {{ .Group.cluster }}.example.'\n", "12:13", "does not define"),
+    ("bad duration", GOOD.replace("300ms", "three seconds"), "9:12", "not a duration"),
+    ("bad address", GOOD.replace('"127.10.7.7"', '"127.10.7.300"'), "7:36", "not an IP address"),
+    ("bad port", GOOD.replace('127.10.7.8:5300', '127.10.7.8:99999'), "7:17", "bad port"),
+    ("YAML syntax", GOOD + "cache: [unclosed\n", "", ""),
+]
+
+
+def run(*args, timeout=10):
+    return subprocess.run([MESHDNS, *args], capture_output=True, text=True, timeout=timeout)
+
+
+class CheckTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="meshdns-cli-")
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_good_config_passes(self):
+        r = run("check", "--config", self.write("good.yaml", GOOD))
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_each_bad_config_names_file_line_column(self):
+        for name, text, position, words in BAD:
+            with self.subTest(name):
+                path = self.write(name.replace(" ", "_") + ".yaml", text)
+                r = run("check", "--config", path)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                first = r.stderr.splitlines()[0]
+                self.assertTrue(first.startswith(f"{path}:{position}"), first)
+                self.assertIn(words, first)
+
+    def test_every_problem_is_reported(self):
+        text = GOOD.replace("300ms", "soon").replace("cluster: cluster1", "cluster: cluster9") + "colour: blue\n"
+        r = run("check", "--config", self.write("many.yaml", text))
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(len(r.stderr.splitlines()), 3, r.stderr)
+
+    def test_missing_file(self):
+        r = run("check", "--config", os.path.join(self.dir, "nope.yaml"))
+        self.assertEqual(r.returncode, 2)
+
+    def test_serve_refuses_a_bad_config(self):
+        r = run("serve", "--config", self.write("bad.yaml", BAD[0][1]))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown key 'colour'", r.stderr)
+
+    def test_usage_errors_exit_2(self):
+        for args in ([], ["frobnicate"], ["serve", "--threads", "zero"], ["check"], ["serve", "--bogus", "1"]):
+            with self.subTest(args):
+                self.assertEqual(run(*args).returncode, 2)
+
+    def test_version_names_the_libraries(self):
+        r = run("version")
+        self.assertEqual(r.returncode, 0)
+        for lib in ("meshdns", "ldns", "boost", "re2", "yaml-cpp", "abseil"):
+            self.assertIn(lib, r.stdout)
+
+
+class LifecycleTest(unittest.TestCase):
+    ADDR = "127.10.7.1"
+
+    def start(self, config_text):
+        self.dir = tempfile.mkdtemp(prefix="meshdns-life-")
+        self.path = os.path.join(self.dir, "mesh.yaml")
+        with open(self.path, "w") as f:
+            f.write(config_text)
+        self.log = open(os.path.join(self.dir, "log"), "w+")
+        self.proc = subprocess.Popen([MESHDNS, "serve", "--config", self.path, "--threads", "2"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.addCleanup(self.stop)
+        self.assertTrue(meshlab.wait_for_udp_dns(self.ADDR, 30053), self.read_log())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+    def read_log(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def template_ttl(self):
+        r = query(self.ADDR, "h.cluster2.s.n.svc.clusterset.local.", "CNAME", timeout=2)
+        return r.answer[0].ttl
+
+    def config_with_ttl(self, ttl):
+        return GOOD + ("templates:\n  - match: '^(?P<host>[a-z0-9-]+)\\.(?P<cluster>[a-z0-9-]+)\\.(?P<svc>[a-z0-9-]+)"
+                       "\\.(?P<ns>[a-z0-9-]+)\\.svc\\.clusterset\\.local\\.$'\n"
+                       f"    answer: '{{{{ .Name }}}} {ttl} IN CNAME {{{{ .Group.host }}}}.example.'\n"
+                       "cache:\n  max_ttl: 60s\n  min_ttl: 1s\n")
+
+    def test_sigterm_exits_zero(self):
+        self.start(GOOD)
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+
+    def test_sighup_reload_and_bad_reload_keeps_old_config(self):
+        self.start(self.config_with_ttl(7))
+        self.assertEqual(self.template_ttl(), 7)
+        with open(self.path, "w") as f:
+            f.write(self.config_with_ttl(9).replace("clusters:", "clusters:\n  nonsense: 1\n  x:"))
+        self.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        self.assertIsNone(self.proc.poll(), "a bad reload must not stop the daemon")
+        self.assertEqual(self.template_ttl(), 7, "the old configuration keeps serving")
+        self.assertIn("reload rejected", self.read_log())
+        self.assertRegex(self.read_log(), r"mesh\.yaml:\d+:\d+:")
+        with open(self.path, "w") as f:
+            f.write(self.config_with_ttl(11))
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 3
+        while time.time() < deadline and self.template_ttl() != 11:
+            time.sleep(0.1)
+        self.assertEqual(self.template_ttl(), 11)
+
+    def test_file_change_is_picked_up_without_a_signal(self):
+        self.start(self.config_with_ttl(7))
+        self.assertEqual(self.template_ttl(), 7)
+        with open(self.path + ".new", "w") as f:
+            f.write(self.config_with_ttl(13))
+        os.replace(self.path + ".new", self.path)  # how a ConfigMap update lands
+        deadline = time.time() + 5
+        while time.time() < deadline and self.template_ttl() != 13:
+            time.sleep(0.2)
+        self.assertEqual(self.template_ttl(), 13)
+
+
+class EmbeddedDefaultTest(unittest.TestCase):
+    def test_serves_on_127_0_0_1_5353_without_a_file(self):
+        with tempfile.TemporaryFile("w+") as log:
+            proc = subprocess.Popen([MESHDNS, "serve", "--threads", "1"], stdout=log, stderr=subprocess.STDOUT)
+            try:
+                self.assertTrue(meshlab.wait_for_udp_dns("127.0.0.1", 5353))
+                # Answered locally (clusterset zone): nothing leaves the machine.
+                r = query("127.0.0.1", "dns-version.clusterset.local.", "TXT", port=5353)
+                self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+                self.assertEqual(r.answer[0][0].strings, (b"1.0.0",))
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(timeout=10), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
