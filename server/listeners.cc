@@ -43,13 +43,15 @@ absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Open(Worker& worker, c
 }
 
 void UdpListener::Close() {
+  // Stop reading but keep the socket: queries in flight still send their replies.
+  closing_ = true;
   boost::system::error_code ignored;
-  socket_.close(ignored);
+  socket_.cancel(ignored);
 }
 
 void UdpListener::Receive() {
   socket_.async_receive_from(asio::buffer(in_), client_, [this](const boost::system::error_code& ec, size_t size) {
-    if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
+    if (ec == asio::error::operation_aborted || closing_) return;
     if (!ec) OnDatagram(size);
     Receive();
   });
@@ -82,7 +84,7 @@ asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, udp::endp
   (void)ParseQuery(query, view);  // admission already accepted it
   std::vector<uint8_t> out(view.MaxUdpReply());
   size_t size = co_await worker_.engine().Answer(query, view, view.MaxUdpReply(), out);
-  if (size != 0 && socket_.is_open()) {
+  if (size != 0) {
     boost::system::error_code ec;
     socket_.send_to(asio::buffer(out.data(), size), client, 0, ec);
   }
@@ -147,29 +149,33 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
     co_await asio::async_read(socket, asio::buffer(in.data(), size), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
     idle.cancel();
+    worker_.QueryStarted();  // until the reply is written: shutdown waits for it
 
     std::span<const uint8_t> query(in.data(), size);
     std::span<uint8_t> reply(out.data() + 2, out.size() - 2);
     QueryView view;
     boost::system::error_code peer_ec;
     const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
-    if (peer_ec) break;
+    if (peer_ec) {
+      worker_.QueryFinished();
+      break;
+    }
     Admitted admitted = AdmitQuery(query, FromAsioAddress(peer.address()),
                                    AdmitOptions{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = false,
                                                 .now = NowMillis()},
                                    view, reply);
     size_t reply_size = admitted.size;
-    if (admitted.verdict == Verdict::kDrop) break;  // not DNS: this stream cannot be trusted further
     if (admitted.verdict == Verdict::kResolve) {
-      worker_.QueryStarted();
       reply_size = co_await worker_.engine().Answer(query, view, kMaxMessageSize, reply);
-      worker_.QueryFinished();
     }
-    if (reply_size == 0) continue;
-    WriteU16(out.data(), static_cast<uint16_t>(reply_size));
-    co_await asio::async_write(socket, asio::buffer(out.data(), reply_size + 2),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) break;
+    if (reply_size != 0) {
+      WriteU16(out.data(), static_cast<uint16_t>(reply_size));
+      co_await asio::async_write(socket, asio::buffer(out.data(), reply_size + 2),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+    worker_.QueryFinished();
+    // Not DNS (or the client went away): this stream cannot be trusted further.
+    if (admitted.verdict == Verdict::kDrop || ec) break;
   }
   boost::system::error_code ignored;
   socket.close(ignored);

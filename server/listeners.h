@@ -32,6 +32,7 @@ class UdpListener {
   Worker& worker_;
   udp::socket socket_;
   udp::endpoint client_;
+  bool closing_ = false;
   std::array<uint8_t, 65536> in_;
   std::array<uint8_t, 65536> out_;
 };

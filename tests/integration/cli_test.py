@@ -8,6 +8,7 @@ import signal
 import subprocess
 import tempfile
 import textwrap
+import threading
 import time
 import unittest
 
@@ -15,6 +16,7 @@ import dns.rcode
 
 import meshlab
 from meshlab import MESHDNS, query
+from spy import SlowResolver
 
 GOOD = textwrap.dedent("""\
     cluster: cluster1
@@ -142,6 +144,27 @@ class LifecycleTest(unittest.TestCase):
         self.start(GOOD)
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(timeout=10), 0)
+
+    def test_sigterm_answers_queries_in_flight(self):
+        slow = SlowResolver("127.10.7.8", 5300, delay=0.8)
+        self.addCleanup(slow.close)
+        self.start(GOOD.replace("300ms", "2s"))
+        result = {}
+
+        def ask():
+            try:
+                result["reply"] = query(self.ADDR, "x.cluster2.svc.cluster.local.", timeout=5)
+            except Exception as e:  # noqa: BLE001
+                result["error"] = e
+
+        asker = threading.Thread(target=ask)
+        asker.start()
+        time.sleep(0.3)  # the query is now waiting on the slow resolver
+        self.proc.send_signal(signal.SIGTERM)
+        asker.join()
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+        self.assertIn("reply", result, result.get("error"))
+        self.assertEqual(result["reply"].answer[0][0].address, "192.0.2.1")
 
     def test_sighup_reload_and_bad_reload_keeps_old_config(self):
         self.start(self.config_with_ttl(7))

@@ -34,3 +34,30 @@ class Spy:
         self._stop.set()
         self._thread.join()
         self.sock.close()
+
+
+class SlowResolver(Spy):
+    """Answers every A question with 192.0.2.1, after `delay` seconds."""
+
+    def __init__(self, addr, port, delay):
+        self.delay = delay
+        super().__init__(addr, port)
+
+    def _run(self):
+        import time
+
+        import dns.rrset
+
+        while not self._stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            q = dns.message.from_wire(data)
+            self.names.append(q.question[0].name.to_text())
+            time.sleep(self.delay)
+            r = dns.message.make_response(q)
+            r.answer.append(dns.rrset.from_text(q.question[0].name, 30, "IN", "A", "192.0.2.1"))
+            self.sock.sendto(r.to_wire(), peer)
