@@ -98,7 +98,8 @@ asio::awaitable<std::optional<std::vector<uint8_t>>> QueryEngine::Forward(const 
         co_await channel.ExchangeUdp(std::span<uint8_t>(query.data(), size), rt.config.forward.timeout);
     // The contract's rule 9: a truncated reply is asked again over TCP at once.
     if (reply.ok() && reply->size() >= kHeaderSize && ((*reply)[2] & (kFlagTC >> 8))) {
-      reply = co_await channel.ExchangeTcp(std::span<uint8_t>(query.data(), size), rt.config.forward.timeout);
+      reply = co_await channel.ExchangeTcp(std::span<uint8_t>(query.data(), size), rt.config.forward.timeout,
+                                          rt.config.forward.expire);
     }
     if (!reply.ok()) {
       ++counters_.upstream_failures;

@@ -5,137 +5,293 @@
 #include "dnscore/wire.h"
 
 namespace meshdns {
+namespace {
+
+// We advertise 1232 bytes (kAdvertisedUdpSize); a resolver that sends more
+// breaks RFC 6891 and its datagram is dropped as truncated.
+constexpr size_t kUdpBufferSize = 4096;
+
+std::string Where(const udp::endpoint& ep) { return absl::StrCat("resolver ", ep.address().to_string(), ":", ep.port()); }
+
+}  // namespace
+
+struct UpstreamChannel::UdpSocket {
+  explicit UdpSocket(asio::io_context& io) : socket(io) {}
+  udp::socket socket;
+  std::array<uint8_t, kUdpBufferSize> buffer;
+  uint32_t uses = 0;
+  uint32_t pending = 0;
+};
+
+struct UpstreamChannel::TcpLink {
+  explicit TcpLink(asio::io_context& io) : socket(io), idle(io) {}
+  enum class State { kConnecting, kOpen, kDead } state = State::kConnecting;
+  tcp::socket socket;
+  std::vector<asio::steady_timer*> waiting;  // queries waiting for the connection; woken by cancel()
+  asio::steady_timer idle;
+  absl::flat_hash_map<uint16_t, Slot*> slots;
+  std::deque<std::vector<uint8_t>> outbox;
+  bool writing = false;
+  Millis last_used = 0;
+  boost::system::error_code error;
+
+  void Kill(const boost::system::error_code& ec) {
+    if (state == State::kDead) return;
+    state = State::kDead;
+    error = ec;
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    idle.cancel();
+    WakeWaiting();
+    FailAll(slots, ec ? ec : asio::error::connection_aborted);
+  }
+  void WakeWaiting() {
+    for (asio::steady_timer* t : waiting) t->cancel();
+    waiting.clear();
+  }
+};
 
 UpstreamChannel::UpstreamChannel(asio::io_context& io, udp::endpoint resolver, absl::BitGen& rng)
-    : io_(io), resolver_(std::move(resolver)), rng_(rng), socket_(io) {}
+    : io_(io), resolver_(std::move(resolver)), rng_(rng) {}
 
 UpstreamChannel::~UpstreamChannel() {
   boost::system::error_code ignored;
-  socket_.close(ignored);
-}
-
-absl::Status UpstreamChannel::Open() {
-  boost::system::error_code ec;
-  socket_.open(resolver_.protocol(), ec);
-  if (!ec) socket_.connect(resolver_, ec);
-  if (ec) {
-    socket_.close(ec);
-    return absl::UnavailableError(absl::StrCat("cannot open a socket to ", resolver_.address().to_string(), ":",
-                                               resolver_.port(), ": ", ec.message()));
+  for (auto& s : sockets_) {
+    if (s) s->socket.close(ignored);
   }
-  Receive();
-  return absl::OkStatus();
+  if (tcp_) tcp_->Kill(asio::error::operation_aborted);
 }
 
-void UpstreamChannel::Receive() {
-  socket_.async_receive(asio::buffer(buffer_), [this](const boost::system::error_code& ec, size_t size) {
-    if (ec == asio::error::operation_aborted) return;
-    if (ec) {
-      // A connected UDP socket reports the resolver's ICMP port-unreachable
-      // here; every query in flight to it has then failed.
-      FailAll(ec);
-    } else {
-      OnDatagram(size);
-    }
-    if (socket_.is_open()) Receive();
-  });
+uint16_t UpstreamChannel::FreshId(const absl::flat_hash_map<uint16_t, Slot*>& in_use) {
+  uint16_t id;
+  do {
+    id = absl::Uniform<uint16_t>(rng_);
+  } while (in_use.contains(id));
+  return id;
 }
 
-void UpstreamChannel::OnDatagram(size_t size) {
-  std::span<const uint8_t> reply(buffer_.data(), size);
-  if (size < kHeaderSize) {
-    ++counters_.mismatched;
-    return;
-  }
-  auto it = slots_.find(ReadU16(buffer_.data()));
-  if (it == slots_.end() || it->second->answered || !ReplyMatchesQuery(reply, it->second->query)) {
-    ++counters_.mismatched;
-    return;
-  }
-  Slot* slot = it->second;
-  slot->reply.assign(reply.begin(), reply.end());
-  slot->answered = true;
-  slot->timer->cancel();
+void UpstreamChannel::Fill(Slot& slot, std::span<const uint8_t> reply) {
+  slot.reply.assign(reply.begin(), reply.end());
+  slot.answered = true;
+  slot.timer->cancel();
 }
 
-void UpstreamChannel::FailAll(const boost::system::error_code& ec) {
-  for (auto& [id, slot] : slots_) {
+void UpstreamChannel::FailAll(absl::flat_hash_map<uint16_t, Slot*>& slots, const boost::system::error_code& ec) {
+  for (auto& [id, slot] : slots) {
     if (slot->answered) continue;
     slot->error = ec;
     slot->timer->cancel();
   }
 }
 
+absl::StatusOr<size_t> UpstreamChannel::PickSocket() {
+  // Start at a random socket; skip ones that are retiring and still busy.
+  const size_t start = absl::Uniform<size_t>(rng_, 0, kSockets);
+  size_t chosen = start;
+  for (size_t k = 0; k < kSockets; ++k) {
+    const size_t i = (start + k) % kSockets;
+    if (!sockets_[i] || sockets_[i]->uses < kSocketUses || sockets_[i]->pending == 0) {
+      chosen = i;
+      break;
+    }
+  }
+  auto& s = sockets_[chosen];
+  if (!s) s = std::make_unique<UdpSocket>(io_);
+  if (s->socket.is_open() && s->uses >= kSocketUses && s->pending == 0) {
+    boost::system::error_code ignored;
+    s->socket.close(ignored);  // its receive completes as aborted; a new one starts below
+  }
+  if (!s->socket.is_open()) {
+    boost::system::error_code ec;
+    s->socket.open(resolver_.protocol(), ec);
+    if (!ec) s->socket.connect(resolver_, ec);
+    if (ec) {
+      s->socket.close(ec);
+      return absl::UnavailableError(absl::StrCat("cannot open a socket to ", Where(resolver_), ": ", ec.message()));
+    }
+    s->uses = 0;
+    ++counters_.sockets_opened;
+    Receive(chosen);
+  }
+  return chosen;
+}
+
+void UpstreamChannel::Receive(size_t index) {
+  UdpSocket& s = *sockets_[index];
+  s.socket.async_receive(asio::buffer(s.buffer), [this, index, &s](const boost::system::error_code& ec, size_t size) {
+    if (ec == asio::error::operation_aborted || !s.socket.is_open()) return;
+    if (ec) {
+      // A connected UDP socket reports the resolver's ICMP port-unreachable
+      // here: every query in flight on this socket has failed.
+      for (auto& [id, slot] : slots_) {
+        if (slot->socket == index && !slot->answered) {
+          slot->error = ec;
+          slot->timer->cancel();
+        }
+      }
+    } else {
+      OnDatagram(index, size);
+    }
+    Receive(index);
+  });
+}
+
+void UpstreamChannel::OnDatagram(size_t index, size_t size) {
+  std::span<const uint8_t> reply(sockets_[index]->buffer.data(), size);
+  auto it = size >= kHeaderSize ? slots_.find(ReadU16(reply.data())) : slots_.end();
+  if (it == slots_.end() || it->second->answered || it->second->socket != index ||
+      !ReplyMatchesQuery(reply, it->second->query)) {
+    ++counters_.mismatched;
+    return;
+  }
+  Fill(*it->second, reply);
+}
+
+void UpstreamChannel::Release(size_t index) {
+  UdpSocket& s = *sockets_[index];
+  --s.pending;
+  if (s.pending == 0 && s.uses >= kSocketUses) {
+    boost::system::error_code ignored;
+    s.socket.close(ignored);  // retired: the next query on this index opens a new port
+  }
+}
+
 asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> UpstreamChannel::ExchangeUdp(std::span<uint8_t> query,
                                                                                    Millis timeout) {
-  if (!socket_.is_open()) {
-    if (absl::Status s = Open(); !s.ok()) co_return s;
-  }
-  uint16_t id;
-  do {
-    id = absl::Uniform<uint16_t>(rng_);
-  } while (slots_.contains(id));
+  absl::StatusOr<size_t> index = PickSocket();
+  if (!index.ok()) co_return index.status();
+  UdpSocket& s = *sockets_[*index];
+  const uint16_t id = FreshId(slots_);
   WriteU16(query.data(), id);
 
   asio::steady_timer timer(io_, std::chrono::milliseconds(timeout));
   Slot slot;
   slot.query = query;
   slot.timer = &timer;
+  slot.socket = *index;
   slots_.emplace(id, &slot);
+  ++s.uses;
+  ++s.pending;
   boost::system::error_code ec;
-  socket_.send(asio::buffer(query.data(), query.size()), 0, ec);
+  s.socket.send(asio::buffer(query.data(), query.size()), 0, ec);
   ++counters_.sent;
   if (!ec) co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   slots_.erase(id);
+  Release(*index);
   if (slot.answered) co_return std::move(slot.reply);
   if (slot.error) ec = slot.error;
   if (ec && ec != asio::error::operation_aborted) {
-    co_return absl::UnavailableError(absl::StrCat("resolver ", resolver_.address().to_string(), ":", resolver_.port(),
-                                                  ": ", ec.message()));
+    co_return absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", ec.message()));
   }
-  co_return absl::DeadlineExceededError(absl::StrCat("resolver ", resolver_.address().to_string(), ":",
-                                                     resolver_.port(), " did not answer within ", timeout, "ms"));
+  co_return absl::DeadlineExceededError(absl::StrCat(Where(resolver_), " did not answer within ", timeout, "ms"));
 }
 
 asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> UpstreamChannel::ExchangeTcp(std::span<uint8_t> query,
-                                                                                   Millis timeout) {
-  WriteU16(query.data(), absl::Uniform<uint16_t>(rng_));
-  tcp::socket sock(io_);
-  asio::steady_timer deadline(io_, std::chrono::milliseconds(timeout));
-  bool expired = false;
-  deadline.async_wait([&sock, &expired](const boost::system::error_code& ec) {
-    if (ec) return;  // cancelled: the exchange finished first
-    expired = true;
-    boost::system::error_code ignored;
-    sock.close(ignored);
-  });
-  const tcp::endpoint ep(resolver_.address(), resolver_.port());
-  auto fail = [&](const boost::system::error_code& ec) -> absl::Status {
-    std::string where = absl::StrCat("resolver ", ep.address().to_string(), ":", ep.port(), " over TCP: ");
-    if (expired) return absl::DeadlineExceededError(absl::StrCat(where, "no answer within ", timeout, "ms"));
-    return absl::UnavailableError(absl::StrCat(where, ec.message()));
-  };
-  boost::system::error_code ec;
-  co_await sock.async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return fail(ec);
-  uint8_t length[2];
-  WriteU16(length, static_cast<uint16_t>(query.size()));
-  std::array<asio::const_buffer, 2> out{asio::buffer(length, 2), asio::buffer(query.data(), query.size())};
-  co_await asio::async_write(sock, out, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return fail(ec);
-  // Read replies until one answers our query; a stray one is skipped.
-  while (true) {
-    co_await asio::async_read(sock, asio::buffer(length, 2), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return fail(ec);
-    std::vector<uint8_t> reply(ReadU16(length));
-    co_await asio::async_read(sock, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return fail(ec);
-    if (ReplyMatchesQuery(reply, query)) {
-      deadline.cancel();
-      co_return reply;
-    }
-    ++counters_.mismatched;
+                                                                                   Millis timeout, Millis expire) {
+  asio::steady_timer timer(io_, std::chrono::milliseconds(timeout));
+  std::shared_ptr<TcpLink> link = tcp_;
+  if (!link || link->state == TcpLink::State::kDead) {
+    link = tcp_ = std::make_shared<TcpLink>(io_);
+    ++counters_.tcp_connections;
+    asio::co_spawn(io_, [this, link]() -> asio::awaitable<void> {
+      boost::system::error_code ec;
+      co_await link->socket.async_connect(tcp::endpoint(resolver_.address(), resolver_.port()),
+                                          asio::redirect_error(asio::use_awaitable, ec));
+      if (link->state == TcpLink::State::kDead) co_return;
+      if (ec) {
+        link->Kill(ec);
+        co_return;
+      }
+      link->state = TcpLink::State::kOpen;
+      link->WakeWaiting();
+      asio::co_spawn(io_, TcpRead(link), asio::detached);
+    }, asio::detached);
   }
+  if (link->state == TcpLink::State::kConnecting) {
+    // Wait for the connection, but no longer than this query may take: the
+    // query's own timer either expires or is cancelled by the connector.
+    asio::steady_timer connect_wait(io_, std::chrono::milliseconds(timeout));
+    link->waiting.push_back(&connect_wait);
+    boost::system::error_code ec;
+    co_await connect_wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    std::erase(link->waiting, &connect_wait);
+    if (!ec) {
+      co_return absl::DeadlineExceededError(absl::StrCat(Where(resolver_), " over TCP: no connection within ",
+                                                         timeout, "ms"));
+    }
+  }
+  if (link->state != TcpLink::State::kOpen) {
+    co_return absl::UnavailableError(absl::StrCat(Where(resolver_), " over TCP: ", link->error.message()));
+  }
+
+  const uint16_t id = FreshId(link->slots);
+  WriteU16(query.data(), id);
+  Slot slot;
+  slot.query = query;
+  slot.timer = &timer;
+  link->slots.emplace(id, &slot);
+  std::vector<uint8_t> framed(query.size() + 2);
+  WriteU16(framed.data(), static_cast<uint16_t>(query.size()));
+  std::copy(query.begin(), query.end(), framed.begin() + 2);
+  link->outbox.push_back(std::move(framed));
+  if (!link->writing) asio::co_spawn(io_, TcpWrite(link), asio::detached);
+  ++counters_.sent;
+
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  link->slots.erase(id);
+  link->last_used = NowMillis();
+  if (link->slots.empty() && link->state == TcpLink::State::kOpen) TcpIdleCheck(link, expire);
+  if (slot.answered) co_return std::move(slot.reply);
+  if (slot.error) {
+    co_return absl::UnavailableError(absl::StrCat(Where(resolver_), " over TCP: ", slot.error.message()));
+  }
+  co_return absl::DeadlineExceededError(absl::StrCat(Where(resolver_), " over TCP: no answer within ", timeout,
+                                                     "ms"));
+}
+
+asio::awaitable<void> UpstreamChannel::TcpWrite(std::shared_ptr<TcpLink> link) {
+  link->writing = true;
+  while (!link->outbox.empty() && link->state == TcpLink::State::kOpen) {
+    std::vector<uint8_t> frame = std::move(link->outbox.front());
+    link->outbox.pop_front();
+    boost::system::error_code ec;
+    co_await asio::async_write(link->socket, asio::buffer(frame), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) link->Kill(ec);
+  }
+  link->writing = false;
+}
+
+asio::awaitable<void> UpstreamChannel::TcpRead(std::shared_ptr<TcpLink> link) {
+  std::vector<uint8_t> reply;
+  while (link->state == TcpLink::State::kOpen) {
+    boost::system::error_code ec;
+    uint8_t length[2];
+    co_await asio::async_read(link->socket, asio::buffer(length, 2), asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      reply.resize(ReadU16(length));
+      co_await asio::async_read(link->socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (ec) {
+      link->Kill(ec);
+      break;
+    }
+    auto it = reply.size() >= kHeaderSize ? link->slots.find(ReadU16(reply.data())) : link->slots.end();
+    if (it == link->slots.end() || it->second->answered || !ReplyMatchesQuery(reply, it->second->query)) {
+      ++counters_.mismatched;
+      continue;
+    }
+    Fill(*it->second, reply);
+  }
+  if (tcp_ == link) tcp_.reset();
+}
+
+void UpstreamChannel::TcpIdleCheck(std::shared_ptr<TcpLink> link, Millis expire) {
+  link->idle.expires_after(std::chrono::milliseconds(expire));
+  link->idle.async_wait([link, expire](const boost::system::error_code& ec) {
+    if (ec || !link->slots.empty()) return;
+    if (NowMillis() - link->last_used >= expire) link->Kill(asio::error::timed_out);
+  });
 }
 
 }  // namespace meshdns

@@ -1,14 +1,23 @@
-// UpstreamChannel: one worker's link to one resolver. UDP queries share a
-// connected socket (the kernel then drops datagrams from any other source);
-// each in-flight query holds a slot keyed by a random ID, and a reply fills
-// the slot only if ReplyMatchesQuery says it answers that very query.
-// TCP exchanges (for truncated replies) use a fresh connection each.
+// UpstreamChannel: one worker's link to one resolver.
+//
+// UDP: a few connected sockets, each on a port the kernel picks at random.
+// A query takes a random socket and a random unused ID, and a datagram fills
+// its slot only if it arrives on that socket (the kernel already drops other
+// sources on a connected socket) and ReplyMatchesQuery says it answers that
+// very query. A socket is retired after kSocketUses queries and reopened on a
+// fresh port, so an off-path forger must guess a moving port and the ID.
+//
+// TCP: one persistent connection, opened on demand, several queries in flight
+// on it (RFC 7766 pipelining) matched by ID, closed after `expire` idle. If it
+// dies mid-query the queries on it fail at once, so the caller can move on.
 //
 // Worker-local: used only from its worker's io_context thread.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -22,17 +31,25 @@ namespace meshdns {
 
 struct ChannelCounters {
   uint64_t sent = 0;
-  uint64_t mismatched = 0;  // replies dropped: unknown ID or wrong question
+  uint64_t mismatched = 0;  // datagrams or TCP replies dropped: unknown ID, wrong socket or question
+  uint64_t sockets_opened = 0;
+  uint64_t tcp_connections = 0;
 };
 
 class UpstreamChannel {
  public:
+  static constexpr size_t kSockets = 8;
+  static constexpr uint32_t kSocketUses = 128;
+
   UpstreamChannel(asio::io_context& io, udp::endpoint resolver, absl::BitGen& rng);
   ~UpstreamChannel();
+  UpstreamChannel(const UpstreamChannel&) = delete;
+  UpstreamChannel& operator=(const UpstreamChannel&) = delete;
 
   // Sends `query` (its ID is overwritten) and waits for its reply.
   asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> ExchangeUdp(std::span<uint8_t> query, Millis timeout);
-  asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> ExchangeTcp(std::span<uint8_t> query, Millis timeout);
+  asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> ExchangeTcp(std::span<uint8_t> query, Millis timeout,
+                                                                    Millis expire);
 
   const ChannelCounters& counters() const { return counters_; }
   const udp::endpoint& resolver() const { return resolver_; }
@@ -41,21 +58,32 @@ class UpstreamChannel {
   struct Slot {
     std::span<const uint8_t> query;
     asio::steady_timer* timer = nullptr;
+    size_t socket = 0;
     std::vector<uint8_t> reply;
     bool answered = false;
     boost::system::error_code error;
   };
-  absl::Status Open();
-  void Receive();
-  void OnDatagram(size_t size);
-  void FailAll(const boost::system::error_code& ec);
+  struct UdpSocket;
+  struct TcpLink;
+
+  absl::StatusOr<size_t> PickSocket();
+  void Receive(size_t index);
+  void OnDatagram(size_t index, size_t size);
+  void Release(size_t index);
+  uint16_t FreshId(const absl::flat_hash_map<uint16_t, Slot*>& in_use);
+  static void Fill(Slot& slot, std::span<const uint8_t> reply);
+  static void FailAll(absl::flat_hash_map<uint16_t, Slot*>& slots, const boost::system::error_code& ec);
+
+  asio::awaitable<void> TcpRead(std::shared_ptr<TcpLink> link);
+  asio::awaitable<void> TcpWrite(std::shared_ptr<TcpLink> link);
+  void TcpIdleCheck(std::shared_ptr<TcpLink> link, Millis expire);
 
   asio::io_context& io_;
   udp::endpoint resolver_;
   absl::BitGen& rng_;
-  udp::socket socket_;
+  std::array<std::unique_ptr<UdpSocket>, kSockets> sockets_;
   absl::flat_hash_map<uint16_t, Slot*> slots_;
-  std::array<uint8_t, 65536> buffer_;
+  std::shared_ptr<TcpLink> tcp_;
   ChannelCounters counters_;
 };
 

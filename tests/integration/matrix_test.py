@@ -108,6 +108,14 @@ class MeshTest(unittest.TestCase):
         self.assertFalse(r.flags & dns.flags.TC)
         self.assertEqual(len(r.answer[0]), 40)
 
+    def test_truncated_resolver_reply_is_asked_again_over_tcp(self):
+        for i, cluster in enumerate((1, 2, 3, 1, 2, 3)):  # twice each: the TCP link is reused
+            name = f"huge.{NAMESPACE}.cluster{cluster}.svc.cluster.local."
+            r = query(M1, name, tcp=True) if i % 2 else query(M1, name, payload=4096)
+            self.assertFalse(r.flags & dns.flags.TC)
+            self.assertEqual(len(r.answer[0]), 100, name)
+            self.assertEqual(r.answer[0].name.to_text(), name)
+
     def test_ttl_capped_and_counted_down(self):
         name = f"long-ttl.{NAMESPACE}.cluster3.svc.cluster.local."
         first = query(M1, name)

@@ -68,6 +68,9 @@ def zone_text(n, whoami):
     ]
     # 40 A records: 656 bytes as an answer, more than a 512-byte UDP reply holds.
     lines += [f"big.{NAMESPACE}.svc IN A 10.{n}.4.{i}" for i in range(1, 41)]
+    # 100 A records: 1,6xx bytes, more than meshdns's 1232-byte EDNS buffer: nsd
+    # truncates, and meshdns must ask again over TCP.
+    lines += [f"huge.{NAMESPACE}.svc IN A 10.{n}.5.{i}" for i in range(1, 101)]
     return "\n".join(lines) + "\n"
 
 
