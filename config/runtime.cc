@@ -28,7 +28,7 @@ std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
   make_pool("upstream", config.forward.policy, upstream);
 
   rt->acl = Acl(config.acl_allow, config.acl_deny);
-  rt->health = HealthOptions{.max_fails = config.forward.max_fails, .retry_after = config.forward.health_check};
+  rt->health = HealthOptions{.max_fails = config.forward.max_fails};
   rt->config = std::move(config);
   return rt;
 }

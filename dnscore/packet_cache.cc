@@ -90,7 +90,7 @@ std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView
     write.ttl = static_cast<uint32_t>(reply.ttl - age / 1000);
   } else if (age < lifetime + options.stale_for) {
     hit.stale = true;
-    write.ttl = 30;  // RFC 8767 section 4 suggests 30 s for stale answers
+    write.ttl = kStaleTtl;
   } else {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
@@ -106,15 +106,17 @@ std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView
   return hit;
 }
 
-std::optional<CachedReply> PacketCache::Find(const CacheKey& key, Millis now) {
+std::optional<CachedReply> PacketCache::Find(const CacheKey& key, Millis now, Millis stale_for) {
   Shard& shard = ShardFor(key.view());
   std::lock_guard lock(shard.mu);
   auto it = shard.map.find(key.view());
   if (it == shard.map.end()) return std::nullopt;
   const Entry& e = *it->second;
   const Millis age = now - e.stored;
-  if (age >= Millis{e.reply->ttl} * 1000) return std::nullopt;
-  return CachedReply{e.reply, static_cast<uint32_t>(e.reply->ttl - age / 1000)};
+  const Millis lifetime = Millis{e.reply->ttl} * 1000;
+  if (age < lifetime) return CachedReply{e.reply, static_cast<uint32_t>(e.reply->ttl - age / 1000)};
+  if (age < lifetime + stale_for) return CachedReply{e.reply, kStaleTtl, true};
+  return std::nullopt;
 }
 
 void PacketCache::Insert(const CacheKey& key, std::shared_ptr<const StoredReply> reply, Millis now) {

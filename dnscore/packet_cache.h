@@ -51,8 +51,12 @@ struct CacheHit {
 
 struct CachedReply {
   std::shared_ptr<const StoredReply> reply;
-  uint32_t ttl = 0;  // remaining lifetime
+  uint32_t ttl = 0;  // remaining lifetime (30 when stale)
+  bool stale = false;
 };
+
+// RFC 8767 section 4 suggests 30 s for answers served stale.
+inline constexpr uint32_t kStaleTtl = 30;
 
 class PacketCache {
  public:
@@ -66,8 +70,9 @@ class PacketCache {
   // recently expired) entry exists.
   std::optional<CacheHit> Lookup(const CacheKey& key, const QueryView& query, std::span<const uint8_t> query_wire,
                                  const CacheLookup& options, std::span<uint8_t> out);
-  // The live entry itself, for callers that build on it (CNAME chasing).
-  std::optional<CachedReply> Find(const CacheKey& key, Millis now);
+  // The entry itself, for callers that build on it (CNAME chasing, serving
+  // stale): live, or expired at most `stale_for` ago.
+  std::optional<CachedReply> Find(const CacheKey& key, Millis now, Millis stale_for = 0);
   // Stores `reply` if it is cacheable; replaces an existing entry.
   void Insert(const CacheKey& key, std::shared_ptr<const StoredReply> reply, Millis now);
 

@@ -17,30 +17,54 @@ enum class Policy { kRoundRobin, kRandom, kSequential };
 
 struct HealthOptions {
   uint32_t max_fails = 2;      // consecutive failures that mark a resolver down
-  Millis retry_after = 500;    // a down resolver gets one trial query this often
 };
 
 class ResolverHealth {
  public:
+  // The per-attempt timeout before any round trip has been measured (close
+  // to Unbound's 376 ms), and the least it may shrink to: on a LAN a silent
+  // resolver then costs a tenth of a second, not the configured seconds.
+  static constexpr Millis kInitialTimeout = 400;
+  static constexpr Millis kMinTimeout = 100;
+
   void RecordSuccess();
-  void RecordFailure(const HealthOptions& options, Millis now);
+  // Returns true when this failure took the resolver out of rotation.
+  bool RecordFailure(const HealthOptions& options, Millis now);
+  void RecordProbeFailure() { probe_failures_.fetch_add(1, std::memory_order_relaxed); }
   bool IsUp() const { return down_since_.load(std::memory_order_relaxed) == 0; }
-  // True while up; while down, true once per retry_after (a passive probe).
-  bool TryUse(const HealthOptions& options, Millis now);
   uint32_t failures() const { return failures_.load(std::memory_order_relaxed); }
+  uint64_t probe_failures() const { return probe_failures_.load(std::memory_order_relaxed); }
+
+  // RFC 6298's estimator over measured round trips (Unbound keeps the same
+  // per server): timeout = srtt + 4 * rttvar, within [kMinTimeout, ceiling].
+  void RecordRtt(int64_t micros);
+  // No answer in time: back off by doubling the timeout, up to the ceiling.
+  void RecordTimeout(Millis ceiling);
+  Millis AttemptTimeout(Millis ceiling) const;
+
+  // Queries in flight to this resolver over all workers, against `limit`.
+  [[nodiscard]] bool TryAcquire(uint32_t limit);
+  void Release() { inflight_.fetch_sub(1, std::memory_order_relaxed); }
+  uint32_t inflight() const { return inflight_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<uint32_t> failures_{0};
   std::atomic<Millis> down_since_{0};
-  std::atomic<Millis> last_trial_{0};
+  std::atomic<uint64_t> probe_failures_{0};
+  // Benign races: workers may overwrite each other's estimate; any recent one will do.
+  std::atomic<int64_t> srtt_us_{-1};
+  std::atomic<int64_t> rttvar_us_{0};
+  std::atomic<Millis> timeout_ms_{kInitialTimeout};
+  std::atomic<uint32_t> inflight_{0};
 };
 
 // Fills `out` (size >= health.size()) with the resolvers to try, in order,
 // and returns how many. `ticket` picks the first: a per-pool counter for
 // round_robin, a random number for random; sequential always starts at 0.
 // Resolvers that are down are left out; if all are down, the first of them
-// in rotation order is tried once anyway, so the pool can answer when it heals.
+// in rotation order is planned alone, tried once anyway (as CoreDNS does),
+// and `all_down` is set.
 size_t PlanAttempts(Policy policy, uint64_t ticket, std::span<ResolverHealth* const> health,
-                    const HealthOptions& options, Millis now, std::span<uint8_t> out);
+                    std::span<uint8_t> out, bool* all_down = nullptr);
 
 }  // namespace meshdns

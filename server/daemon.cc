@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "config/config.h"
 #include "config/runtime.h"
+#include "server/health_prober.h"
 #include "server/log.h"
 #include "server/worker.h"
 
@@ -46,6 +47,8 @@ class Daemon {
     Log(LogLevel::kInfo, "meshdns serving cluster ", generation->runtime->config.cluster, " on ",
         absl::StrJoin(where, ", "), " (udp+tcp) with ", threads, " threads");
 
+    prober_.SetRuntime(generation->runtime);
+    prober_.Start();
     asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
     WaitForSignal(signals);
     if (!options_.config_path.empty()) {
@@ -53,6 +56,7 @@ class Daemon {
       WatchFile();
     }
     io_.run();
+    prober_.Stop();
 
     const Millis grace = generation_->runtime->config.forward.timeout + 500;
     for (auto& w : workers_) w->Stop(grace);
@@ -106,6 +110,7 @@ class Daemon {
     SetLogLevel(ParseLogLevel(config->log_level));
     std::shared_ptr<const Generation> g = MakeGeneration(*std::move(config));
     for (auto& w : workers_) w->PostGeneration(g);
+    prober_.SetRuntime(g->runtime);
     Log(LogLevel::kInfo, "configuration reloaded (", why, ")");
   }
 
@@ -141,6 +146,7 @@ class Daemon {
   ServeOptions options_;
   asio::io_context io_{1};
   asio::steady_timer watch_{io_};
+  HealthProber prober_{io_};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::shared_ptr<const Generation> generation_;
   std::string last_text_;

@@ -10,6 +10,12 @@ namespace {
 // Contract rule 2: a CNAME chain longer than this, or one that loops (which
 // ends up longer than this), gives SERVFAIL.
 constexpr int kMaxChainLinks = 8;
+// A forwarded query's whole time, over all attempts: well inside the 5 s a
+// stub resolver waits before it asks again.
+constexpr Millis kQueryBudget = 2500;
+// Attempts per query: a pool is gone through more than once if it must, so a
+// lossy link still answers within the budget.
+constexpr size_t kMaxAttempts = 8;
 
 Question SameFlags(const Question& q, const DnsName& name) {
   Question out = q;
@@ -18,12 +24,6 @@ Question SameFlags(const Question& q, const DnsName& name) {
 }
 
 }  // namespace
-
-UpstreamChannel& QueryEngine::Channel(const SocketAddress& resolver) {
-  auto& slot = channels_[{resolver.ip.bytes, resolver.port}];
-  if (!slot) slot = std::make_unique<UpstreamChannel>(io_, udp::endpoint(ToAsioAddress(resolver), resolver.port), rng_);
-  return *slot;
-}
 
 asio::awaitable<size_t> QueryEngine::Answer(std::span<const uint8_t> query, const QueryView& view, size_t limit,
                                             std::span<uint8_t> out) {
@@ -37,7 +37,7 @@ asio::awaitable<size_t> QueryEngine::Answer(std::span<const uint8_t> query, cons
     size_t size = WriteReply(StoredView{s.wire, s.question_end, s.ttl_offsets}, view, query, options, out);
     if (size != 0) co_return size;
   }
-  co_return WriteErrorReply(QueryCheck::kOk, kServFail, view, query, out);
+  co_return WriteErrorReply(QueryCheck::kOk, r.overloaded ? kRefused : kServFail, view, query, out);
 }
 
 asio::awaitable<Resolved> QueryEngine::Resolve(std::shared_ptr<const Generation> g, const Question& q, int depth) {
@@ -45,78 +45,130 @@ asio::awaitable<Resolved> QueryEngine::Resolve(std::shared_ptr<const Generation>
   const CacheKey key(q.name, q.qtype, q.qclass, q.dnssec_ok, q.checking_disabled);
   if (std::optional<CachedReply> hit = g->cache->Find(key, NowMillis())) co_return Resolved{hit->reply, hit->ttl};
 
+  // RFC 8767: when a cluster cannot answer, an answer that expired at most
+  // `serve_stale` ago beats SERVFAIL.
+  auto stale = [&]() -> std::optional<Resolved> {
+    const Millis window = rt.config.cache.serve_stale;
+    if (window <= 0) return std::nullopt;
+    std::optional<CachedReply> old = g->cache->Find(key, NowMillis(), window);
+    if (!old) return std::nullopt;
+    ++counters_.stale_answers;
+    return Resolved{old->reply, old->ttl};
+  };
+  auto pool_down = [](const Pool& pool) {
+    for (const ResolverHealth* h : pool.health_view) {
+      if (h->IsUp()) return false;
+    }
+    return true;
+  };
+
   absl::StatusOr<std::vector<uint8_t>> wire = absl::UnavailableError("no answer");
+  bool overloaded = false;
   const Route route = rt.mesh->RouteName(q.name);
-  switch (route.kind) {
-    case Route::Kind::kCluster: {
-      const ClusterRewrite& rewrite = rt.mesh->clusters()[route.cluster].rewrite;
-      DnsName ask;
-      if (!rewrite.Strip(q.name, ask)) co_return Resolved{};
-      std::optional<std::vector<uint8_t>> reply = co_await Forward(rt, rt.ClusterPool(route.cluster), q, ask);
-      if (reply) wire = rewrite.RestoreReply(*reply, q.name);
-      break;
+  if (route.kind == Route::Kind::kClusterset) {
+    wire = co_await Synthesize(g, q, depth);
+  } else {
+    const bool to_cluster = route.kind == Route::Kind::kCluster;
+    const Pool& pool = to_cluster ? rt.ClusterPool(route.cluster) : rt.UpstreamPool();
+    DnsName ask = q.name;
+    if (to_cluster && !rt.mesh->clusters()[route.cluster].rewrite.Strip(q.name, ask)) co_return Resolved{};
+    // With the whole pool down, a stale answer now beats a wait for a resolver that is known to be gone.
+    if (pool_down(pool)) {
+      if (std::optional<Resolved> old = stale()) co_return *old;
     }
-    case Route::Kind::kClusterset:
-      wire = co_await Synthesize(g, q, depth);
-      break;
-    case Route::Kind::kUpstream: {
-      std::optional<std::vector<uint8_t>> reply = co_await Forward(rt, rt.UpstreamPool(), q, q.name);
-      if (reply) wire = std::move(*reply);
-      break;
+    Forwarded forwarded = co_await Forward(rt, pool, q, ask);
+    overloaded = forwarded.overloaded;
+    if (forwarded.reply) {
+      wire = to_cluster ? rt.mesh->clusters()[route.cluster].rewrite.RestoreReply(*forwarded.reply, q.name)
+                        : std::move(*forwarded.reply);
     }
   }
-  if (!wire.ok()) {
-    Log(LogLevel::kDebug, "no answer for ", q.name.ToText(), ": ", wire.status().ToString());
-    co_return Resolved{};
-  }
-  absl::StatusOr<StoredReply> stored = StoredReply::FromMessage(*wire, rt.config.cache.ttl);
+  absl::StatusOr<StoredReply> stored = wire.ok() ? StoredReply::FromMessage(*wire, rt.config.cache.ttl)
+                                                 : absl::StatusOr<StoredReply>(wire.status());
   if (!stored.ok()) {
-    Log(LogLevel::kDebug, "unusable reply for ", q.name.ToText(), ": ", stored.status().ToString());
-    co_return Resolved{};
+    Log(LogLevel::kDebug, "no answer for ", q.name.ToText(), ": ", stored.status().ToString());
+    if (std::optional<Resolved> old = stale()) co_return *old;
+    co_return Resolved{.overloaded = overloaded};
+  }
+  if (stored->rcode() == kServFail) {
+    if (std::optional<Resolved> old = stale()) co_return *old;
   }
   auto shared = std::make_shared<const StoredReply>(*std::move(stored));
   g->cache->Insert(key, shared, NowMillis());
   co_return Resolved{shared, shared->ttl};
 }
 
-asio::awaitable<std::optional<std::vector<uint8_t>>> QueryEngine::Forward(const Runtime& rt, const Pool& pool,
-                                                                         const Question& q, const DnsName& ask) {
+asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(const Runtime& rt, const Pool& pool, const Question& q,
+                                                             const DnsName& ask) {
+  const ForwardConfig& config = rt.config.forward;
+  const Millis started = NowMillis();
+  // The whole query must end well inside a stub resolver's patience (5 s).
+  const Millis budget = std::max(kQueryBudget, config.timeout);
   std::array<uint8_t, 256> order;
+  bool all_down = false;
   const uint64_t ticket = pool.policy == Policy::kRandom ? absl::Uniform<uint64_t>(rng_)
                                                          : pool.rotation->fetch_add(1, std::memory_order_relaxed);
-  const size_t attempts = PlanAttempts(pool.policy, ticket, pool.health_view, rt.health, NowMillis(), order);
+  const size_t planned = PlanAttempts(pool.policy, ticket, pool.health_view, order, &all_down);
+  // Cycling through the plan again lets a lossy pool still answer; a pool
+  // that is down altogether gets its one try and no more.
+  const size_t attempts = all_down ? 1 : std::max(planned, kMaxAttempts);
+
   std::array<uint8_t, kHeaderSize + DnsName::kMaxWireSize + 4 + kOptSize> query;
   const size_t size = WriteUpstreamQuery(0, UpstreamQuestion{ask, q.qtype, q.qclass, q.recursion_desired,
                                                               q.checking_disabled, q.dnssec_ok}, query);
-  std::optional<std::vector<uint8_t>> refused;  // a SERVFAIL/REFUSED reply, passed on if nothing better comes
+  const std::span<uint8_t> bytes(query.data(), size);
+  Forwarded result;
+  size_t at_limit = 0;
   for (size_t a = 0; a < attempts; ++a) {
-    const size_t i = order[a];
-    UpstreamChannel& channel = Channel(pool.resolvers[i]);
+    const Millis left = budget - (NowMillis() - started);
+    if (left <= 0) break;
+    const size_t i = order[a % planned];
     ResolverHealth& health = *pool.health[i];
-    ++counters_.forwarded;
-    absl::StatusOr<std::vector<uint8_t>> reply =
-        co_await channel.ExchangeUdp(std::span<uint8_t>(query.data(), size), rt.config.forward.timeout);
-    // The contract's rule 9: a truncated reply is asked again over TCP at once.
-    if (reply.ok() && reply->size() >= kHeaderSize && ((*reply)[2] & (kFlagTC >> 8))) {
-      reply = co_await channel.ExchangeTcp(std::span<uint8_t>(query.data(), size), rt.config.forward.timeout,
-                                          rt.config.forward.expire);
+    if (!health.TryAcquire(rt.config.limits.inflight)) {
+      if (++at_limit >= planned) break;  // every resolver is saturated
+      continue;
     }
+    UpstreamChannel& channel = channels_.Get(pool.resolvers[i]);
+    ++counters_.forwarded;
+    const auto sent = std::chrono::steady_clock::now();
+    absl::StatusOr<std::vector<uint8_t>> reply =
+        co_await channel.ExchangeUdp(bytes, std::min(health.AttemptTimeout(config.timeout), left));
+    if (reply.ok()) {
+      health.RecordRtt(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent)
+                           .count());
+      // Contract rule 9: a truncated reply is asked again over TCP at once.
+      if (reply->size() >= kHeaderSize && ((*reply)[2] & (kFlagTC >> 8))) {
+        const Millis tcp_left = std::max<Millis>(budget - (NowMillis() - started), 1);
+        reply = co_await channel.ExchangeTcp(bytes, std::min(config.timeout, tcp_left), config.expire);
+      }
+    } else if (absl::IsDeadlineExceeded(reply.status())) {
+      health.RecordTimeout(config.timeout);
+    }
+    health.Release();
     if (!reply.ok()) {
       ++counters_.upstream_failures;
-      health.RecordFailure(rt.health, NowMillis());
-      Log(LogLevel::kDebug, "cluster ", pool.name, ": ", reply.status().message());
+      if (health.RecordFailure(rt.health, NowMillis())) {
+        Log(LogLevel::kWarn, "cluster ", pool.name, ": resolver ", pool.resolvers[i].ToString(),
+            " taken out of rotation after ", config.max_fails, " failures (", reply.status().message(), ")");
+      }
       continue;
     }
     health.RecordSuccess();
     const uint8_t rcode = (*reply)[3] & 0xf;
     if (rcode == kServFail || rcode == kRefused) {
       // One broken node should not fail the query: try the next resolver first.
-      refused = *std::move(reply);
+      result.reply = *std::move(reply);
+      if (a + 1 >= planned) break;  // each resolver had its say
       continue;
     }
-    co_return *std::move(reply);
+    result.reply = *std::move(reply);
+    co_return result;
   }
-  co_return refused;
+  if (!result.reply && at_limit > 0) {
+    ++counters_.overloaded;
+    result.overloaded = true;
+  }
+  co_return result;
 }
 
 asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> QueryEngine::Synthesize(std::shared_ptr<const Generation> g,

@@ -45,17 +45,20 @@ struct Question {
 struct Resolved {
   std::shared_ptr<const StoredReply> reply;  // null: no answer could be had
   uint32_t ttl = 0;                          // remaining lifetime, if cacheable
+  bool overloaded = false;                   // every resolver at its in-flight limit: REFUSED
 };
 
 struct EngineCounters {
   uint64_t forwarded = 0;
   uint64_t upstream_failures = 0;
   uint64_t synthesized = 0;
+  uint64_t stale_answers = 0;
+  uint64_t overloaded = 0;
 };
 
 class QueryEngine {
  public:
-  explicit QueryEngine(asio::io_context& io) : io_(io) {}
+  explicit QueryEngine(asio::io_context& io) : channels_(io) {}
 
   void SetGeneration(std::shared_ptr<const Generation> g) { generation_ = std::move(g); }
   const std::shared_ptr<const Generation>& generation() const { return generation_; }
@@ -68,15 +71,16 @@ class QueryEngine {
   const EngineCounters& counters() const { return counters_; }
 
  private:
-  asio::awaitable<std::optional<std::vector<uint8_t>>> Forward(const Runtime& rt, const Pool& pool, const Question& q,
-                                                              const DnsName& ask);
+  struct Forwarded {
+    std::optional<std::vector<uint8_t>> reply;
+    bool overloaded = false;
+  };
+  asio::awaitable<Forwarded> Forward(const Runtime& rt, const Pool& pool, const Question& q, const DnsName& ask);
   asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> Synthesize(std::shared_ptr<const Generation> g,
                                                                    const Question& q, int depth);
-  UpstreamChannel& Channel(const SocketAddress& resolver);
 
-  asio::io_context& io_;
   absl::BitGen rng_;
-  absl::flat_hash_map<std::pair<std::array<uint8_t, 16>, uint16_t>, std::unique_ptr<UpstreamChannel>> channels_;
+  ChannelMap channels_;
   std::shared_ptr<const Generation> generation_;
   EngineCounters counters_;
 };

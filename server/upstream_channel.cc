@@ -294,4 +294,10 @@ void UpstreamChannel::TcpIdleCheck(std::shared_ptr<TcpLink> link, Millis expire)
   });
 }
 
+UpstreamChannel& ChannelMap::Get(const SocketAddress& resolver) {
+  auto& slot = channels_[{resolver.ip.bytes, resolver.port}];
+  if (!slot) slot = std::make_unique<UpstreamChannel>(io_, udp::endpoint(ToAsioAddress(resolver), resolver.port), rng_);
+  return *slot;
+}
+
 }  // namespace meshdns

@@ -87,4 +87,17 @@ class UpstreamChannel {
   ChannelCounters counters_;
 };
 
+// The channels of one io_context, one per resolver address, made on first use
+// and kept for the life of the worker (reloads keep them: same address, same link).
+class ChannelMap {
+ public:
+  explicit ChannelMap(asio::io_context& io) : io_(io) {}
+  UpstreamChannel& Get(const SocketAddress& resolver);
+
+ private:
+  asio::io_context& io_;
+  absl::BitGen rng_;
+  absl::flat_hash_map<std::pair<std::array<uint8_t, 16>, uint16_t>, std::unique_ptr<UpstreamChannel>> channels_;
+};
+
 }  // namespace meshdns

@@ -1,0 +1,53 @@
+#include "server/health_prober.h"
+
+#include "dnscore/reply_writer.h"
+#include "dnscore/upstream_query.h"
+#include "dnscore/wire.h"
+#include "server/log.h"
+
+namespace meshdns {
+
+void HealthProber::SetRuntime(std::shared_ptr<const Runtime> runtime) {
+  runtime_ = std::move(runtime);
+  probing_.clear();
+}
+
+void HealthProber::Tick() {
+  if (runtime_) {
+    for (size_t p = 0; p < runtime_->pools.size(); ++p) {
+      const Pool& pool = runtime_->pools[p];
+      for (size_t r = 0; r < pool.resolvers.size(); ++r) {
+        const ResolverHealth* health = pool.health[r].get();
+        if (health->IsUp() || probing_[health]) continue;
+        probing_[health] = true;
+        asio::co_spawn(io_, Probe(runtime_, p, r), asio::detached);
+      }
+    }
+  }
+  const Millis interval = runtime_ ? runtime_->config.forward.health_check : 500;
+  timer_.expires_after(std::chrono::milliseconds(std::max<Millis>(interval, 10)));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Tick();
+  });
+}
+
+asio::awaitable<void> HealthProber::Probe(std::shared_ptr<const Runtime> runtime, size_t pool_index, size_t r) {
+  const Pool& pool = runtime->pools[pool_index];
+  ResolverHealth& health = *pool.health[r];
+  static const DnsName kRoot;
+  std::array<uint8_t, kHeaderSize + 1 + 4 + kOptSize> query;
+  const size_t size =
+      WriteUpstreamQuery(0, UpstreamQuestion{kRoot, kTypeNS, kClassIN, /*recursion_desired=*/false}, query);
+  const Millis timeout = std::min(runtime->config.forward.health_check, runtime->config.forward.timeout);
+  absl::StatusOr<std::vector<uint8_t>> reply =
+      co_await channels_.Get(pool.resolvers[r]).ExchangeUdp(std::span<uint8_t>(query.data(), size), std::max<Millis>(timeout, 10));
+  if (reply.ok()) {
+    health.RecordSuccess();
+    Log(LogLevel::kInfo, "cluster ", pool.name, ": resolver ", pool.resolvers[r].ToString(), " answers again");
+  } else {
+    health.RecordProbeFailure();
+  }
+  if (runtime == runtime_) probing_[&health] = false;
+}
+
+}  // namespace meshdns

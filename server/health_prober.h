@@ -1,0 +1,39 @@
+// HealthProber: brings resolvers back into rotation. Every `health_check` it
+// sends each resolver that is marked down a `. IN NS` query, as CoreDNS's
+// forward does; any reply, whatever its rcode, means the resolver is alive.
+// Resolvers in rotation are not probed: real queries tell their health.
+//
+// Runs on the daemon's main io_context; touches resolver health only
+// through its atomics, so it needs no lock with the workers.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "config/runtime.h"
+#include "server/asio.h"
+#include "server/upstream_channel.h"
+
+namespace meshdns {
+
+class HealthProber {
+ public:
+  explicit HealthProber(asio::io_context& io) : io_(io), timer_(io), channels_(io) {}
+
+  void SetRuntime(std::shared_ptr<const Runtime> runtime);
+  void Start() { Tick(); }
+  void Stop() { timer_.cancel(); }
+
+ private:
+  void Tick();
+  asio::awaitable<void> Probe(std::shared_ptr<const Runtime> runtime, size_t pool, size_t resolver);
+
+  asio::io_context& io_;
+  asio::steady_timer timer_;
+  std::shared_ptr<const Runtime> runtime_;
+  ChannelMap channels_;
+  absl::flat_hash_map<const ResolverHealth*, bool> probing_;
+};
+
+}  // namespace meshdns
