@@ -14,6 +14,7 @@
 #include "dnscore/acl.h"
 #include "dnscore/clock.h"
 #include "dnscore/dns_name.h"
+#include "dnscore/packet_cache.h"
 #include "dnscore/policy.h"
 #include "dnscore/stored_reply.h"
 #include "dnscore/template.h"
@@ -62,6 +63,7 @@ struct CacheConfig {
   TtlPolicy ttl{.min_ttl = 5, .max_ttl = 30, .denial_ttl = 5};
   size_t capacity = 100000;
   Millis serve_stale = 0;
+  std::optional<PrefetchPolicy> prefetch;  // off unless configured
 };
 
 struct ClustersetConfig {

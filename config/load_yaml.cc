@@ -213,8 +213,9 @@ class Loader {
       } else if (key == "clusterset_domain") {
         Name(v, "clusterset_domain", c.clusterset_domain);
       } else if (key == "listen") {
+        const size_t before = errors_.size();
         c.listen = Addresses(v, "listen", false);
-        if (c.listen.empty()) Error(v, "listen: at least one address is needed");
+        if (c.listen.empty() && errors_.size() == before) Error(v, "listen: at least one address is needed");
       } else if (key == "clusters") {
         clusters_node = v;
         ReadClusters(v, c);
@@ -310,9 +311,21 @@ class Loader {
   }
 
   void ReadCache(const YAML::Node& v, CacheConfig& cache) {
-    ForEachKey(v, {"max_ttl", "min_ttl", "denial_ttl", "capacity", "serve_stale"}, "cache",
+    ForEachKey(v, {"max_ttl", "min_ttl", "denial_ttl", "capacity", "serve_stale", "prefetch"}, "cache",
                [&](const std::string& k, const YAML::Node& x) {
-      if (k == "max_ttl") Ttl(x, "cache.max_ttl", cache.ttl.max_ttl);
+      if (k == "prefetch") {
+        PrefetchPolicy p;
+        ForEachKey(x, {"amount", "duration", "percentage"}, "cache.prefetch",
+                   [&](const std::string& pk, const YAML::Node& y) {
+          if (pk == "amount") Unsigned(y, "cache.prefetch.amount", p.amount, 1);
+          else if (pk == "duration") Duration(y, "cache.prefetch.duration", p.duration);
+          else {
+            Unsigned(y, "cache.prefetch.percentage", p.percentage);
+            if (p.percentage > 100) Error(y, "cache.prefetch.percentage must be between 0 and 100");
+          }
+        });
+        cache.prefetch = p;
+      } else if (k == "max_ttl") Ttl(x, "cache.max_ttl", cache.ttl.max_ttl);
       else if (k == "min_ttl") Ttl(x, "cache.min_ttl", cache.ttl.min_ttl);
       else if (k == "denial_ttl") Ttl(x, "cache.denial_ttl", cache.ttl.denial_ttl);
       else if (k == "capacity") Unsigned(x, "cache.capacity", cache.capacity);

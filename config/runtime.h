@@ -38,6 +38,7 @@ struct Runtime {
 
   const Pool& ClusterPool(size_t cluster) const { return pools[cluster]; }
   const Pool& UpstreamPool() const { return pools.back(); }
+  const PrefetchPolicy* prefetch() const { return config.cache.prefetch ? &*config.cache.prefetch : nullptr; }
 
   static std::shared_ptr<const Runtime> Compile(Config config);
 };

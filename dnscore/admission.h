@@ -18,7 +18,8 @@ enum class Verdict { kReply, kDrop, kResolve };
 
 struct Admitted {
   Verdict verdict = Verdict::kDrop;
-  size_t size = 0;  // with kReply: bytes written to `out`
+  size_t size = 0;        // with kReply: bytes written to `out`
+  bool prefetch = false;  // answered from cache, and the entry should be refreshed in the background
 };
 
 struct AdmitOptions {
@@ -26,6 +27,7 @@ struct AdmitOptions {
   PacketCache* cache = nullptr; // null disables caching
   bool udp = true;              // UDP replies are cut to the client's size
   Millis now = 0;
+  const PrefetchPolicy* prefetch = nullptr;  // null: no prefetching
 };
 
 [[nodiscard]] Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, const AdmitOptions& options,

@@ -20,6 +20,9 @@ struct PacketCache::Entry {
   std::string key;
   std::shared_ptr<const StoredReply> reply;
   Millis stored = 0;
+  Millis window_start = 0;  // prefetch popularity: hits since window_start
+  uint32_t hits = 0;
+  bool prefetching = false;
   Entry* newer = nullptr;  // LRU list, most recent at head
   Entry* older = nullptr;
 };
@@ -100,6 +103,19 @@ std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView
     misses_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
+  if (options.prefetch != nullptr && !hit.stale) {
+    const PrefetchPolicy& p = *options.prefetch;
+    if (options.now - e->window_start > p.duration) {
+      e->window_start = options.now;
+      e->hits = 0;
+    }
+    ++e->hits;
+    const Millis left = lifetime - age;
+    if (!e->prefetching && e->hits >= p.amount && left * 100 <= lifetime * p.percentage) {
+      e->prefetching = true;
+      hit.prefetch = true;
+    }
+  }
   shard.Unlink(e);
   shard.PushFront(e);
   hits_.fetch_add(1, std::memory_order_relaxed);
@@ -129,6 +145,7 @@ void PacketCache::Insert(const CacheKey& key, std::shared_ptr<const StoredReply>
     Entry* e = it->second.get();
     e->reply = std::move(reply);
     e->stored = now;
+    e->prefetching = false;
     shard.Unlink(e);
     shard.PushFront(e);
     return;
@@ -141,6 +158,7 @@ void PacketCache::Insert(const CacheKey& key, std::shared_ptr<const StoredReply>
   e->key = std::string(key.view());
   e->reply = std::move(reply);
   e->stored = now;
+  e->window_start = now;
   Entry* raw = e.get();
   shard.map.emplace(absl::string_view(raw->key), std::move(e));
   shard.PushFront(raw);

@@ -38,15 +38,26 @@ class CacheKey {
   size_t size_;
 };
 
+// CoreDNS's `prefetch AMOUNT DURATION PERCENTAGE%`: an entry asked for at
+// least `amount` times within `duration` is refreshed once less than
+// `percentage` of its lifetime is left, so steady traffic never sees it expire.
+struct PrefetchPolicy {
+  uint32_t amount = 2;
+  Millis duration = 60000;
+  uint32_t percentage = 10;
+};
+
 struct CacheLookup {
   WriteOptions write;     // the transport limit; the TTL is the cache's to set
   Millis now = 0;
   Millis stale_for = 0;   // serve entries expired at most this long ago
+  const PrefetchPolicy* prefetch = nullptr;
 };
 
 struct CacheHit {
   size_t size = 0;        // bytes written
   bool stale = false;
+  bool prefetch = false;  // popular and near its end: the caller should refresh it (told once per entry)
 };
 
 struct CachedReply {

@@ -40,7 +40,8 @@ asio::awaitable<void> HealthProber::Probe(std::shared_ptr<const Runtime> runtime
       WriteUpstreamQuery(0, UpstreamQuestion{kRoot, kTypeNS, kClassIN, /*recursion_desired=*/false}, query);
   const Millis timeout = std::min(runtime->config.forward.health_check, runtime->config.forward.timeout);
   absl::StatusOr<std::vector<uint8_t>> reply =
-      co_await channels_.Get(pool.resolvers[r]).ExchangeUdp(std::span<uint8_t>(query.data(), size), std::max<Millis>(timeout, 10));
+      co_await channels_.Get(pool.resolvers[r])
+          .ExchangeUdp(std::span<uint8_t>(query.data(), size), {.timeout = std::max<Millis>(timeout, 10)});
   if (reply.ok()) {
     health.RecordSuccess();
     Log(LogLevel::kInfo, "cluster ", pool.name, ": resolver ", pool.resolvers[r].ToString(), " answers again");

@@ -63,13 +63,14 @@ void UdpListener::OnDatagram(size_t size) {
   QueryView view;
   Admitted admitted = AdmitQuery(query, FromAsioAddress(client_.address()),
                                  AdmitOptions{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = true,
-                                              .now = NowMillis()},
+                                              .now = NowMillis(), .prefetch = g.runtime->prefetch()},
                                  view, out_);
   switch (admitted.verdict) {
     case Verdict::kDrop: return;
     case Verdict::kReply: {
       boost::system::error_code ec;
       socket_.send_to(asio::buffer(out_.data(), admitted.size), client_, 0, ec);
+      if (admitted.prefetch) worker_.Prefetch(view);
       return;
     }
     case Verdict::kResolve:
@@ -162,8 +163,9 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
     }
     Admitted admitted = AdmitQuery(query, FromAsioAddress(peer.address()),
                                    AdmitOptions{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = false,
-                                                .now = NowMillis()},
+                                                .now = NowMillis(), .prefetch = g.runtime->prefetch()},
                                    view, reply);
+    if (admitted.prefetch) worker_.Prefetch(view);
     size_t reply_size = admitted.size;
     if (admitted.verdict == Verdict::kResolve) {
       reply_size = co_await worker_.engine().Answer(query, view, kMaxMessageSize, reply);

@@ -40,10 +40,18 @@ asio::awaitable<size_t> QueryEngine::Answer(std::span<const uint8_t> query, cons
   co_return WriteErrorReply(QueryCheck::kOk, r.overloaded ? kRefused : kServFail, view, query, out);
 }
 
-asio::awaitable<Resolved> QueryEngine::Resolve(std::shared_ptr<const Generation> g, const Question& q, int depth) {
+asio::awaitable<void> QueryEngine::Refresh(Question q) {
+  ++counters_.prefetches;
+  (void)co_await Resolve(generation_, q, 0, /*refresh=*/true);
+}
+
+asio::awaitable<Resolved> QueryEngine::Resolve(std::shared_ptr<const Generation> g, const Question& q, int depth,
+                                               bool refresh) {
   const Runtime& rt = *g->runtime;
   const CacheKey key(q.name, q.qtype, q.qclass, q.dnssec_ok, q.checking_disabled);
-  if (std::optional<CachedReply> hit = g->cache->Find(key, NowMillis())) co_return Resolved{hit->reply, hit->ttl};
+  if (!refresh) {
+    if (std::optional<CachedReply> hit = g->cache->Find(key, NowMillis())) co_return Resolved{hit->reply, hit->ttl};
+  }
 
   // RFC 8767: when a cluster cannot answer, an answer that expired at most
   // `serve_stale` ago beats SERVFAIL.
@@ -130,12 +138,22 @@ asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(const Runtime& rt, 
     }
     UpstreamChannel& channel = channels_.Get(pool.resolvers[i]);
     ++counters_.forwarded;
+    // The last resolver of a pass may use what is left of the budget,
+    // resending every half timeout: on a lossy link each copy is another
+    // chance, and a reply to any of them counts. Earlier ones get one timeout
+    // each, so a silent resolver costs little before the next is tried.
+    const Millis rto = health.AttemptTimeout(config.timeout);
+    const bool last_of_pass = a % planned == planned - 1;
+    UpstreamChannel::UdpOptions udp{.timeout = std::min(rto, left)};
+    if (last_of_pass) udp = {.timeout = left, .retransmit_every = std::max(rto / 2, ResolverHealth::kMinTimeout)};
+    bool retransmitted = false;
     const auto sent = std::chrono::steady_clock::now();
-    absl::StatusOr<std::vector<uint8_t>> reply =
-        co_await channel.ExchangeUdp(bytes, std::min(health.AttemptTimeout(config.timeout), left));
+    absl::StatusOr<std::vector<uint8_t>> reply = co_await channel.ExchangeUdp(bytes, udp, &retransmitted);
     if (reply.ok()) {
-      health.RecordRtt(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent)
-                           .count());
+      if (!retransmitted) {
+        health.RecordRtt(
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent).count());
+      }
       // Contract rule 9: a truncated reply is asked again over TCP at once.
       if (reply->size() >= kHeaderSize && ((*reply)[2] & (kFlagTC >> 8))) {
         const Millis tcp_left = std::max<Millis>(budget - (NowMillis() - started), 1);

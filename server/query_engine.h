@@ -54,6 +54,7 @@ struct EngineCounters {
   uint64_t synthesized = 0;
   uint64_t stale_answers = 0;
   uint64_t overloaded = 0;
+  uint64_t prefetches = 0;
 };
 
 class QueryEngine {
@@ -66,7 +67,11 @@ class QueryEngine {
   // Resolves a client's query and writes the reply into `out`; returns its size.
   asio::awaitable<size_t> Answer(std::span<const uint8_t> query, const QueryView& view, size_t limit,
                                  std::span<uint8_t> out);
-  asio::awaitable<Resolved> Resolve(std::shared_ptr<const Generation> g, const Question& q, int depth = 0);
+  // The pipeline for one question. `refresh` skips the cache lookup (prefetch).
+  asio::awaitable<Resolved> Resolve(std::shared_ptr<const Generation> g, const Question& q, int depth = 0,
+                                    bool refresh = false);
+  // Resolves `q` again to renew its cache entry; the answer goes nowhere else.
+  asio::awaitable<void> Refresh(Question q);
 
   const EngineCounters& counters() const { return counters_; }
 

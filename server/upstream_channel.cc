@@ -157,14 +157,16 @@ void UpstreamChannel::Release(size_t index) {
 }
 
 asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> UpstreamChannel::ExchangeUdp(std::span<uint8_t> query,
-                                                                                   Millis timeout) {
+                                                                                   UdpOptions options,
+                                                                                   bool* retransmitted) {
   absl::StatusOr<size_t> index = PickSocket();
   if (!index.ok()) co_return index.status();
   UdpSocket& s = *sockets_[*index];
   const uint16_t id = FreshId(slots_);
   WriteU16(query.data(), id);
 
-  asio::steady_timer timer(io_, std::chrono::milliseconds(timeout));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout);
+  asio::steady_timer timer(io_);
   Slot slot;
   slot.query = query;
   slot.timer = &timer;
@@ -173,9 +175,22 @@ asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> UpstreamChannel::ExchangeU
   ++s.uses;
   ++s.pending;
   boost::system::error_code ec;
-  s.socket.send(asio::buffer(query.data(), query.size()), 0, ec);
-  ++counters_.sent;
-  if (!ec) co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  for (int copy = 0; !ec; ++copy) {
+    s.socket.send(asio::buffer(query.data(), query.size()), 0, ec);
+    ++counters_.sent;
+    if (ec) break;
+    if (copy == 1 && retransmitted != nullptr) *retransmitted = true;
+    auto wake = deadline;
+    if (options.retransmit_every > 0) {
+      wake = std::min(wake, std::chrono::steady_clock::now() + std::chrono::milliseconds(options.retransmit_every));
+    }
+    timer.expires_at(wake);
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    // Cancelled: an answer or an error arrived. Expired: resend, or give up at the deadline.
+    if (ec == asio::error::operation_aborted || slot.answered || slot.error) break;
+    ec = {};
+    if (std::chrono::steady_clock::now() >= deadline) break;
+  }
   slots_.erase(id);
   Release(*index);
   if (slot.answered) co_return std::move(slot.reply);
@@ -183,7 +198,8 @@ asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> UpstreamChannel::ExchangeU
   if (ec && ec != asio::error::operation_aborted) {
     co_return absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", ec.message()));
   }
-  co_return absl::DeadlineExceededError(absl::StrCat(Where(resolver_), " did not answer within ", timeout, "ms"));
+  co_return absl::DeadlineExceededError(absl::StrCat(Where(resolver_), " did not answer within ", options.timeout,
+                                                     "ms"));
 }
 
 asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> UpstreamChannel::ExchangeTcp(std::span<uint8_t> query,

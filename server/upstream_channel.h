@@ -46,8 +46,18 @@ class UpstreamChannel {
   UpstreamChannel(const UpstreamChannel&) = delete;
   UpstreamChannel& operator=(const UpstreamChannel&) = delete;
 
+  struct UdpOptions {
+    Millis timeout = 2000;
+    // When set, the same datagram (same ID, same port) is sent again this
+    // often until an answer or the timeout: a reply to any copy counts, so a
+    // lossy link gets several chances inside one wait.
+    Millis retransmit_every = 0;
+  };
   // Sends `query` (its ID is overwritten) and waits for its reply.
-  asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> ExchangeUdp(std::span<uint8_t> query, Millis timeout);
+  // `*retransmitted` tells whether a second copy went out (Karn: such an
+  // exchange says nothing reliable about the round-trip time).
+  asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> ExchangeUdp(std::span<uint8_t> query, UdpOptions options,
+                                                                    bool* retransmitted = nullptr);
   asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> ExchangeTcp(std::span<uint8_t> query, Millis timeout,
                                                                     Millis expire);
 

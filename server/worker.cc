@@ -59,6 +59,12 @@ void Worker::DrainThenStop(Millis deadline) {
   timer->async_wait([this, timer, deadline](const boost::system::error_code&) { DrainThenStop(deadline); });
 }
 
+void Worker::Prefetch(const QueryView& query) {
+  if (stopping_) return;
+  Question q{query.qname, query.qtype, query.qclass, query.rd(), query.cd(), query.edns.dnssec_ok};
+  asio::co_spawn(io_, engine_.Refresh(q), asio::detached);
+}
+
 void Worker::Join() {
   if (thread_.joinable()) thread_.join();
 }

@@ -37,6 +37,8 @@ class Worker {
   asio::io_context& io() { return io_; }
   QueryEngine& engine() { return engine_; }
   const Generation& generation() const { return *engine_.generation(); }
+  // Refreshes the cache entry for `query` in the background (prefetch).
+  void Prefetch(const QueryView& query);
   // Counts slow-path queries in flight so shutdown can wait for them.
   void QueryStarted() { ++inflight_; }
   void QueryFinished() { --inflight_; }

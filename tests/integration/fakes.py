@@ -1,0 +1,190 @@
+"""Stand-in resolvers on loopback whose behaviour a test controls: answer,
+stay silent, answer late, answer NXDOMAIN, send garbage, or race forged
+replies against the real one. Each records the questions it saw."""
+
+import random
+import socket
+import threading
+import time
+
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+
+class FakeResolver:
+    def __init__(self, addr, port=5300, *, address="192.0.2.1", ttl=30):
+        self.addr, self.port = addr, port
+        self.address = address      # what A questions are answered with
+        self.ttl = ttl
+        self.mode = "answer"        # answer | silent | nxdomain | nodata | garbage | forge
+        self.delay = 0.0
+        self.names = []
+        self.sock = None
+        self._stop = threading.Event()
+        self._thread = None
+        self.start()
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((self.addr, self.port))
+        self.sock.settimeout(0.05)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def close(self):
+        """Stops and releases the port: the kernel then answers ICMP port unreachable."""
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._thread = None
+        self.sock.close()
+
+    def count(self, name=None):
+        return len([n for n in self.names if name is None or n.lower() == name.lower()])
+
+    # -- behaviour -----------------------------------------------------------
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                q = dns.message.from_wire(data)
+            except Exception:  # noqa: BLE001
+                continue
+            self.names.append(q.question[0].name.to_text())
+            if self.mode == "silent":
+                continue
+            if self.delay:
+                time.sleep(self.delay)
+            if self.mode == "garbage":
+                self.sock.sendto(bytes(random.getrandbits(8) for _ in range(40)), peer)
+                wrong = self.reply(q)
+                wrong.id = (q.id + 1) % 65536
+                self.sock.sendto(wrong.to_wire(), peer)
+                continue
+            if self.mode == "forge":
+                self._forge(q, peer)
+                time.sleep(0.05)
+            self.sock.sendto(self.reply(q).to_wire(), peer)
+
+    def reply(self, q, address=None):
+        r = dns.message.make_response(q)
+        name = q.question[0].name
+        if self.mode == "nxdomain" or self.mode == "nodata":
+            if self.mode == "nxdomain":
+                r.set_rcode(dns.rcode.NXDOMAIN)
+            r.authority.append(dns.rrset.from_text(
+                "cluster.local.", 60, "IN", "SOA", "ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 3"))
+        elif q.question[0].rdtype == dns.rdatatype.A:
+            r.answer.append(dns.rrset.from_text(name, self.ttl, "IN", "A", address or self.address))
+        return r
+
+    def _forge(self, q, peer):
+        """Three forgeries that must all be refused, each claiming 6.6.6.6."""
+        forged = self.reply(q, address="6.6.6.6")
+        wrong_id = self.reply(q, address="6.6.6.6")
+        wrong_id.id = (q.id + 1) % 65536
+        self.sock.sendto(wrong_id.to_wire(), peer)                      # wrong ID
+        flipped = dns.message.make_query(q.question[0].name.to_text().swapcase(), "A")
+        flipped.id = q.id
+        wrong_question = self.reply(flipped, address="6.6.6.6")
+        self.sock.sendto(wrong_question.to_wire(), peer)                # right ID, question in other case
+        for other in ((self.addr, 0), ("127.66.0.1", 0)):               # right ID and question, wrong source
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(other)
+                s.sendto(forged.to_wire(), peer)
+
+
+
+
+class LossyLink:
+    """A UDP relay that drops and delays datagrams both ways, as tc netem
+    would (this machine's kernel has no sch_netem): clients talk to `listen`,
+    the relay talks to `target`. Seeded, so a run is repeatable."""
+
+    def __init__(self, listen, target, *, loss=0.3, delay=0.2, seed=8767):
+        import heapq
+        import itertools
+
+        self._heapq, self._seq = heapq, itertools.count()
+        self.loss, self.delay = loss, delay
+        self.rng = random.Random(seed)
+        self.target = target
+        self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.front.bind(listen)
+        self.front.settimeout(0.01)
+        self.back = {}            # client address -> socket towards the target
+        self.queue = []           # (due, seq, socket, data, destination)
+        self.cv = threading.Condition()
+        self._stop = threading.Event()
+        self.threads = [threading.Thread(target=self._pump, daemon=True),
+                        threading.Thread(target=self._deliver, daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def _schedule(self, sock, data, dest):
+        if self.rng.random() < self.loss:
+            return
+        with self.cv:
+            self._heapq.heappush(self.queue, (time.time() + self.delay, next(self._seq), sock, data, dest))
+            self.cv.notify()
+
+    def _pump(self):
+        import select
+
+        while not self._stop.is_set():
+            socks = [self.front] + list(self.back.values())
+            ready, _, _ = select.select(socks, [], [], 0.02)
+            for s in ready:
+                try:
+                    data, peer = s.recvfrom(65535)
+                except OSError:
+                    continue
+                if s is self.front:
+                    back = self.back.get(peer)
+                    if back is None:
+                        back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                        back.bind((self.front.getsockname()[0], 0))
+                        self.back[peer] = back
+                        self._clients = getattr(self, "_clients", {})
+                        self._clients[back] = peer
+                    self._schedule(back, data, self.target)
+                else:
+                    self._schedule(self.front, data, self._clients[s])
+
+    def _deliver(self):
+        while not self._stop.is_set():
+            with self.cv:
+                while not self.queue and not self._stop.is_set():
+                    self.cv.wait(0.05)
+                if self._stop.is_set():
+                    return
+                due, _, sock, data, dest = self.queue[0]
+                wait = due - time.time()
+                if wait > 0:
+                    self.cv.wait(wait)
+                    continue
+                self._heapq.heappop(self.queue)
+            try:
+                sock.sendto(data, dest)
+            except OSError:
+                pass
+
+    def close(self):
+        self._stop.set()
+        with self.cv:
+            self.cv.notify_all()
+        for t in self.threads:
+            t.join()
+        self.front.close()
+        for s in self.back.values():
+            s.close()

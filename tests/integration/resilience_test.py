@@ -1,0 +1,259 @@
+"""Resilient forwarding (health, failover, stale answers, prefetch, negative
+caching, spoofing resistance) against stand-in resolvers whose behaviour the
+test controls, all on 127.30.0.0/16. Loss and delay come from a userspace
+relay (fakes.LossyLink): this machine's kernel has no sch_netem."""
+
+import os
+import subprocess
+import tempfile
+import textwrap
+import threading
+import time
+import unittest
+
+import dns.rcode
+import dns.rdatatype
+
+import meshlab
+from fakes import FakeResolver, LossyLink
+from meshlab import query
+
+LISTEN = "127.30.0.1"
+PORT = 30053
+
+
+class Meshdns:
+    """One meshdns for cluster c1, peers c2 and c3, with resolvers given by the test."""
+
+    def __init__(self, c1, c2, c3, extra=""):
+        self.dir = tempfile.mkdtemp(prefix="meshdns-res-")
+        fmt = lambda rs: "[" + ", ".join(f"'{r}'" for r in rs) + "]"  # noqa: E731
+        text = textwrap.dedent(f"""\
+            cluster: c1
+            listen: ['{LISTEN}:{PORT}']
+            clusters:
+              c1: {{resolvers: {fmt(c1)}}}
+              c2: {{resolvers: {fmt(c2)}}}
+              c3: {{resolvers: {fmt(c3)}}}
+            """) + extra
+        self.path = os.path.join(self.dir, "mesh.yaml")
+        with open(self.path, "w") as f:
+            f.write(text)
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.proc = subprocess.Popen([meshlab.MESHDNS, "serve", "--config", self.path, "--threads", "2"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        if not meshlab.wait_for_udp_dns(LISTEN, PORT):
+            raise RuntimeError("meshdns did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+def ask(name, rdtype="A", timeout=5.0):
+    return query(LISTEN, name, rdtype, port=PORT, timeout=timeout)
+
+
+def first_address(r):
+    for rrset in r.answer:
+        if rrset.rdtype == dns.rdatatype.A:
+            return rrset[0].address
+    return None
+
+
+class ResilienceTest(unittest.TestCase):
+    def fake(self, addr, **kw):
+        f = FakeResolver(addr, **kw)
+        self.addCleanup(f.close)
+        return f
+
+    def meshdns(self, c1, c2, c3, extra=""):
+        m = Meshdns(c1, c2, c3, extra)
+        self.addCleanup(m.stop)
+        return m
+
+    # -- failover ------------------------------------------------------------
+    def test_one_of_two_resolvers_killed(self):
+        a, b = self.fake("127.30.2.1"), self.fake("127.30.2.2", address="192.0.2.2")
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300", "127.30.2.2:5300"], ["127.30.3.1:5300"])
+        failures, late_failures = 0, 0
+        killed_at = None
+        start = time.time()
+        for i in range(80):
+            if i == 20:
+                a.close()
+                killed_at = time.time()
+            try:
+                r = ask(f"q{i}.svc.c2.svc.cluster.local.", timeout=3)
+                ok = r.rcode() == dns.rcode.NOERROR and first_address(r) in ("192.0.2.1", "192.0.2.2")
+            except Exception:  # noqa: BLE001
+                ok = False
+            if not ok:
+                failures += 1
+                if killed_at and time.time() - killed_at > 2:
+                    late_failures += 1
+            time.sleep(0.03)
+        self.assertLessEqual(failures, 2)
+        self.assertEqual(late_failures, 0)
+        self.assertLess(time.time() - start, 30)
+
+    def test_silent_resolver_costs_milliseconds(self):
+        silent = self.fake("127.30.2.1")
+        silent.mode = "silent"
+        self.fake("127.30.2.2", address="192.0.2.2")
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300", "127.30.2.2:5300"], ["127.30.3.1:5300"])
+        started = time.time()
+        for i in range(10):
+            r = ask(f"s{i}.svc.c2.svc.cluster.local.")
+            self.assertEqual(first_address(r), "192.0.2.2")
+        # The silent one costs at most its first attempt timeouts, then it is out of rotation.
+        self.assertLess(time.time() - started, 2.0)
+
+    def test_all_resolvers_down_servfail_fast_others_unaffected_then_recovery(self):
+        a, b = self.fake("127.30.2.1"), self.fake("127.30.2.2")
+        self.fake("127.30.3.1", address="192.0.2.3")
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300", "127.30.2.2:5300"], ["127.30.3.1:5300"],
+                     "forward: {timeout: 2s, health_check: 500ms}\n")
+        a.mode = b.mode = "silent"
+        for i in range(4):
+            started = time.time()
+            r = ask(f"down{i}.svc.c2.svc.cluster.local.")
+            self.assertEqual(r.rcode(), dns.rcode.SERVFAIL)
+            self.assertLess(time.time() - started, 3.0)
+            other = time.time()
+            self.assertEqual(first_address(ask(f"up{i}.svc.c3.svc.cluster.local.")), "192.0.2.3")
+            self.assertLess(time.time() - other, 0.5)
+        a.mode = b.mode = "answer"
+        restored = time.time()
+        while time.time() - restored < 5:
+            r = ask(f"back{time.time_ns()}.svc.c2.svc.cluster.local.")
+            if r.rcode() == dns.rcode.NOERROR:
+                break
+            time.sleep(0.05)
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        self.assertLess(time.time() - restored, 2 * 0.5 + 0.3)
+
+    def test_garbage_and_wrong_id_replies_are_dropped(self):
+        bad = self.fake("127.30.2.1", address="6.6.6.6")
+        bad.mode = "garbage"
+        self.fake("127.30.2.2", address="192.0.2.2")
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300", "127.30.2.2:5300"], ["127.30.3.1:5300"])
+        for i in range(12):
+            r = ask(f"g{i}.svc.c2.svc.cluster.local.")
+            self.assertEqual(first_address(r), "192.0.2.2")
+        self.assertGreater(bad.count(), 0, "the garbage resolver was never asked")
+
+    def test_forged_replies_lose_the_race(self):
+        forger = self.fake("127.30.2.1")
+        forger.mode = "forge"
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300"], ["127.30.3.1:5300"])
+        for i in range(10):
+            name = f"f{i}.svc.c2.svc.cluster.local."
+            self.assertEqual(first_address(ask(name)), "192.0.2.1")
+            self.assertEqual(first_address(ask(name)), "192.0.2.1")  # and the cache holds the real one
+
+    # -- cache ---------------------------------------------------------------
+    def test_serve_stale_when_the_cluster_is_gone(self):
+        fake = self.fake("127.30.2.1")
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300"], ["127.30.3.1:5300"],
+                     "cache: {min_ttl: 1s, max_ttl: 1s, serve_stale: 1m}\nforward: {health_check: 200ms}\n")
+        name = "stale.svc.c2.svc.cluster.local."
+        self.assertEqual(ask(name).answer[0].ttl, 1)
+        fake.close()  # port unreachable from now on
+        time.sleep(1.3)
+        started = time.time()
+        r = ask(name)
+        self.assertLess(time.time() - started, 3.0)
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        self.assertEqual(first_address(r), "192.0.2.1")
+        self.assertEqual(r.answer[0].ttl, 30)  # RFC 8767's stale TTL
+        fake.address = "192.0.2.9"
+        fake.start()
+        deadline = time.time() + 3
+        while time.time() < deadline and first_address(ask(name)) != "192.0.2.9":
+            time.sleep(0.1)
+        self.assertEqual(first_address(ask(name)), "192.0.2.9", "fresh answers return with the resolver")
+
+    def test_no_stale_answers_unless_configured(self):
+        fake = self.fake("127.30.2.1")
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300"], ["127.30.3.1:5300"],
+                     "cache: {min_ttl: 1s, max_ttl: 1s}\n")
+        name = "nostale.svc.c2.svc.cluster.local."
+        ask(name)
+        fake.close()
+        time.sleep(1.3)
+        self.assertEqual(ask(name).rcode(), dns.rcode.SERVFAIL)
+
+    def run_prefetch_scenario(self, extra):
+        fake = self.fake("127.30.2.1")
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300"], ["127.30.3.1:5300"],
+                     "cache: {min_ttl: 4s, max_ttl: 4s" + extra + "}\n")
+        name = "popular.svc.c2.svc.cluster.local."
+        ask(name)
+        ask(name)
+        time.sleep(2.4)      # under half of the 4 s lifetime left
+        ask(name)            # a hit that, with prefetch, triggers the refresh
+        time.sleep(2.0)      # past the first entry's end
+        r = ask(name)
+        return fake.count(name.replace(".c2.", ".")), r
+
+    def test_prefetch_refreshes_popular_entries_before_they_expire(self):
+        asked, r = self.run_prefetch_scenario(", prefetch: {amount: 2, duration: 1m, percentage: 50}")
+        self.assertEqual(asked, 2, "one fetch, one prefetch, no miss")
+        self.assertGreaterEqual(r.answer[0].ttl, 1)
+
+    def test_without_prefetch_the_entry_expires(self):
+        asked, _ = self.run_prefetch_scenario("")
+        self.assertEqual(asked, 2, "one fetch, then a miss after expiry")
+        # (same count, different cause: the control shows the miss happened at the end)
+
+    def test_negative_answers_cached_for_the_soa_minimum(self):
+        fake = self.fake("127.30.2.1")
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300"], ["127.30.3.1:5300"],
+                     "cache: {min_ttl: 1s, denial_ttl: 10s}\n")
+        for mode, rcode in (("nxdomain", dns.rcode.NXDOMAIN), ("nodata", dns.rcode.NOERROR)):
+            fake.mode = mode
+            name = f"{mode}.svc.c2.svc.cluster.local."
+            first = ask(name)
+            self.assertEqual(first.rcode(), rcode)
+            soa = [rr for rr in first.authority if rr.rdtype == dns.rdatatype.SOA]
+            self.assertEqual(soa[0].ttl, 3)  # min(SOA TTL 60, MINIMUM 3), under denial_ttl
+            time.sleep(1.1)
+            second = ask(name)
+            self.assertEqual(second.rcode(), rcode)
+            self.assertEqual([rr.ttl for rr in second.authority if rr.rdtype == dns.rdatatype.SOA], [2])
+            self.assertEqual(fake.count(name.replace(".c2.", ".")), 1)
+            time.sleep(2.1)
+            ask(name)
+            self.assertEqual(fake.count(name.replace(".c2.", ".")), 2)
+
+    # -- a lossy, slow peer ------------------------------------------------------
+    def test_lossy_slow_peer_still_answers(self):
+        self.fake("127.30.2.1")
+        link = LossyLink(("127.30.2.9", 5300), ("127.30.2.1", 5300), loss=0.3, delay=0.2)
+        self.addCleanup(link.close)
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.9:5300"], ["127.30.3.1:5300"])
+        results = []
+        lock = threading.Lock()
+
+        def client(k):
+            for i in range(10):
+                try:
+                    ok = first_address(ask(f"l{k}-{i}.svc.c2.svc.cluster.local.", timeout=5)) == "192.0.2.1"
+                except Exception:  # noqa: BLE001
+                    ok = False
+                with lock:
+                    results.append(ok)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(len(results), 100)
+        self.assertGreaterEqual(sum(results), 99, f"{100 - sum(results)} of 100 queries failed")
+
+
+if __name__ == "__main__":
+    unittest.main()
