@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 
+import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
@@ -21,6 +22,7 @@ class FakeResolver:
         self.mode = "answer"        # answer | silent | nxdomain | nodata | garbage | forge
         self.delay = 0.0
         self.names = []
+        self.seen = []              # (query ID, source port, DO bit, EDNS payload size)
         self.sock = None
         self._stop = threading.Event()
         self._thread = None
@@ -61,6 +63,7 @@ class FakeResolver:
             except Exception:  # noqa: BLE001
                 continue
             self.names.append(q.question[0].name.to_text())
+            self.seen.append((q.id, peer[1], bool(q.ednsflags & dns.flags.DO), q.payload if q.edns >= 0 else None))
             if self.mode == "silent":
                 continue
             if self.delay:

@@ -11,6 +11,9 @@ import threading
 import time
 import unittest
 
+import dns.flags
+import dns.message
+import dns.query
 import dns.rcode
 import dns.rdatatype
 
@@ -152,6 +155,52 @@ class ResilienceTest(unittest.TestCase):
             name = f"f{i}.svc.c2.svc.cluster.local."
             self.assertEqual(first_address(ask(name)), "192.0.2.1")
             self.assertEqual(first_address(ask(name)), "192.0.2.1")  # and the cache holds the real one
+
+    def test_ids_and_source_ports_vary_per_query(self):
+        fake = self.fake("127.30.2.1")
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300"], ["127.30.3.1:5300"])
+        for i in range(300):
+            ask(f"p{i}.svc.c2.svc.cluster.local.")
+        ids = [s[0] for s in fake.seen]
+        ports = {s[1] for s in fake.seen}
+        self.assertEqual(len(ids), 300)
+        self.assertGreater(len(set(ids)), 290)  # 16 random bits: a few collisions at most
+        # Eight sockets per worker, each retired after 128 queries: 300 queries see many ports.
+        self.assertGreaterEqual(len(ports), 10)
+
+    def test_edns_towards_resolvers_and_the_do_bit_in_the_cache_key(self):
+        fake = self.fake("127.30.2.1")
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300"], ["127.30.3.1:5300"])
+        name = "dnssec.svc.c2.svc.cluster.local."
+        q = dns.message.make_query(name, "A", want_dnssec=True)
+        r = dns.query.udp(q, LISTEN, port=PORT, timeout=3)
+        self.assertTrue(r.ednsflags & dns.flags.DO, "the reply echoes DO")
+        self.assertEqual(fake.seen[-1][2:], (True, 1232))
+        ask(name)  # without DO: a different cache entry, so the resolver is asked again
+        self.assertEqual(fake.seen[-1][2:], (False, 1232))
+        self.assertEqual(fake.count("dnssec.svc.svc.cluster.local."), 2)
+        dns.query.udp(q, LISTEN, port=PORT, timeout=3)
+        self.assertEqual(fake.count("dnssec.svc.svc.cluster.local."), 2, "DO answer now cached")
+
+    def test_in_flight_limit_answers_refused(self):
+        slow = self.fake("127.30.2.1")
+        slow.delay = 0.3
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300"], ["127.30.3.1:5300"], "limits: {inflight: 1}\n")
+        rcodes = []
+        lock = threading.Lock()
+
+        def one(i):
+            r = ask(f"busy{i}.svc.c2.svc.cluster.local.")
+            with lock:
+                rcodes.append(r.rcode())
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertIn(dns.rcode.REFUSED, rcodes)
+        self.assertIn(dns.rcode.NOERROR, rcodes)
 
     # -- cache ---------------------------------------------------------------
     def test_serve_stale_when_the_cluster_is_gone(self):
