@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 peers=${PEERS:-$repo/../shared/bench/peers/run.sh}
 [ -f "$peers" ] || { echo "no peers harness at $peers" >&2; exit 2; }
-BUILD_TYPE=Release bash "$repo/scripts/build.sh"
+bash "$repo/scripts/build.sh"
 export WORK=${WORK:-$here/work}
 export TARGETS="meshdns=127.0.0.1:25300 ${TARGETS:-}"
 export CMD_meshdns="$repo/build/meshdns serve --config $here/meshdns-bench.yaml --threads 1"
