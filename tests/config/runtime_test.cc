@@ -1,0 +1,105 @@
+#include "config/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace meshdns {
+namespace {
+
+std::shared_ptr<const Runtime> CompileText(const std::string& yaml) {
+  LoadResult r = LoadConfigText(yaml, "mesh.yaml");
+  for (const ConfigError& e : r.errors) ADD_FAILURE() << e.ToString();
+  if (!r.config) return nullptr;
+  return Runtime::Compile(*std::move(r.config));
+}
+
+std::vector<std::string> Addresses(const Pool& pool) {
+  std::vector<std::string> out;
+  for (const SocketAddress& a : pool.resolvers) out.push_back(a.ToString());
+  return out;
+}
+
+using S = std::vector<std::string>;
+
+constexpr char kMesh[] = R"(cluster: cluster2
+clusters:
+  cluster1: {resolvers: ["10.1.0.10"]}
+  cluster2: {resolvers: ["10.2.0.10", "10.2.0.11:1053"], policy: sequential}
+  cluster3: {resolvers: ["10.3.0.10:30053"]}
+forward: {policy: random, max_fails: 4}
+)";
+
+TEST(RuntimeTest, OnePoolPerClusterInFileOrderThenUpstream) {
+  auto rt = CompileText(kMesh);
+  ASSERT_NE(rt, nullptr);
+  ASSERT_EQ(rt->pools.size(), 4u);
+  EXPECT_EQ(rt->pools[0].name, "cluster1");
+  EXPECT_EQ(rt->pools[1].name, "cluster2");
+  EXPECT_EQ(rt->pools[2].name, "cluster3");
+  EXPECT_EQ(rt->pools[3].name, "upstream");
+  EXPECT_EQ(&rt->UpstreamPool(), &rt->pools[3]);
+  EXPECT_EQ(&rt->ClusterPool(1), &rt->pools[1]);
+  EXPECT_EQ(Addresses(rt->pools[0]), (S{"10.1.0.10:53"}));
+  EXPECT_EQ(Addresses(rt->pools[1]), (S{"10.2.0.10:53", "10.2.0.11:1053"}));
+  EXPECT_EQ(Addresses(rt->pools[2]), (S{"10.3.0.10:30053"}));
+
+  // The pools line up with the mesh's clusters, so a route's index picks its pool.
+  ASSERT_EQ(rt->mesh->clusters().size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(rt->mesh->clusters()[i].name, rt->pools[i].name);
+  EXPECT_EQ(rt->mesh->local(), 1u);
+  Route r = rt->mesh->RouteName(*DnsName::FromText("web.default.cluster3.svc.cluster.local"));
+  EXPECT_EQ(r.kind, Route::Kind::kCluster);
+  EXPECT_EQ(rt->ClusterPool(r.cluster).name, "cluster3");
+}
+
+TEST(RuntimeTest, UpstreamDefaultsToTheLocalClustersResolvers) {
+  auto rt = CompileText(kMesh);
+  ASSERT_NE(rt, nullptr);
+  // The local cluster is cluster2, not the first one listed.
+  EXPECT_EQ(Addresses(rt->UpstreamPool()), (S{"10.2.0.10:53", "10.2.0.11:1053"}));
+
+  auto with_upstream = CompileText(std::string(kMesh) + "upstream: [\"9.9.9.9\", \"[2620:fe::fe]\"]\n");
+  ASSERT_NE(with_upstream, nullptr);
+  EXPECT_EQ(Addresses(with_upstream->UpstreamPool()), (S{"9.9.9.9:53", "[2620:fe::fe]:53"}));
+}
+
+TEST(RuntimeTest, PerClusterPolicyOverridesTheForwardPolicy) {
+  auto rt = CompileText(kMesh);
+  ASSERT_NE(rt, nullptr);
+  EXPECT_EQ(rt->pools[0].policy, Policy::kRandom);
+  EXPECT_EQ(rt->pools[1].policy, Policy::kSequential);
+  EXPECT_EQ(rt->pools[2].policy, Policy::kRandom);
+  EXPECT_EQ(rt->UpstreamPool().policy, Policy::kRandom);
+  EXPECT_EQ(rt->health.max_fails, 4u);
+}
+
+TEST(RuntimeTest, EachResolverHasItsOwnHealth) {
+  auto rt = CompileText(kMesh);
+  ASSERT_NE(rt, nullptr);
+  for (const Pool& pool : rt->pools) {
+    ASSERT_EQ(pool.health.size(), pool.resolvers.size()) << pool.name;
+    ASSERT_EQ(pool.health_view.size(), pool.resolvers.size()) << pool.name;
+    for (size_t i = 0; i < pool.health.size(); ++i) EXPECT_EQ(pool.health_view[i], pool.health[i].get());
+    EXPECT_NE(pool.rotation, nullptr);
+  }
+  EXPECT_NE(rt->pools[1].health[0], rt->pools[1].health[1]);
+  // The upstream pool shares addresses with cluster2 but not its health.
+  EXPECT_NE(rt->UpstreamPool().health[0], rt->pools[1].health[0]);
+}
+
+TEST(RuntimeTest, CompilesTheClustersetZoneAndAcl) {
+  auto rt = CompileText(kMesh);
+  ASSERT_NE(rt, nullptr);
+  absl::StatusOr<ClustersetOutcome> out =
+      rt->clusterset->Answer(*DnsName::FromText("web.cluster1.nginx.default.svc.clusterset.local"), 1, 1);
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out->chase.has_value()) << "the default template is in place";
+  EXPECT_EQ(out->chase->ToText(), "web.nginx.default.cluster1.svc.cluster.local.");
+  EXPECT_TRUE(rt->acl.Allows(IpAddress::FromV4({10, 1, 2, 3})));
+  EXPECT_FALSE(rt->acl.Allows(IpAddress::FromV4({203, 0, 113, 1})));
+}
+
+}  // namespace
+}  // namespace meshdns

@@ -1,0 +1,226 @@
+#include "dnscore/reply_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "dnscore/stored_reply.h"
+#include "tests/dnscore/wire_builder.h"
+
+namespace meshdns {
+namespace {
+
+using testing::MakeQuery;
+using testing::QueryOptions;
+using testing::Wire;
+
+// What an upstream said for "www.example.com A": AA and RA set, RD set (meshdns
+// asked with RD), two addresses with TTL 20, and one additional record.
+StoredReply StoredAnswer() {
+  Wire w = Wire()
+               .Header(0x9999, kFlagQR | kFlagAA | kFlagRD | kFlagRA, 1, 2, 0, 1)
+               .Question("www.example.com", kTypeA)
+               .A("www.example.com", 20, {192, 0, 2, 1})
+               .A("www.example.com", 20, {192, 0, 2, 2})
+               .A("ns.example.com", 20, {192, 0, 2, 53});
+  return *StoredReply::FromMessage(w, TtlPolicy{.min_ttl = 1, .max_ttl = 60});
+}
+
+// (std::nullopt spelled out: g++ 12 warns when a designated initialiser skips an optional.)
+WriteOptions Limit(size_t limit) { return {.ttl = std::nullopt, .limit = limit}; }
+
+StoredView View(const StoredReply& r) { return {r.wire, r.question_end, r.ttl_offsets}; }
+
+struct Written {
+  std::vector<uint8_t> bytes;
+  uint16_t id() const { return ReadU16(&bytes[0]); }
+  uint16_t flags() const { return ReadU16(&bytes[2]); }
+  uint16_t count(int i) const { return ReadU16(&bytes[4 + 2 * i]); }  // 0 QD, 1 AN, 2 NS, 3 AR
+};
+
+Written Write(const StoredReply& reply, const std::vector<uint8_t>& query, const WriteOptions& options = {}) {
+  QueryView view;
+  EXPECT_EQ(ParseQuery(query, view), QueryCheck::kOk);
+  std::vector<uint8_t> out(4096, 0xee);
+  size_t n = WriteReply(View(reply), view, query, options, out);
+  out.resize(n);
+  return {out};
+}
+
+TEST(WriteReplyTest, PatchesIdAndCopiesTheClientsQuestionCase) {
+  StoredReply stored = StoredAnswer();
+  std::vector<uint8_t> query = MakeQuery("WwW.eXaMpLe.CoM", kTypeA, {.id = 0x1234});
+  Written w = Write(stored, query);
+  ASSERT_EQ(w.bytes.size(), stored.wire.size());
+  EXPECT_EQ(w.id(), 0x1234);
+  // The question is the client's, byte for byte (0x20 case randomisation).
+  EXPECT_TRUE(std::equal(query.begin() + kHeaderSize, query.end(), w.bytes.begin() + kHeaderSize));
+  // The rest is the stored reply.
+  EXPECT_TRUE(std::equal(stored.wire.begin() + stored.question_end, stored.wire.end(),
+                         w.bytes.begin() + stored.question_end));
+  EXPECT_EQ(w.count(0), 1);
+  EXPECT_EQ(w.count(1), 2);
+  EXPECT_EQ(w.count(3), 1);
+}
+
+TEST(WriteReplyTest, RdAndCdComeFromTheQueryOtherFlagsFromTheReply) {
+  StoredReply stored = StoredAnswer();
+  Written no_rd = Write(stored, MakeQuery("www.example.com", kTypeA, {.flags = kFlagCD}));
+  EXPECT_FALSE(no_rd.flags() & kFlagRD);
+  EXPECT_TRUE(no_rd.flags() & kFlagCD);
+  Written rd = Write(stored, MakeQuery("www.example.com", kTypeA, {.flags = kFlagRD}));
+  EXPECT_TRUE(rd.flags() & kFlagRD);
+  EXPECT_FALSE(rd.flags() & kFlagCD);
+  for (const Written& w : {no_rd, rd}) {
+    EXPECT_TRUE(w.flags() & kFlagQR);
+    EXPECT_TRUE(w.flags() & kFlagAA);
+    EXPECT_TRUE(w.flags() & kFlagRA);
+    EXPECT_FALSE(w.flags() & kFlagTC);
+    EXPECT_EQ(w.flags() & 0xf, kNoError);
+  }
+}
+
+TEST(WriteReplyTest, SetsEveryTtlOnlyWhenAsked) {
+  StoredReply stored = StoredAnswer();
+  std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA);
+  Written as_stored = Write(stored, query);
+  Written aged = Write(stored, query, {.ttl = 7});
+  for (uint16_t at : stored.ttl_offsets) {
+    EXPECT_EQ(ReadU32(&as_stored.bytes[at]), 20u);
+    EXPECT_EQ(ReadU32(&aged.bytes[at]), 7u);
+  }
+  EXPECT_EQ(stored.ttl_offsets.size(), 3u);
+}
+
+TEST(WriteReplyTest, AppendsOptOnlyWhenTheQueryHadEdns) {
+  StoredReply stored = StoredAnswer();
+  Written plain = Write(stored, MakeQuery("www.example.com", kTypeA));
+  EXPECT_EQ(plain.bytes.size(), stored.wire.size());
+  EXPECT_EQ(plain.count(3), 1);
+
+  for (bool dnssec_ok : {false, true}) {
+    Written edns = Write(stored, MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 4096, .dnssec_ok = dnssec_ok}));
+    ASSERT_EQ(edns.bytes.size(), stored.wire.size() + kOptSize);
+    EXPECT_EQ(edns.count(3), 2) << "the stored additional record plus OPT";
+    // Root owner, type OPT, our size (not the client's), rcode/version 0, DO echoed, no options.
+    const std::vector<uint8_t> want = {0, 0, 41, 0x04, 0xd0, 0, 0, static_cast<uint8_t>(dnssec_ok ? 0x80 : 0), 0, 0, 0};
+    EXPECT_EQ(std::vector<uint8_t>(edns.bytes.end() - kOptSize, edns.bytes.end()), want) << "DO " << dnssec_ok;
+  }
+}
+
+TEST(WriteReplyTest, TruncatesToHeaderAndQuestionWithTcWhenOverTheLimit) {
+  StoredReply stored = StoredAnswer();
+  std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA, {.id = 77});
+  // One byte short of fitting.
+  Written cut = Write(stored, query, Limit(stored.wire.size() - 1));
+  ASSERT_EQ(cut.bytes.size(), stored.question_end);
+  EXPECT_TRUE(cut.flags() & kFlagTC);
+  EXPECT_EQ(cut.id(), 77);
+  EXPECT_EQ(cut.count(0), 1);
+  EXPECT_EQ(cut.count(1), 0);
+  EXPECT_EQ(cut.count(2), 0);
+  EXPECT_EQ(cut.count(3), 0);
+
+  // Exactly fitting is not truncated.
+  Written whole = Write(stored, query, Limit(stored.wire.size()));
+  EXPECT_EQ(whole.bytes.size(), stored.wire.size());
+  EXPECT_FALSE(whole.flags() & kFlagTC);
+}
+
+TEST(WriteReplyTest, TruncationKeepsTheOptAndCountsIt) {
+  StoredReply stored = StoredAnswer();
+  std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 1232});
+  // The OPT counts against the limit: the reply alone would fit, with the OPT it does not.
+  Written cut = Write(stored, query, Limit(stored.wire.size() + kOptSize - 1));
+  ASSERT_EQ(cut.bytes.size(), stored.question_end + kOptSize);
+  EXPECT_TRUE(cut.flags() & kFlagTC);
+  EXPECT_EQ(cut.count(1), 0);
+  EXPECT_EQ(cut.count(3), 1);
+  EXPECT_EQ(cut.bytes[stored.question_end], 0);
+  EXPECT_EQ(ReadU16(&cut.bytes[stored.question_end + 1]), kTypeOPT);
+}
+
+TEST(WriteReplyTest, RefusesAReplyForAnotherQuestionOrATooSmallBuffer) {
+  StoredReply stored = StoredAnswer();
+  QueryView view;
+  std::vector<uint8_t> other = MakeQuery("example.com", kTypeA);  // a different question length
+  ASSERT_EQ(ParseQuery(other, view), QueryCheck::kOk);
+  std::vector<uint8_t> out(4096);
+  EXPECT_EQ(WriteReply(View(stored), view, other, {}, out), 0u);
+
+  std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA);
+  ASSERT_EQ(ParseQuery(query, view), QueryCheck::kOk);
+  std::vector<uint8_t> tiny(stored.question_end - 1);
+  EXPECT_EQ(WriteReply(View(stored), view, query, Limit(4096), tiny), 0u);
+}
+
+// Error replies: header (ID, QR, opcode, RD/CD copied), the question when it
+// was readable, and an OPT when the query had one.
+struct ErrorReply {
+  std::vector<uint8_t> bytes;
+  uint16_t flags() const { return ReadU16(&bytes[2]); }
+};
+
+ErrorReply WriteError(const std::vector<uint8_t>& query, uint8_t rcode) {
+  QueryView view;
+  QueryCheck check = ParseQuery(query, view);
+  std::vector<uint8_t> out(512);
+  out.resize(WriteErrorReply(check, rcode, view, query, out));
+  return {out};
+}
+
+TEST(WriteErrorReplyTest, FormErrHasJustTheHeader) {
+  Wire bad = Wire().Header(0xabcd, kFlagRD, 0);  // no question
+  ErrorReply r = WriteError(bad.bytes(), kFormErr);
+  ASSERT_EQ(r.bytes.size(), kHeaderSize);
+  EXPECT_EQ(ReadU16(&r.bytes[0]), 0xabcd);
+  EXPECT_TRUE(r.flags() & kFlagQR);
+  EXPECT_TRUE(r.flags() & kFlagRD);
+  EXPECT_EQ(r.flags() & 0xf, kFormErr);
+  EXPECT_EQ(ReadU16(&r.bytes[4]), 0) << "QDCOUNT";
+}
+
+TEST(WriteErrorReplyTest, NotImpKeepsTheOpcode) {
+  std::vector<uint8_t> notify = MakeQuery("example.com", kTypeSOA, {.id = 9, .flags = 4 << 11});
+  ErrorReply r = WriteError(notify, kNotImp);
+  ASSERT_GE(r.bytes.size(), kHeaderSize);
+  EXPECT_EQ(ReadU16(&r.bytes[0]), 9);
+  EXPECT_EQ((r.flags() >> 11) & 0xf, 4);
+  EXPECT_EQ(r.flags() & 0xf, kNotImp);
+  EXPECT_TRUE(r.flags() & kFlagQR);
+}
+
+TEST(WriteErrorReplyTest, RefusedEchoesTheQuestionAndEdns) {
+  std::vector<uint8_t> query = MakeQuery("WWW.example.com", kTypeA, {.id = 5, .flags = kFlagRD | kFlagCD});
+  ErrorReply plain = WriteError(query, kRefused);
+  ASSERT_EQ(plain.bytes.size(), query.size());
+  EXPECT_TRUE(std::equal(query.begin() + kHeaderSize, query.end(), plain.bytes.begin() + kHeaderSize));
+  EXPECT_EQ(plain.flags() & 0xf, kRefused);
+  EXPECT_EQ(plain.flags() & (kFlagRD | kFlagCD), kFlagRD | kFlagCD);
+  EXPECT_EQ(ReadU16(&plain.bytes[4]), 1);
+  EXPECT_EQ(ReadU16(&plain.bytes[10]), 0);
+
+  std::vector<uint8_t> edns_query = MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 4096, .dnssec_ok = true});
+  ErrorReply edns = WriteError(edns_query, kRefused);
+  ASSERT_EQ(edns.bytes.size(), edns_query.size());  // same question, our OPT instead of theirs
+  EXPECT_EQ(ReadU16(&edns.bytes[10]), 1);
+  const size_t opt = edns.bytes.size() - kOptSize;
+  EXPECT_EQ(ReadU16(&edns.bytes[opt + 3]), kAdvertisedUdpSize);
+  EXPECT_EQ(ReadU16(&edns.bytes[opt + 7]), 0x8000) << "DO echoed";
+}
+
+TEST(WriteErrorReplyTest, BadVersPutsTheExtendedRcodeInTheOpt) {
+  std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 1232, .edns_version = 1});
+  ErrorReply r = WriteError(query, 0);
+  ASSERT_EQ(r.bytes.size(), query.size());
+  // BADVERS is 16: 0 in the header's four bits, 1 in the OPT's upper eight.
+  EXPECT_EQ(r.flags() & 0xf, 0);
+  EXPECT_EQ(ReadU16(&r.bytes[10]), 1);
+  const size_t opt = r.bytes.size() - kOptSize;
+  EXPECT_EQ(ReadU16(&r.bytes[opt + 1]), kTypeOPT);
+  EXPECT_EQ(r.bytes[opt + 5], 1) << "extended rcode";
+  EXPECT_EQ(r.bytes[opt + 6], 0) << "we speak version 0";
+}
+
+}  // namespace
+}  // namespace meshdns

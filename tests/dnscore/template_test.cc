@@ -1,0 +1,114 @@
+#include "dnscore/template.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace meshdns {
+namespace {
+
+// The template of the contract's section 3, as an operator writes it.
+constexpr absl::string_view kContractMatch =
+    R"((?P<host>[a-zA-Z0-9-]+)\.(?P<cluster>[a-zA-Z0-9-]+)\.(?P<service>[a-zA-Z0-9-]+)\.(?P<ns>[a-zA-Z0-9-]+)\.svc\.clusterset\.local\.$)";
+const std::vector<std::string> kContractAnswer = {
+    "{{ .Name }} 60 IN CNAME {{ .Group.host }}.{{ .Group.service }}.{{ .Group.ns }}.{{ .Group.cluster }}.svc.cluster.local"};
+
+std::shared_ptr<const Template> Compile(absl::string_view regex, const std::vector<std::string>& answers) {
+  absl::StatusOr<std::shared_ptr<const Template>> t = Template::Compile(regex, answers);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.ok() ? *t : nullptr;
+}
+
+const TemplateData kData{.name = "web.cluster2.nginx.default.svc.clusterset.local.",
+                         .zone = "clusterset.local.",
+                         .qclass = "IN",
+                         .qtype = "AAAA"};
+
+TEST(TemplateTest, CompileRejectsWhatItCannotRender) {
+  const struct {
+    std::string regex;
+    std::string answer;
+    std::string message_part;
+  } cases[] = {
+      {"(unclosed", "{{ .Name }} 60 IN A 1.2.3.4", "bad regex"},
+      {"(?P<host>[a-z]+)", "{{ .Foo }} 60 IN A 1.2.3.4", "unsupported"},
+      {"(?P<host>[a-z]+)", "{{ .Name }} 60 IN CNAME {{ .Group.nope }}.example.", "nope"},
+      {"(?P<host>[a-z]+)", "{{ index .Match 2 }} 60 IN A 1.2.3.4", "group 2"},
+      {"(?P<host>[a-z]+)", "{{ index .Match x }} 60 IN A 1.2.3.4", "bad index"},
+      {"(?P<host>[a-z]+)", "{{ .Name 60 IN A 1.2.3.4", "unclosed"},
+  };
+  for (const auto& c : cases) {
+    absl::StatusOr<std::shared_ptr<const Template>> t = Template::Compile(c.regex, {c.answer});
+    ASSERT_FALSE(t.ok()) << c.regex << " / " << c.answer;
+    EXPECT_NE(t.status().message().find(c.message_part), absl::string_view::npos) << t.status();
+  }
+}
+
+TEST(TemplateTest, MatchFindsTheGroupsInALowerCasedFqdn) {
+  auto t = Compile(kContractMatch, kContractAnswer);
+  ASSERT_NE(t, nullptr);
+  TemplateMatch m;
+  ASSERT_TRUE(t->Match("web.cluster2.nginx.default.svc.clusterset.local.", m));
+  ASSERT_EQ(m.groups.size(), 5u);
+  EXPECT_EQ(m.groups[0], "web.cluster2.nginx.default.svc.clusterset.local.");
+  EXPECT_EQ(m.groups[1], "web");
+  EXPECT_EQ(m.groups[2], "cluster2");
+  EXPECT_EQ(*t->Group(m, "host"), "web");
+  EXPECT_EQ(*t->Group(m, "cluster"), "cluster2");
+  EXPECT_EQ(*t->Group(m, "service"), "nginx");
+  EXPECT_EQ(*t->Group(m, "ns"), "default");
+  EXPECT_FALSE(t->Group(m, "nope").has_value());
+
+  EXPECT_FALSE(t->Match("nginx.default.svc.clusterset.local.", m)) << "too few labels";
+  EXPECT_FALSE(t->Match("web.cluster2.nginx.default.svc.cluster.local.", m)) << "other zone";
+  EXPECT_FALSE(t->Match("web.cluster2.nginx.default.svc.clusterset.local", m)) << "not an FQDN: '$' wants the dot";
+}
+
+TEST(TemplateTest, RendersTheContractsDefaultTemplate) {
+  auto t = Compile(kContractMatch, kContractAnswer);
+  ASSERT_NE(t, nullptr);
+  TemplateMatch m;
+  ASSERT_TRUE(t->Match(kData.name, m));
+  EXPECT_EQ(t->RenderText(m, kData), std::vector<std::string>{
+      "web.cluster2.nginx.default.svc.clusterset.local. 60 IN CNAME web.nginx.default.cluster2.svc.cluster.local"});
+
+  absl::StatusOr<std::vector<RrPtr>> records = t->Render(m, kData);
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 1u);
+  const ldns_rr* rr = (*records)[0].get();
+  EXPECT_EQ(ldns_rr_get_type(rr), LDNS_RR_TYPE_CNAME);
+  EXPECT_EQ(ldns_rr_ttl(rr), 60u);
+  DnsName target;
+  ASSERT_TRUE(RdfToName(ldns_rr_rdf(rr, 0), target));
+  EXPECT_EQ(target.ToText(), "web.nginx.default.cluster2.svc.cluster.local.");  // taken as absolute
+}
+
+TEST(TemplateTest, RendersIndexMatchAndTheQuestionFields) {
+  auto t = Compile(R"(^([a-z]+)\.(?P<rest>.*)$)", {
+      "{{ index .Match 1 }}|{{index .Match 0}}|{{ index .Group \"rest\" }}",
+      "{{ .Zone }} {{ .Class }} {{ .Type }}",
+      "{{- .Name -}}!",
+      "no actions at all",
+  });
+  ASSERT_NE(t, nullptr);
+  TemplateMatch m;
+  ASSERT_TRUE(t->Match(kData.name, m));
+  EXPECT_EQ(t->RenderText(m, kData), (std::vector<std::string>{
+      "web|web.cluster2.nginx.default.svc.clusterset.local.|cluster2.nginx.default.svc.clusterset.local.",
+      "clusterset.local. IN AAAA",
+      "web.cluster2.nginx.default.svc.clusterset.local.!",
+      "no actions at all",
+  }));
+}
+
+TEST(TemplateTest, RenderFailsOnTextThatIsNotARecord) {
+  auto t = Compile("(?P<host>[a-z]+)", {"{{ .Name }} 60 IN A not-an-address"});
+  ASSERT_NE(t, nullptr);
+  TemplateMatch m;
+  ASSERT_TRUE(t->Match("web.", m));
+  EXPECT_FALSE(t->Render(m, kData).ok());
+}
+
+}  // namespace
+}  // namespace meshdns
