@@ -84,7 +84,8 @@ std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView
   }
   Entry* e = it->second.get();
   const StoredReply& reply = *e->reply;
-  const Millis age = options.now - e->stored;
+  // Another worker may have stored the entry a moment after this query's clock was read.
+  const Millis age = std::max<Millis>(options.now - e->stored, 0);
   const Millis lifetime = Millis{reply.ttl} * 1000;
   CacheHit hit;
   WriteOptions write = options.write;
@@ -128,7 +129,7 @@ std::optional<CachedReply> PacketCache::Find(const CacheKey& key, Millis now, Mi
   auto it = shard.map.find(key.view());
   if (it == shard.map.end()) return std::nullopt;
   const Entry& e = *it->second;
-  const Millis age = now - e.stored;
+  const Millis age = std::max<Millis>(now - e.stored, 0);
   const Millis lifetime = Millis{e.reply->ttl} * 1000;
   if (age < lifetime) return CachedReply{e.reply, static_cast<uint32_t>(e.reply->ttl - age / 1000)};
   if (age < lifetime + stale_for) return CachedReply{e.reply, kStaleTtl, true};

@@ -3,6 +3,8 @@
 namespace meshdns {
 
 QueryCheck ParseQuery(std::span<const uint8_t> msg, QueryView& out) {
+  out.question_end = 0;  // set once the question has been read
+  out.edns = Edns{};
   std::optional<Header> header = Header::Read(msg);
   if (!header || header->qr()) return QueryCheck::kDrop;
   out.header = *header;
@@ -14,7 +16,6 @@ QueryCheck ParseQuery(std::span<const uint8_t> msg, QueryView& out) {
   // in it can only be bogus (pointing into the header, at itself, or ahead).
   if (!r.UncompressedName(out.qname) || !r.U16(out.qtype) || !r.U16(out.qclass)) return QueryCheck::kFormErr;
   out.question_end = r.pos();
-  out.edns = Edns{};
 
   size_t records = size_t{header->ancount} + header->nscount + header->arcount;
   size_t first_additional = size_t{header->ancount} + header->nscount;

@@ -40,8 +40,8 @@ enum class QueryCheck {
   kBadVers,  // EDNS version other than 0 (RFC 6891 6.1.3)
 };
 
-// Reads `msg` into `out`. On anything but kDrop, out.header is valid; on kOk
-// and kBadVers the question and EDNS fields are valid too.
+// Reads `msg` into `out`. On anything but kDrop, out.header is valid; when
+// out.question_end is not 0 the question (and what was read of EDNS) is too.
 [[nodiscard]] QueryCheck ParseQuery(std::span<const uint8_t> msg, QueryView& out);
 
 }  // namespace meshdns

@@ -58,7 +58,8 @@ size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<con
 
 size_t WriteErrorReply(QueryCheck check, uint8_t rcode, const QueryView& query, std::span<const uint8_t> query_wire,
                        std::span<uint8_t> out) {
-  const bool with_question = check == QueryCheck::kOk || check == QueryCheck::kBadVers;
+  // Echo the question whenever it could be read (RFC 1035 7.3 lets a reply carry it; clients match on it).
+  const bool with_question = query.question_end > kHeaderSize;
   const size_t question = with_question ? query.question_end - kHeaderSize : 0;
   const bool opt = with_question && query.edns.present;
   if (out.size() < kHeaderSize + question + kOptSize) return 0;

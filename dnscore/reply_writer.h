@@ -33,7 +33,7 @@ size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<con
                   const WriteOptions& options, std::span<uint8_t> out);
 
 // FORMERR, NOTIMP, SERVFAIL, REFUSED or BADVERS for a query whose header was
-// readable; the question is echoed when it was.
+// readable; the question is echoed when it was readable too.
 size_t WriteErrorReply(QueryCheck check_or_ok, uint8_t rcode, const QueryView& query,
                        std::span<const uint8_t> query_wire, std::span<uint8_t> out);
 

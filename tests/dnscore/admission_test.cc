@@ -103,6 +103,19 @@ TEST_F(AdmissionTest, MalformedQueriesGetFormErrOrNotImp) {
   }
 }
 
+TEST_F(AdmissionTest, ErrorRepliesEchoAReadableQuestion) {
+  std::vector<uint8_t> transfer = MakeQuery("example.com", kTypeAXFR, {.id = 5});
+  Admitted a = Admit(transfer, Client(1));
+  EXPECT_EQ(rcode(), kNotImp);
+  EXPECT_EQ(ReadU16(&out_[4]), 1) << "the question comes back";
+  EXPECT_EQ(a.size, transfer.size());
+  EXPECT_TRUE(std::equal(transfer.begin() + kHeaderSize, transfer.end(), out_.begin() + kHeaderSize));
+
+  // The opcode decides before the question is read: nothing to echo.
+  Admit(MakeQuery("www.example.com", kTypeA, {.id = 6, .flags = 2 << 11}), Client(1));
+  EXPECT_EQ(ReadU16(&out_[4]), 0);
+}
+
 TEST_F(AdmissionTest, UnknownEdnsVersionGetsBadVers) {
   Admitted a = Admit(MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 1232, .edns_version = 2}), Client(1));
   EXPECT_EQ(a.verdict, Verdict::kReply);
