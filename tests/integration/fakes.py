@@ -191,3 +191,94 @@ class LossyLink:
         self.front.close()
         for s in self.back.values():
             s.close()
+
+
+class TruncatingResolver:
+    """Answers every UDP query with an empty, truncated reply (TC set), and
+    answers properly over TCP, several queries per connection. With
+    drop_first_connection, the first TCP connection is closed after its first
+    query arrives, unanswered: a connection that dies mid-query."""
+
+    def __init__(self, addr, port=5300, *, address="192.0.2.7", drop_first_connection=False):
+        import struct
+
+        self._struct = struct
+        self.address = address
+        self.drop_first = drop_first_connection
+        self.connections = 0
+        self.tcp_queries = 0
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind((addr, port))
+        self.udp.settimeout(0.05)
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind((addr, port))
+        self.tcp.listen(16)
+        self.tcp.settimeout(0.05)
+        self._stop = threading.Event()
+        self.threads = [threading.Thread(target=self._serve_udp, daemon=True),
+                        threading.Thread(target=self._accept, daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def _serve_udp(self):
+        while not self._stop.is_set():
+            try:
+                data, peer = self.udp.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            r = dns.message.make_response(dns.message.from_wire(data))
+            r.flags |= dns.flags.TC
+            self.udp.sendto(r.to_wire(), peer)
+
+    def _accept(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.tcp.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            drop = self.drop_first and self.connections == 1
+            threading.Thread(target=self._serve_tcp, args=(conn, drop), daemon=True).start()
+
+    def _read_exact(self, conn, n):
+        data = b""
+        while len(data) < n and not self._stop.is_set():
+            try:
+                chunk = conn.recv(n - len(data))
+            except socket.timeout:
+                continue
+            if not chunk:
+                return None
+            data += chunk
+        return data if len(data) == n else None
+
+    def _serve_tcp(self, conn, drop):
+        conn.settimeout(0.1)
+        with conn:
+            while not self._stop.is_set():
+                head = self._read_exact(conn, 2)
+                if head is None:
+                    return
+                body = self._read_exact(conn, self._struct.unpack("!H", head)[0])
+                if body is None:
+                    return
+                self.tcp_queries += 1
+                if drop:
+                    return  # dies mid-query
+                q = dns.message.from_wire(body)
+                r = dns.message.make_response(q)
+                r.answer.append(dns.rrset.from_text(q.question[0].name, 30, "IN", "A", self.address))
+                wire = r.to_wire()
+                conn.sendall(self._struct.pack("!H", len(wire)) + wire)
+
+    def close(self):
+        self._stop.set()
+        for t in self.threads:
+            t.join()
+        self.udp.close()
+        self.tcp.close()

@@ -18,7 +18,7 @@ import dns.rcode
 import dns.rdatatype
 
 import meshlab
-from fakes import FakeResolver, LossyLink
+from fakes import FakeResolver, LossyLink, TruncatingResolver
 from meshlab import query
 
 LISTEN = "127.30.0.1"
@@ -28,7 +28,7 @@ PORT = 30053
 class Meshdns:
     """One meshdns for cluster c1, peers c2 and c3, with resolvers given by the test."""
 
-    def __init__(self, c1, c2, c3, extra=""):
+    def __init__(self, c1, c2, c3, extra="", threads=2):
         self.dir = tempfile.mkdtemp(prefix="meshdns-res-")
         fmt = lambda rs: "[" + ", ".join(f"'{r}'" for r in rs) + "]"  # noqa: E731
         text = textwrap.dedent(f"""\
@@ -43,7 +43,7 @@ class Meshdns:
         with open(self.path, "w") as f:
             f.write(text)
         self.log = open(os.path.join(self.dir, "log"), "w")
-        self.proc = subprocess.Popen([meshlab.MESHDNS, "serve", "--config", self.path, "--threads", "2"],
+        self.proc = subprocess.Popen([meshlab.MESHDNS, "serve", "--config", self.path, "--threads", str(threads)],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         if not meshlab.wait_for_udp_dns(LISTEN, PORT):
             raise RuntimeError("meshdns did not start")
@@ -71,8 +71,8 @@ class ResilienceTest(unittest.TestCase):
         self.addCleanup(f.close)
         return f
 
-    def meshdns(self, c1, c2, c3, extra=""):
-        m = Meshdns(c1, c2, c3, extra)
+    def meshdns(self, c1, c2, c3, extra="", threads=2):
+        m = Meshdns(c1, c2, c3, extra, threads)
         self.addCleanup(m.stop)
         return m
 
@@ -201,6 +201,18 @@ class ResilienceTest(unittest.TestCase):
             t.join()
         self.assertIn(dns.rcode.REFUSED, rcodes)
         self.assertIn(dns.rcode.NOERROR, rcodes)
+
+    def test_upstream_tcp_is_reused_and_survives_a_dying_connection(self):
+        tc = TruncatingResolver("127.30.2.1", drop_first_connection=True)
+        self.addCleanup(tc.close)
+        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300"], ["127.30.3.1:5300"], threads=1)
+        for i in range(6):
+            r = ask(f"t{i}.svc.c2.svc.cluster.local.")
+            self.assertEqual(first_address(r), "192.0.2.7", f"query {i}")
+        # The first connection died under query 0, which moved on to a new one;
+        # every later query shared that second connection.
+        self.assertEqual(tc.connections, 2)
+        self.assertEqual(tc.tcp_queries, 7)
 
     # -- cache ---------------------------------------------------------------
     def test_serve_stale_when_the_cluster_is_gone(self):
