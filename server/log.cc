@@ -32,4 +32,15 @@ void LogLine(LogLevel level, const std::string& message) {
   (void)!write(STDERR_FILENO, line.data(), line.size());
 }
 
+void LogIfException(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    Log(LogLevel::kError, "a query handler failed: ", x.what());
+  } catch (...) {
+    Log(LogLevel::kError, "a query handler failed");
+  }
+}
+
 }  // namespace meshdns

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <exception>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,10 @@ void SetLogLevel(LogLevel level);
 LogLevel ParseLogLevel(const std::string& name);
 bool LogEnabled(LogLevel level);
 void LogLine(LogLevel level, const std::string& message);
+
+// The completion handler for detached coroutines: an exception that escaped
+// one (a bug) is logged and the worker serves on.
+void LogIfException(std::exception_ptr e);
 
 template <typename... Args>
 void Log(LogLevel level, const Args&... args) {

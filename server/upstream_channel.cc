@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "dnscore/upstream_query.h"
 #include "dnscore/wire.h"
+#include "server/log.h"
 
 namespace meshdns {
 namespace {
@@ -141,10 +142,20 @@ void UpstreamChannel::OnDatagram(size_t index, size_t size) {
   auto it = size >= kHeaderSize ? slots_.find(ReadU16(reply.data())) : slots_.end();
   if (it == slots_.end() || it->second->answered || it->second->socket != index ||
       !ReplyMatchesQuery(reply, it->second->query)) {
-    ++counters_.mismatched;
+    CountMismatch("udp");
     return;
   }
   Fill(*it->second, reply);
+}
+
+void UpstreamChannel::CountMismatch(const char* transport) {
+  ++counters_.mismatched;
+  const Millis now = NowMillis();
+  if (now - last_mismatch_log_ < 1000) return;
+  last_mismatch_log_ = now;
+  Log(LogLevel::kWarn, Where(resolver_), ": dropped a ", transport,
+      " reply that answers no query of ours (wrong ID, port or question); ", counters_.mismatched,
+      " so far on this worker");
 }
 
 void UpstreamChannel::Release(size_t index) {
@@ -294,7 +305,7 @@ asio::awaitable<void> UpstreamChannel::TcpRead(std::shared_ptr<TcpLink> link) {
     }
     auto it = reply.size() >= kHeaderSize ? link->slots.find(ReadU16(reply.data())) : link->slots.end();
     if (it == link->slots.end() || it->second->answered || !ReplyMatchesQuery(reply, it->second->query)) {
-      ++counters_.mismatched;
+      CountMismatch("tcp");
       continue;
     }
     Fill(*it->second, reply);

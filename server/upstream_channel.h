@@ -82,6 +82,8 @@ class UpstreamChannel {
   void Release(size_t index);
   uint16_t FreshId(const absl::flat_hash_map<uint16_t, Slot*>& in_use);
   static void Fill(Slot& slot, std::span<const uint8_t> reply);
+  // Counts a reply that answers no query of ours and says so, at most once a second.
+  void CountMismatch(const char* transport);
   static void FailAll(absl::flat_hash_map<uint16_t, Slot*>& slots, const boost::system::error_code& ec);
 
   asio::awaitable<void> TcpRead(std::shared_ptr<TcpLink> link);
@@ -95,6 +97,7 @@ class UpstreamChannel {
   absl::flat_hash_map<uint16_t, Slot*> slots_;
   std::shared_ptr<TcpLink> tcp_;
   ChannelCounters counters_;
+  Millis last_mismatch_log_ = 0;
 };
 
 // The channels of one io_context, one per resolver address, made on first use

@@ -1,6 +1,7 @@
 #include "server/worker.h"
 
-#include "server/listeners.h"
+#include "server/tcp_listener.h"
+#include "server/udp_listener.h"
 #include "server/log.h"
 
 namespace meshdns {

@@ -48,6 +48,11 @@ class Meshdns:
         if not meshlab.wait_for_udp_dns(LISTEN, PORT):
             raise RuntimeError("meshdns did not start")
 
+    def read_log(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -141,11 +146,13 @@ class ResilienceTest(unittest.TestCase):
         bad = self.fake("127.30.2.1", address="6.6.6.6")
         bad.mode = "garbage"
         self.fake("127.30.2.2", address="192.0.2.2")
-        self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300", "127.30.2.2:5300"], ["127.30.3.1:5300"])
+        m = self.meshdns(["127.30.1.1:5300"], ["127.30.2.1:5300", "127.30.2.2:5300"], ["127.30.3.1:5300"])
         for i in range(12):
             r = ask(f"g{i}.svc.c2.svc.cluster.local.")
             self.assertEqual(first_address(r), "192.0.2.2")
+            self.assertEqual(first_address(ask(f"g{i}.svc.c2.svc.cluster.local.")), "192.0.2.2", "never cached")
         self.assertGreater(bad.count(), 0, "the garbage resolver was never asked")
+        self.assertIn("answers no query of ours", m.read_log(), "dropped replies are counted and reported")
 
     def test_forged_replies_lose_the_race(self):
         forger = self.fake("127.30.2.1")

@@ -1,4 +1,4 @@
-#include "server/listeners.h"
+#include "server/tcp_listener.h"
 
 #include <sys/socket.h>
 
@@ -15,82 +15,8 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 // All clients together, over every worker (contract limits.tcp_connections).
 std::atomic<uint32_t> g_tcp_connections{0};
 
-void LogException(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    Log(LogLevel::kError, "query handler failed: ", x.what());
-  }
-}
-
-template <typename Endpoint>
-std::string Describe(const Endpoint& ep) {
-  return absl::StrCat(ep.address().to_string(), ":", ep.port());
-}
 
 }  // namespace
-
-absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Open(Worker& worker, const udp::endpoint& at) {
-  udp::socket socket(worker.io());
-  boost::system::error_code ec;
-  socket.open(at.protocol(), ec);
-  if (!ec) socket.set_option(ReusePort(true), ec);
-  if (!ec && at.address().is_v6()) socket.set_option(asio::ip::v6_only(true), ec);
-  if (!ec) socket.bind(at, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot listen on udp ", Describe(at), ": ", ec.message()));
-  return std::unique_ptr<UdpListener>(new UdpListener(worker, std::move(socket)));
-}
-
-void UdpListener::Close() {
-  // Stop reading but keep the socket: queries in flight still send their replies.
-  closing_ = true;
-  boost::system::error_code ignored;
-  socket_.cancel(ignored);
-}
-
-void UdpListener::Receive() {
-  socket_.async_receive_from(asio::buffer(in_), client_, [this](const boost::system::error_code& ec, size_t size) {
-    if (ec == asio::error::operation_aborted || closing_) return;
-    if (!ec) OnDatagram(size);
-    Receive();
-  });
-}
-
-void UdpListener::OnDatagram(size_t size) {
-  const Generation& g = worker_.generation();
-  std::span<const uint8_t> query(in_.data(), size);
-  QueryView view;
-  Admitted admitted = AdmitQuery(query, FromAsioAddress(client_.address()),
-                                 AdmitOptions{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = true,
-                                              .now = NowMillis(), .prefetch = g.runtime->prefetch()},
-                                 view, out_);
-  switch (admitted.verdict) {
-    case Verdict::kDrop: return;
-    case Verdict::kReply: {
-      boost::system::error_code ec;
-      socket_.send_to(asio::buffer(out_.data(), admitted.size), client_, 0, ec);
-      if (admitted.prefetch) worker_.Prefetch(view);
-      return;
-    }
-    case Verdict::kResolve:
-      asio::co_spawn(worker_.io(), Resolve(std::vector<uint8_t>(query.begin(), query.end()), client_), LogException);
-      return;
-  }
-}
-
-asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, udp::endpoint client) {
-  worker_.QueryStarted();
-  QueryView view;
-  (void)ParseQuery(query, view);  // admission already accepted it
-  std::vector<uint8_t> out(view.MaxUdpReply());
-  size_t size = co_await worker_.engine().Answer(query, view, view.MaxUdpReply(), out);
-  if (size != 0) {
-    boost::system::error_code ec;
-    socket_.send_to(asio::buffer(out.data(), size), client, 0, ec);
-  }
-  worker_.QueryFinished();
-}
 
 absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Open(Worker& worker, const tcp::endpoint& at) {
   tcp::acceptor acceptor(worker.io());
@@ -101,11 +27,14 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Open(Worker& worker, c
   if (!ec && at.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
   if (!ec) acceptor.bind(at, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot listen on tcp ", Describe(at), ": ", ec.message()));
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on tcp ", at.address().to_string(), ":", at.port(), ": ", ec.message()));
+  }
   return std::unique_ptr<TcpListener>(new TcpListener(worker, std::move(acceptor)));
 }
 
-void TcpListener::Start() { asio::co_spawn(worker_.io(), AcceptLoop(), LogException); }
+void TcpListener::Start() { asio::co_spawn(worker_.io(), AcceptLoop(), LogIfException); }
 
 void TcpListener::Close() {
   boost::system::error_code ignored;
@@ -125,7 +54,7 @@ asio::awaitable<void> TcpListener::AcceptLoop() {
       socket.close(ec);  // over the limit: refuse by closing, as a full server would
       continue;
     }
-    asio::co_spawn(worker_.io(), Serve(std::move(socket)), LogException);
+    asio::co_spawn(worker_.io(), Serve(std::move(socket)), LogIfException);
   }
 }
 

@@ -1,0 +1,153 @@
+#include "server/udp_listener.h"
+
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "dnscore/admission.h"
+#include "server/log.h"
+#include "server/worker.h"
+
+namespace meshdns {
+namespace {
+
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+// Batches handled per readiness event before yielding to other work of the
+// worker (upstream replies, TCP), so a flood cannot starve them.
+constexpr int kBatchesPerWakeup = 8;
+
+IpAddress FromSockaddr(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(ss);
+    std::array<uint8_t, 4> b;
+    std::memcpy(b.data(), &in.sin_addr, 4);
+    return IpAddress::FromV4(b);
+  }
+  const auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
+  std::array<uint8_t, 16> b;
+  std::memcpy(b.data(), &in6.sin6_addr, 16);
+  return IpAddress::FromV6(b);
+}
+
+udp::endpoint ToEndpoint(const sockaddr_storage& ss, socklen_t len) {
+  udp::endpoint ep;
+  std::memcpy(ep.data(), &ss, std::min<size_t>(len, sizeof(ss)));
+  ep.resize(len);
+  return ep;
+}
+
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Open(Worker& worker, const udp::endpoint& at) {
+  udp::socket socket(worker.io());
+  boost::system::error_code ec;
+  socket.open(at.protocol(), ec);
+  if (!ec) socket.set_option(ReusePort(true), ec);
+  if (!ec && at.address().is_v6()) socket.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) socket.bind(at, ec);
+  if (!ec) socket.non_blocking(true, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on udp ", at.address().to_string(), ":", at.port(), ": ", ec.message()));
+  }
+  return std::unique_ptr<UdpListener>(new UdpListener(worker, std::move(socket)));
+}
+
+UdpListener::UdpListener(Worker& worker, udp::socket socket) : worker_(worker), socket_(std::move(socket)) {
+  for (size_t i = 0; i < kBatch; ++i) {
+    in_iov_[i] = {in_[i].data(), in_[i].size()};
+    in_msgs_[i] = {};
+    in_msgs_[i].msg_hdr.msg_iov = &in_iov_[i];
+    in_msgs_[i].msg_hdr.msg_iovlen = 1;
+    in_msgs_[i].msg_hdr.msg_name = &peers_[i];
+    out_iov_[i] = {out_[i].data(), 0};
+    out_msgs_[i] = {};
+    out_msgs_[i].msg_hdr.msg_iov = &out_iov_[i];
+    out_msgs_[i].msg_hdr.msg_iovlen = 1;
+  }
+}
+
+void UdpListener::Close() {
+  closing_ = true;
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+}
+
+void UdpListener::WaitReadable() {
+  socket_.async_wait(udp::socket::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec || closing_) return;
+    Drain();
+    WaitReadable();
+  });
+}
+
+void UdpListener::Drain() {
+  const int fd = socket_.native_handle();
+  for (int round = 0; round < kBatchesPerWakeup; ++round) {
+    for (size_t i = 0; i < kBatch; ++i) {
+      in_msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      in_msgs_[i].msg_hdr.msg_flags = 0;
+    }
+    const int received = recvmmsg(fd, in_msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (received <= 0) return;
+
+    const Generation& g = worker_.generation();
+    const AdmitOptions options{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = true, .now = NowMillis(),
+                               .prefetch = g.runtime->prefetch()};
+    unsigned replies = 0;
+    for (int i = 0; i < received; ++i) {
+      const msghdr& hdr = in_msgs_[i].msg_hdr;
+      if (hdr.msg_flags & MSG_TRUNC) continue;  // larger than any real query
+      std::span<const uint8_t> query(in_[i].data(), in_msgs_[i].msg_len);
+      QueryView view;
+      const Admitted admitted = AdmitQuery(query, FromSockaddr(peers_[i]), options, view, out_[replies]);
+      switch (admitted.verdict) {
+        case Verdict::kDrop: break;
+        case Verdict::kReply:
+          out_iov_[replies].iov_len = admitted.size;
+          out_msgs_[replies].msg_hdr.msg_name = &peers_[i];
+          out_msgs_[replies].msg_hdr.msg_namelen = hdr.msg_namelen;
+          ++replies;
+          if (admitted.prefetch) worker_.Prefetch(view);
+          break;
+        case Verdict::kResolve:
+          asio::co_spawn(worker_.io(),
+                         Resolve(std::vector<uint8_t>(query.begin(), query.end()),
+                                 ToEndpoint(peers_[i], hdr.msg_namelen)),
+                         LogIfException);
+          break;
+      }
+    }
+    for (unsigned sent = 0; sent < replies;) {
+      const int n = sendmmsg(fd, out_msgs_.data() + sent, replies - sent, 0);
+      if (n > 0) {
+        sent += n;
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        break;  // the socket buffer is full: UDP may drop, the client will ask again
+      } else {
+        ++sent;  // this one destination failed; the others still get theirs
+      }
+    }
+    if (received < static_cast<int>(kBatch)) return;
+  }
+}
+
+asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, udp::endpoint client) {
+  worker_.QueryStarted();
+  QueryView view;
+  (void)ParseQuery(query, view);  // admission already accepted it
+  const size_t limit = std::min(view.MaxUdpReply(), kMaxDatagram);
+  std::vector<uint8_t> out(limit);
+  const size_t size = co_await worker_.engine().Answer(query, view, limit, out);
+  if (size != 0) {
+    boost::system::error_code ec;
+    socket_.send_to(asio::buffer(out.data(), size), client, 0, ec);
+  }
+  worker_.QueryFinished();
+}
+
+}  // namespace meshdns

@@ -1,0 +1,57 @@
+// UdpListener: one worker's UDP socket on one listen address (SO_REUSEPORT:
+// every worker binds its own and the kernel spreads clients over them).
+//
+// When the socket is readable, datagrams are taken in batches with recvmmsg;
+// admission (decode, ACL, cache) answers in place — no coroutine, no
+// allocation — and the replies of a batch leave together with sendmmsg.
+// Only queries that need resolving start a coroutine, which sends its own
+// reply when done.
+//
+// Worker-local: belongs to one worker thread.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/asio.h"
+
+namespace meshdns {
+
+class Worker;
+
+class UdpListener {
+ public:
+  // Queries larger than this are dropped (real ones are a few hundred bytes);
+  // replies are capped here too, larger ones go out truncated (TC) so the
+  // client asks over TCP — the DNS Flag Day 2020 advice, with room to spare.
+  static constexpr size_t kMaxDatagram = 4096;
+  static constexpr size_t kBatch = 32;
+
+  static absl::StatusOr<std::unique_ptr<UdpListener>> Open(Worker& worker, const udp::endpoint& at);
+  void Start() { WaitReadable(); }
+  // Stops reading; the socket stays open so queries in flight still get their replies.
+  void Close();
+
+ private:
+  UdpListener(Worker& worker, udp::socket socket);
+  void WaitReadable();
+  // Reads and answers until the socket is drained or a fair share is done.
+  void Drain();
+  asio::awaitable<void> Resolve(std::vector<uint8_t> query, udp::endpoint client);
+
+  Worker& worker_;
+  udp::socket socket_;
+  bool closing_ = false;
+  // Batch buffers, reused for every batch.
+  std::array<std::array<uint8_t, kMaxDatagram>, kBatch> in_;
+  std::array<std::array<uint8_t, kMaxDatagram>, kBatch> out_;
+  std::array<sockaddr_storage, kBatch> peers_;
+  std::array<iovec, kBatch> in_iov_, out_iov_;
+  std::array<mmsghdr, kBatch> in_msgs_, out_msgs_;
+};
+
+}  // namespace meshdns
