@@ -16,6 +16,7 @@
 #include "dnscore/dns_name.h"
 #include "dnscore/packet_cache.h"
 #include "dnscore/policy.h"
+#include "dnscore/service_merge.h"
 #include "dnscore/stored_reply.h"
 #include "dnscore/template.h"
 
@@ -66,11 +67,19 @@ struct CacheConfig {
   std::optional<PrefetchPolicy> prefetch;  // off unless configured
 };
 
+struct AffinityOverride {
+  std::string service;  // "<svc>.<ns>", '*' matching any run of characters
+  Affinity affinity = Affinity::kAll;
+};
+
 struct ClustersetConfig {
   bool services = true;
-  std::string affinity = "all";
+  Affinity affinity = Affinity::kAll;
+  std::vector<AffinityOverride> affinity_overrides;  // first match wins
   Millis fanout_timeout = 1000;
   uint32_t ttl = 5;
+
+  Affinity AffinityFor(absl::string_view service, absl::string_view ns) const;
 };
 
 struct LimitsConfig {

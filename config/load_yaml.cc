@@ -1,5 +1,7 @@
 // Reads the YAML configuration into Config, collecting every problem with its
 // position instead of stopping at the first.
+#include <fnmatch.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -334,15 +336,41 @@ class Loader {
     if (v.IsMap() && cache.ttl.min_ttl > cache.ttl.max_ttl) Error(v, "cache.min_ttl is larger than cache.max_ttl");
   }
 
+  void AffinityValue(const YAML::Node& n, absl::string_view what, Affinity& out) {
+    std::string s;
+    if (!Scalar(n, what, s)) return;
+    if (s == "all") out = Affinity::kAll;
+    else if (s == "local") out = Affinity::kLocal;
+    else if (s == "remote") out = Affinity::kRemote;
+    else Error(n, absl::StrCat(what, ": '", s, "' is not all, local or remote"));
+  }
+
   void ReadClusterset(const YAML::Node& v, ClustersetConfig& cs) {
-    ForEachKey(v, {"services", "affinity", "fanout_timeout", "ttl"}, "clusterset",
+    ForEachKey(v, {"services", "affinity", "affinity_overrides", "fanout_timeout", "ttl"}, "clusterset",
                [&](const std::string& k, const YAML::Node& x) {
       if (k == "services") Bool(x, "clusterset.services", cs.services);
       else if (k == "fanout_timeout") Duration(x, "clusterset.fanout_timeout", cs.fanout_timeout);
       else if (k == "ttl") Ttl(x, "clusterset.ttl", cs.ttl);
-      else if (Scalar(x, "clusterset.affinity", cs.affinity) && cs.affinity != "all" && cs.affinity != "local" &&
-               cs.affinity != "remote") {
-        Error(x, absl::StrCat("clusterset.affinity: '", cs.affinity, "' is not all, local or remote"));
+      else if (k == "affinity") AffinityValue(x, "clusterset.affinity", cs.affinity);
+      else if (!x.IsSequence()) Error(x, "clusterset.affinity_overrides must be a list");
+      else {
+        for (const auto& item : x) {
+          AffinityOverride o;
+          bool has_service = false, has_affinity = false;
+          ForEachKey(item, {"service", "affinity"}, "an affinity override", [&](const std::string& ok,
+                                                                               const YAML::Node& y) {
+            if (ok == "service") {
+              has_service = Scalar(y, "affinity override service", o.service);
+            } else {
+              has_affinity = true;
+              AffinityValue(y, "affinity override affinity", o.affinity);
+            }
+          });
+          if (item.IsMap() && (!has_service || !has_affinity)) {
+            Error(item, "an affinity override needs 'service' (<svc>.<ns>) and 'affinity'");
+          }
+          cs.affinity_overrides.push_back(std::move(o));
+        }
       }
     });
   }
@@ -412,6 +440,14 @@ class Loader {
 };
 
 }  // namespace
+
+Affinity ClustersetConfig::AffinityFor(absl::string_view service, absl::string_view ns) const {
+  const std::string name = absl::AsciiStrToLower(absl::StrCat(service, ".", ns));
+  for (const AffinityOverride& o : affinity_overrides) {
+    if (fnmatch(absl::AsciiStrToLower(o.service).c_str(), name.c_str(), 0) == 0) return o.affinity;
+  }
+  return affinity;
+}
 
 std::string ConfigError::ToString() const { return absl::StrCat(file, ":", line, ":", column, ": ", message); }
 

@@ -27,6 +27,7 @@ absl::StatusOr<ClustersetOutcome> ClustersetZone::Answer(const DnsName& qname, u
   const bool any_class = qclass == kClassANY;
   if (qclass == kClassIN || any_class) {
     if (qname.Equals(version_name_)) {
+      out.matched = true;
       if (qtype == kTypeTXT || qtype == kTypeANY) {
         // KEP-1645 schema version record.
         out.answer.push_back(*ParseRecord(absl::StrCat(version_name_.ToText(), " 28800 IN TXT \"1.0.0\"")));
@@ -49,6 +50,7 @@ absl::StatusOr<ClustersetOutcome> ClustersetZone::Answer(const DnsName& qname, u
           t->Render(m, TemplateData{lower, zone_text_, "IN", type_name});
       if (!records.ok()) return records.status();
       out.answer = *std::move(records);
+      out.matched = true;
       if (!out.answer.empty() && qtype != kTypeCNAME && qtype != kTypeANY) {
         const ldns_rr* last = out.answer.back().get();
         DnsName target;

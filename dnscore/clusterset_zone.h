@@ -22,6 +22,7 @@ struct ClustersetOutcome {
   std::vector<RrPtr> answer;
   std::vector<RrPtr> authority;
   std::optional<DnsName> chase;  // a CNAME target whose records complete the answer
+  bool matched = false;          // a template or the version record answered; else NXDOMAIN
 };
 
 class ClustersetZone {

@@ -90,4 +90,12 @@ absl::StatusOr<StoredReply> StoredReply::FromMessage(std::span<const uint8_t> ms
   return out;
 }
 
+std::vector<uint8_t> StoredReply::WireWithTtl(uint32_t ttl) const {
+  std::vector<uint8_t> out = wire;
+  if (cacheable) {
+    for (uint16_t at : ttl_offsets) WriteU32(&out[at], ttl);
+  }
+  return out;
+}
+
 }  // namespace meshdns

@@ -30,6 +30,9 @@ struct StoredReply {
   uint8_t rcode() const { return wire[3] & 0xf; }
   uint16_t flags() const { return ReadU16(&wire[2]); }
   uint16_t ancount() const { return ReadU16(&wire[6]); }
+  // A copy of the message with every TTL set to `ttl` (for a cacheable
+  // reply served part-way through its life).
+  std::vector<uint8_t> WireWithTtl(uint32_t ttl) const;
 
   // Scans `msg` (a reply with exactly one question), drops its OPT record,
   // decides whether and how long it may be cached and, if so, gives every

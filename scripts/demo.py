@@ -11,8 +11,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import meshlab  # noqa: E402
 
 
-def dig(server, name, tcp):
-    argv = ["dig", f"@{server}", "-p", str(meshlab.MESH_PORT), name, "A", "+noall", "+answer", "+time=2", "+tries=1"]
+def dig(server, name, tcp, rdtype="A"):
+    argv = ["dig", f"@{server}", "-p", str(meshlab.MESH_PORT), name, rdtype, "+noall", "+answer", "+time=2",
+            "+tries=1"]
     if tcp:
         argv.append("+tcp")
     return subprocess.run(argv, capture_output=True, text=True).stdout.strip()
@@ -40,6 +41,17 @@ def main():
                     failed += problem is not None
                 print()
         print(f"{18 - failed}/18 checks passed (9 combinations, UDP and TCP)")
+
+        # MCS-API service names: every cluster asked, the answers merged.
+        service = f"{meshlab.HEADLESS}.{meshlab.NAMESPACE}.svc.clusterset.local."
+        for rdtype, name in (("A", service), ("SRV", f"_kafka._tcp.{service}")):
+            print(f"\n$ dig @{meshlab.meshdns_addr(1)} -p {meshlab.MESH_PORT} {name} {rdtype} +noall +answer")
+            print(dig(meshlab.meshdns_addr(1), name, tcp=False, rdtype=rdtype))
+        pods = {meshlab.pod_ip(n, k) for n in (1, 2, 3) for k in (0, 1)}
+        got = set(dig(meshlab.meshdns_addr(1), service, tcp=False).split()[4::5])
+        merged_ok = got == pods
+        print(f"  headless service {service}: {'ok' if merged_ok else 'FAIL'}: pods of all three clusters")
+        failed += not merged_ok
         if check_only:
             return 1 if failed else 0
         print("\nThe mesh keeps serving; try the dig commands above. Ctrl-C stops it.")

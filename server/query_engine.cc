@@ -1,5 +1,7 @@
 #include "server/query_engine.h"
 
+#include <algorithm>
+
 #include "dnscore/reply_writer.h"
 #include "dnscore/upstream_query.h"
 #include "server/log.h"
@@ -195,6 +197,11 @@ asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> QueryEngine::Synthesize(st
   ++counters_.synthesized;
   absl::StatusOr<ClustersetOutcome> outcome = rt.clusterset->Answer(q.name, q.qtype, q.qclass);
   if (!outcome.ok()) co_return outcome.status();
+  if (!outcome->matched && rt.config.clusterset.services && (q.qclass == kClassIN || q.qclass == kClassANY)) {
+    if (std::optional<ServiceName> service = ParseServiceName(*rt.mesh, q.name)) {
+      co_return co_await ResolveService(g, q, *service, depth);
+    }
+  }
   if (!outcome->chase) {
     co_return BuildAuthoritativeReply(q.name, q.qtype, q.qclass, outcome->rcode, outcome->answer, outcome->authority);
   }
@@ -227,6 +234,48 @@ asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> QueryEngine::Synthesize(st
     }
   }
   co_return EncodeMessage(merged.get());
+}
+
+asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> QueryEngine::ResolveService(
+    std::shared_ptr<const Generation> g, const Question& q, const ServiceName& name, int depth) {
+  const Runtime& rt = *g->runtime;
+  const ClustersetConfig& config = rt.config.clusterset;
+  // Shared with the per-cluster lookups, which may finish after the merge
+  // has gone ahead without them (their answers still land in the cache).
+  struct FanOut {
+    explicit FanOut(asio::io_context& io) : all_in(io) {}
+    asio::steady_timer all_in;  // cancelled when the last part arrives
+    std::vector<ClusterPart> parts;
+    size_t pending = 0;
+  };
+  auto fan = std::make_shared<FanOut>(io_);
+  for (size_t c = 0; c < rt.mesh->clusters().size(); ++c) {
+    const Pool& pool = rt.ClusterPool(c);
+    if (std::none_of(pool.health_view.begin(), pool.health_view.end(), [](auto* h) { return h->IsUp(); })) {
+      ++counters_.fanout_left_out;  // a cluster known to be down is not waited for
+      continue;
+    }
+    fan->parts.push_back(ClusterPart{c, std::nullopt});
+  }
+  fan->pending = fan->parts.size();
+  fan->all_in.expires_after(std::chrono::milliseconds(config.fanout_timeout));
+  for (size_t i = 0; i < fan->parts.size(); ++i) {
+    Question part = SameFlags(q, name.ClusterName(*rt.mesh, fan->parts[i].cluster));
+    asio::co_spawn(io_, [this, g, fan, i, part, depth]() -> asio::awaitable<void> {
+      Resolved r = co_await Resolve(g, part, depth + 1);
+      if (r.reply) fan->parts[i].reply = r.reply->WireWithTtl(r.ttl);
+      if (--fan->pending == 0) fan->all_in.cancel();
+    }, LogIfException);
+  }
+  if (fan->pending > 0) {
+    boost::system::error_code ec;
+    co_await fan->all_in.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) counters_.fanout_left_out += fan->pending;  // the budget ran out first
+  }
+  const MergeOptions options{.affinity = config.AffinityFor(name.service, name.ns),
+                             .local = rt.mesh->local(),
+                             .ttl_cap = config.ttl};
+  co_return MergeServiceAnswers(*rt.mesh, name, q.name, q.qtype, fan->parts, options, rt.clusterset->Soa().get());
 }
 
 }  // namespace meshdns

@@ -21,6 +21,7 @@
 #include "config/runtime.h"
 #include "dnscore/packet_cache.h"
 #include "dnscore/query_view.h"
+#include "dnscore/service_merge.h"
 #include "server/asio.h"
 #include "server/upstream_channel.h"
 
@@ -55,11 +56,12 @@ struct EngineCounters {
   uint64_t stale_answers = 0;
   uint64_t overloaded = 0;
   uint64_t prefetches = 0;
+  uint64_t fanout_left_out = 0;  // clusters down or too slow for a clusterset service answer
 };
 
 class QueryEngine {
  public:
-  explicit QueryEngine(asio::io_context& io) : channels_(io) {}
+  explicit QueryEngine(asio::io_context& io) : io_(io), channels_(io) {}
 
   void SetGeneration(std::shared_ptr<const Generation> g) { generation_ = std::move(g); }
   const std::shared_ptr<const Generation>& generation() const { return generation_; }
@@ -83,7 +85,12 @@ class QueryEngine {
   asio::awaitable<Forwarded> Forward(const Runtime& rt, const Pool& pool, const Question& q, const DnsName& ask);
   asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> Synthesize(std::shared_ptr<const Generation> g,
                                                                    const Question& q, int depth);
+  // Contract rule 4: every cluster asked at once, merged by affinity.
+  asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> ResolveService(std::shared_ptr<const Generation> g,
+                                                                       const Question& q, const ServiceName& name,
+                                                                       int depth);
 
+  asio::io_context& io_;
   absl::BitGen rng_;
   ChannelMap channels_;
   std::shared_ptr<const Generation> generation_;

@@ -142,7 +142,7 @@ TEST_F(LoadYamlTest, ContractExampleLoads) {
             std::vector<std::string>{name + " 60 IN CNAME web.nginx.default.cluster2.svc.cluster.local"});
 
   EXPECT_TRUE(c.clusterset.services);
-  EXPECT_EQ(c.clusterset.affinity, "all");
+  EXPECT_EQ(c.clusterset.affinity, Affinity::kAll);
   EXPECT_EQ(c.clusterset.fanout_timeout, 1000);
   EXPECT_EQ(c.clusterset.ttl, 5u);
   EXPECT_EQ(c.acl_allow.size(), 6u);
@@ -204,7 +204,7 @@ log: {level: debug, queries: true}
   EXPECT_EQ(c.cache.prefetch->duration, 120000);
   EXPECT_EQ(c.cache.prefetch->percentage, 20u);
   EXPECT_FALSE(c.clusterset.services);
-  EXPECT_EQ(c.clusterset.affinity, "remote");
+  EXPECT_EQ(c.clusterset.affinity, Affinity::kRemote);
   EXPECT_EQ(c.clusterset.fanout_timeout, 250);
   EXPECT_EQ(c.clusterset.ttl, 9u);
   ASSERT_EQ(c.acl_allow.size(), 1u) << "a given list replaces the default";

@@ -34,6 +34,17 @@ SERVICE = "my-cluster-kafka-brokers"
 NAMESPACE = "strimzi"
 
 
+HEADLESS = "kafka-hl"
+
+
+def pod_ip(n, k):
+    return f"10.{n}.6.{k + 1}"
+
+
+def pod_ip6(n, k):
+    return f"fd00:{n}::6:{k + 1}"
+
+
 def kube_dns_addr(n, second=False):
     return f"127.10.{n}.{11 if second else 1}"
 
@@ -66,6 +77,17 @@ def zone_text(n, whoami):
         f"*.whoami.svc IN TXT \"{whoami}\"",
         f"*.wild.svc IN A 10.{n}.3.1",
     ]
+    # A headless service with two pods per cluster (distinct pod names per
+    # cluster, as in a Strimzi stretch cluster), with AAAA and SRV records.
+    for k in (0, 1):
+        pod = f"broker-{n}-{k}.{HEADLESS}.{NAMESPACE}.svc"
+        lines += [f"{HEADLESS}.{NAMESPACE}.svc IN A {pod_ip(n, k)}", f"{pod} IN A {pod_ip(n, k)}",
+                  f"{HEADLESS}.{NAMESPACE}.svc IN AAAA {pod_ip6(n, k)}",
+                  f"_kafka._tcp.{HEADLESS}.{NAMESPACE}.svc IN SRV 0 50 9092 {pod}"]
+    # A ClusterIP service that only clusters 1 and 2 run, and one without AAAA.
+    if n in (1, 2):
+        lines.append(f"web.{NAMESPACE}.svc IN A 10.{n}.7.1")
+    lines.append(f"v4only.{NAMESPACE}.svc IN A 10.{n}.8.1")
     # 40 A records: 656 bytes as an answer, more than a 512-byte UDP reply holds.
     lines += [f"big.{NAMESPACE}.svc IN A 10.{n}.4.{i}" for i in range(1, 41)]
     # 100 A records: 1,6xx bytes, more than meshdns's 1232-byte EDNS buffer: nsd
