@@ -70,16 +70,7 @@ def rcode_of(reply):
     return rcode
 
 
-class BadInputTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mesh = meshlab.Mesh()
-        cls.mesh.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mesh.stop()
-
+class BadInputTest(meshlab.MeshTestCase):
     def assertStillServing(self):
         for tcp in (False, True):
             self.assertIsNone(meshlab.check_matrix_cell(2, 1, tcp))

@@ -16,7 +16,7 @@ import dns.rcode
 
 import meshlab
 from meshlab import MESHDNS, query
-from spy import SlowResolver
+from fakes import FakeResolver
 
 GOOD = textwrap.dedent("""\
     cluster: cluster1
@@ -146,7 +146,7 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(self.proc.wait(timeout=10), 0)
 
     def test_sigterm_answers_queries_in_flight(self):
-        slow = SlowResolver("127.10.7.8", 5300, delay=0.8)
+        slow = FakeResolver("127.10.7.8", 5300, delay=0.8)
         self.addCleanup(slow.close)
         self.start(GOOD.replace("300ms", "2s"))
         result = {}

@@ -11,7 +11,7 @@ import dns.rdatatype
 
 import meshlab
 from meshlab import HEADLESS, MESH_PORT, NAMESPACE, meshdns_addr, pod_ip, pod_ip6, query
-from spy import Spy
+from fakes import FakeResolver
 
 M1 = meshdns_addr(1)
 ALL_PODS = {pod_ip(n, k) for n in (1, 2, 3) for k in (0, 1)}
@@ -25,16 +25,7 @@ def rdata(r, rdtype):
     return {rd.to_text() for rrset in r.answer if rrset.rdtype == rdtype for rd in rrset}
 
 
-class ClustersetServicesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mesh = meshlab.Mesh()
-        cls.mesh.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mesh.stop()
-
+class ClustersetServicesTest(meshlab.MeshTestCase):
     def start_instance(self, listen, extra, peers=None, n=3):
         config = meshlab.meshdns_config(n, f"{listen}:{MESH_PORT}", [f"{meshlab.kube_dns_addr(n)}:5300"],
                                         peers=peers, extra=extra)
@@ -85,7 +76,7 @@ class ClustersetServicesTest(unittest.TestCase):
                              {pod_ip(n, k) for n in (1, 2) for k in (0, 1)})
 
     def test_a_dead_or_silent_cluster_is_left_out_within_the_budget(self):
-        silent = Spy("127.10.2.77", MESH_PORT)
+        silent = FakeResolver("127.10.2.77", MESH_PORT, mode="silent")
         self.addCleanup(silent.close)
         for peers, listen in (({2: [f"127.10.2.99:{MESH_PORT}"]}, "127.10.3.7"),   # nothing listens
                               ({2: [f"127.10.2.77:{MESH_PORT}"]}, "127.10.3.8")):  # never answers

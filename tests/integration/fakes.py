@@ -15,12 +15,12 @@ import dns.rrset
 
 
 class FakeResolver:
-    def __init__(self, addr, port=5300, *, address="192.0.2.1", ttl=30):
+    def __init__(self, addr, port=5300, *, address="192.0.2.1", ttl=30, mode="answer", delay=0.0):
         self.addr, self.port = addr, port
         self.address = address      # what A questions are answered with
         self.ttl = ttl
-        self.mode = "answer"        # answer | silent | nxdomain | nodata | garbage | forge
-        self.delay = 0.0
+        self.mode = mode            # answer | silent (a spy) | nxdomain | nodata | garbage | forge
+        self.delay = delay          # seconds before answering
         self.names = []
         self.seen = []              # (query ID, source port, DO bit, EDNS payload size)
         self.sock = None

@@ -11,21 +11,12 @@ import dns.rdatatype
 
 import meshlab
 from meshlab import BROKER, MESH_PORT, NAMESPACE, SERVICE, meshdns_addr, query
-from spy import Spy
+from fakes import FakeResolver
 
 M1 = meshdns_addr(1)
 
 
-class MeshTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mesh = meshlab.Mesh()
-        cls.mesh.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mesh.stop()
-
+class MeshTest(meshlab.MeshTestCase):
     def test_matrix_over_udp(self):
         failures = [(a, b, p) for a, b, p in meshlab.matrix(tcp=False) if p]
         self.assertEqual(failures, [])
@@ -146,20 +137,11 @@ class MeshTest(unittest.TestCase):
         self.assertEqual(seen, {"kube-dns2", "kube-dns2b"})
 
 
-class FailoverAndIsolationTest(unittest.TestCase):
+class FailoverAndIsolationTest(meshlab.MeshTestCase):
     """Instances started per test with resolvers that are dead, silent or spies."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.mesh = meshlab.Mesh()
-        cls.mesh.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.mesh.stop()
-
     def test_dead_and_silent_resolvers_are_skipped(self):
-        silent = Spy("127.10.1.8", MESH_PORT)  # receives, never answers
+        silent = FakeResolver("127.10.1.8", MESH_PORT, mode="silent")  # receives, never answers
         self.addCleanup(silent.close)
         dead = f"127.10.1.9:{MESH_PORT}"  # nothing listens: ICMP port unreachable
         listen = "127.10.3.5"
@@ -179,8 +161,8 @@ class FailoverAndIsolationTest(unittest.TestCase):
         self.assertLess(time.time() - started, 12 * 0.5)
 
     def test_unknown_cluster_never_reaches_a_peer(self):
-        peer_spy = Spy("127.10.8.1", 5300)
-        upstream_spy = Spy("127.10.8.2", 5300)
+        peer_spy = FakeResolver("127.10.8.1", 5300, mode="silent")
+        upstream_spy = FakeResolver("127.10.8.2", 5300, mode="silent")
         self.addCleanup(peer_spy.close)
         self.addCleanup(upstream_spy.close)
         listen = "127.10.1.5"

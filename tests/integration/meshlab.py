@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 import dns.flags
 import dns.message
@@ -244,6 +245,19 @@ class Mesh:
         self.procs = []
         if self.own_dir and not os.environ.get("MESHLAB_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class MeshTestCase(unittest.TestCase):
+    """A test class sharing one loopback mesh across its tests."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.mesh = Mesh()
+        cls.mesh.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mesh.stop()
 
 
 def query(addr, name, rdtype="A", *, port=MESH_PORT, tcp=False, edns=True, timeout=3.0, payload=1232):
