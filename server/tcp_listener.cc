@@ -60,7 +60,6 @@ asio::awaitable<void> TcpListener::AcceptLoop() {
 
 asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
   g_tcp_connections.fetch_add(1, std::memory_order_relaxed);
-  ++connections_;
   std::vector<uint8_t> in(65535), out(65535 + 2);
   asio::steady_timer idle(worker_.io());
   while (socket.is_open() && !worker_.stopping()) {
@@ -110,7 +109,6 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
   }
   boost::system::error_code ignored;
   socket.close(ignored);
-  --connections_;
   g_tcp_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 

@@ -28,7 +28,6 @@ class TcpListener {
 
   Worker& worker_;
   tcp::acceptor acceptor_;
-  size_t connections_ = 0;
 };
 
 }  // namespace meshdns

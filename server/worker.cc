@@ -30,11 +30,7 @@ void Worker::Start() {
   for (auto& u : udp_) u->Start();
   for (auto& t : tcp_) t->Start();
   auto guard = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(io_.get_executor());
-  thread_ = std::thread([this, guard]() mutable {
-    alive_ = true;
-    io_.run();
-    alive_ = false;
-  });
+  thread_ = std::thread([this, guard] { io_.run(); });
 }
 
 void Worker::PostGeneration(std::shared_ptr<const Generation> g) {

@@ -43,7 +43,6 @@ class Worker {
   void QueryStarted() { ++inflight_; }
   void QueryFinished() { --inflight_; }
   bool stopping() const { return stopping_; }
-  std::atomic<bool>& alive() { return alive_; }
 
  private:
   void DrainThenStop(Millis deadline);
@@ -55,7 +54,6 @@ class Worker {
   std::thread thread_;
   size_t inflight_ = 0;
   bool stopping_ = false;
-  std::atomic<bool> alive_{false};
 };
 
 }  // namespace meshdns
