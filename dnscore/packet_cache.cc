@@ -16,24 +16,46 @@ CacheKey::CacheKey(const DnsName& name, uint16_t qtype, uint16_t qclass, bool dn
   size_ = at + 5;
 }
 
+// One allocation: these fields, then the key's bytes.
 struct PacketCache::Entry {
-  std::string key;
+  uint64_t hash = 0;
   std::shared_ptr<const StoredReply> reply;
   Millis stored = 0;
   Millis window_start = 0;  // prefetch popularity: hits since window_start
   uint32_t hits = 0;
+  uint16_t key_size = 0;
   bool prefetching = false;
   Entry* newer = nullptr;  // LRU list, most recent at head
   Entry* older = nullptr;
+
+  static std::unique_ptr<Entry, EntryDeleter> New(absl::string_view key, uint64_t hash) {
+    void* block = ::operator new(sizeof(Entry) + key.size());
+    auto* e = new (block) Entry;
+    e->hash = hash;
+    e->key_size = static_cast<uint16_t>(key.size());
+    std::memcpy(e + 1, key.data(), key.size());
+    return std::unique_ptr<Entry, EntryDeleter>(e);
+  }
+  absl::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
 };
+
+void PacketCache::EntryDeleter::operator()(Entry* e) const {
+  e->~Entry();
+  ::operator delete(e);
+}
 
 struct PacketCache::Shard {
   std::mutex mu;
   size_t capacity = 0;
-  absl::flat_hash_map<absl::string_view, std::unique_ptr<Entry>> map;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Entry, EntryDeleter>> map;
   Entry* head = nullptr;  // most recently used
   Entry* tail = nullptr;  // next to evict
 
+  Entry* Find(const CacheKey& key, uint64_t hash) {
+    auto it = map.find(hash);
+    if (it == map.end() || it->second->key() != key.view()) return nullptr;
+    return it->second.get();
+  }
   void Unlink(Entry* e) {
     (e->newer ? e->newer->older : head) = e->older;
     (e->older ? e->older->newer : tail) = e->newer;
@@ -47,11 +69,13 @@ struct PacketCache::Shard {
   }
   void Erase(Entry* e) {
     Unlink(e);
-    map.erase(map.find(absl::string_view(e->key)));
+    map.erase(e->hash);
   }
 };
 
-PacketCache::PacketCache(size_t capacity, size_t shards) : capacity_(capacity) {
+uint64_t PacketCache::DefaultHash(absl::string_view key) { return absl::Hash<absl::string_view>{}(key); }
+
+PacketCache::PacketCache(size_t capacity, size_t shards, HashFunction hash) : capacity_(capacity), hash_(hash) {
   shards = std::max<size_t>(1, std::min(shards, std::max<size_t>(capacity, 1)));
   for (size_t i = 0; i < shards; ++i) {
     auto shard = std::make_unique<Shard>();
@@ -64,25 +88,26 @@ PacketCache::PacketCache(size_t capacity, size_t shards) : capacity_(capacity) {
 
 PacketCache::~PacketCache() = default;
 
-PacketCache::Shard& PacketCache::ShardFor(absl::string_view key) {
-  return *shards_[absl::Hash<absl::string_view>{}(key) % shards_.size()];
+PacketCache::Shard& PacketCache::ShardFor(uint64_t hash) {
+  // The high bits: the shard's own table indexes by the hash as well.
+  return *shards_[(hash >> 32) % shards_.size()];
 }
 
 std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView& query,
                                             std::span<const uint8_t> query_wire, const CacheLookup& options,
                                             std::span<uint8_t> out) {
-  Shard& shard = ShardFor(key.view());
+  const uint64_t hash = hash_(key.view());
+  Shard& shard = ShardFor(hash);
   std::unique_lock lock(shard.mu, std::try_to_lock);
   if (!lock.owns_lock()) {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
-  auto it = shard.map.find(key.view());
-  if (it == shard.map.end()) {
+  Entry* e = shard.Find(key, hash);
+  if (e == nullptr) {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
-  Entry* e = it->second.get();
   const StoredReply& reply = *e->reply;
   // Another worker may have stored the entry a moment after this query's clock was read.
   const Millis age = std::max<Millis>(options.now - e->stored, 0);
@@ -124,11 +149,12 @@ std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView
 }
 
 std::optional<CachedReply> PacketCache::Find(const CacheKey& key, Millis now, Millis stale_for) {
-  Shard& shard = ShardFor(key.view());
+  const uint64_t hash = hash_(key.view());
+  Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
-  auto it = shard.map.find(key.view());
-  if (it == shard.map.end()) return std::nullopt;
-  const Entry& e = *it->second;
+  const Entry* found = shard.Find(key, hash);
+  if (found == nullptr) return std::nullopt;
+  const Entry& e = *found;
   const Millis age = std::max<Millis>(now - e.stored, 0);
   const Millis lifetime = Millis{e.reply->ttl} * 1000;
   if (age < lifetime) return CachedReply{e.reply, static_cast<uint32_t>(e.reply->ttl - age / 1000)};
@@ -138,10 +164,15 @@ std::optional<CachedReply> PacketCache::Find(const CacheKey& key, Millis now, Mi
 
 void PacketCache::Insert(const CacheKey& key, std::shared_ptr<const StoredReply> reply, Millis now) {
   if (!reply || !reply->cacheable || reply->ttl == 0) return;
-  Shard& shard = ShardFor(key.view());
+  const uint64_t hash = hash_(key.view());
+  Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
   if (shard.capacity == 0) return;
-  auto it = shard.map.find(key.view());
+  auto it = shard.map.find(hash);
+  if (it != shard.map.end() && it->second->key() != key.view()) {
+    shard.Erase(it->second.get());  // a different key with the same hash: the newer one wins
+    it = shard.map.end();
+  }
   if (it != shard.map.end()) {
     Entry* e = it->second.get();
     e->reply = std::move(reply);
@@ -155,13 +186,12 @@ void PacketCache::Insert(const CacheKey& key, std::shared_ptr<const StoredReply>
     shard.Erase(shard.tail);
     evictions_.fetch_add(1, std::memory_order_relaxed);
   }
-  auto e = std::make_unique<Entry>();
-  e->key = std::string(key.view());
+  auto e = Entry::New(key.view(), hash);
   e->reply = std::move(reply);
   e->stored = now;
   e->window_start = now;
   Entry* raw = e.get();
-  shard.map.emplace(absl::string_view(raw->key), std::move(e));
+  shard.map.emplace(hash, std::move(e));
   shard.PushFront(raw);
 }
 

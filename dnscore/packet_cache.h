@@ -5,6 +5,11 @@
 // Thread-safe: sharded, one mutex per shard. Lookups only try the lock: a
 // contended shard counts as a miss instead of stalling a worker. Each shard
 // evicts its least recently used entry when full, so popular names survive.
+//
+// Memory: an entry is one allocation (bookkeeping and key bytes) plus the
+// shared reply; the index maps the key's 64-bit hash to it, so a miss never
+// touches an entry and a hit compares the full key once. Two keys with the
+// same hash cannot both be cached: the newer replaces the older.
 #pragma once
 
 #include <array>
@@ -71,8 +76,12 @@ inline constexpr uint32_t kStaleTtl = 30;
 
 class PacketCache {
  public:
-  // `capacity` entries at most, over all shards together.
-  explicit PacketCache(size_t capacity, size_t shards = 16);
+  using HashFunction = uint64_t (*)(absl::string_view key);
+  static uint64_t DefaultHash(absl::string_view key);
+
+  // `capacity` entries at most, over all shards together. `hash` is for
+  // tests that need keys to collide.
+  explicit PacketCache(size_t capacity, size_t shards = 16, HashFunction hash = DefaultHash);
   ~PacketCache();
   PacketCache(const PacketCache&) = delete;
   PacketCache& operator=(const PacketCache&) = delete;
@@ -95,10 +104,14 @@ class PacketCache {
 
  private:
   struct Entry;
+  struct EntryDeleter {
+    void operator()(Entry* e) const;
+  };
   struct Shard;
-  Shard& ShardFor(absl::string_view key);
+  Shard& ShardFor(uint64_t hash);
 
   size_t capacity_;
+  HashFunction hash_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<uint64_t> hits_{0}, misses_{0}, evictions_{0};
 };

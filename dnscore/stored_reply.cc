@@ -40,7 +40,7 @@ absl::StatusOr<StoredReply> StoredReply::FromMessage(std::span<const uint8_t> ms
 
   const size_t answers = header->ancount, authority = header->nscount;
   const size_t records = answers + authority + header->arcount;
-  std::vector<uint16_t> ttl_offsets;
+  absl::InlinedVector<uint16_t, 4> ttl_offsets;
   ttl_offsets.reserve(records);
   for (size_t i = 0; i < records; ++i) {
     size_t begin = r.pos();

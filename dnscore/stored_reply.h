@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "dnscore/wire.h"
 
@@ -23,7 +24,8 @@ struct TtlPolicy {
 struct StoredReply {
   std::vector<uint8_t> wire;          // header, one question, records; never an OPT
   uint16_t question_end = 0;
-  std::vector<uint16_t> ttl_offsets;  // every record's TTL field
+  // Every record's TTL field; inline for the usual handful of records.
+  absl::InlinedVector<uint16_t, 4> ttl_offsets;
   uint32_t ttl = 0;                   // the uniform lifetime, when cacheable
   bool cacheable = false;
 

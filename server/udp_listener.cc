@@ -32,14 +32,6 @@ IpAddress FromSockaddr(const sockaddr_storage& ss) {
   return IpAddress::FromV6(b);
 }
 
-udp::endpoint ToEndpoint(const sockaddr_storage& ss, socklen_t len) {
-  udp::endpoint ep;
-  std::memcpy(ep.data(), &ss, std::min<size_t>(len, sizeof(ss)));
-  ep.resize(len);
-  return ep;
-}
-
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Open(Worker& worker, const udp::endpoint& at) {
@@ -68,6 +60,11 @@ UdpListener::UdpListener(Worker& worker, udp::socket socket) : worker_(worker), 
     out_msgs_[i] = {};
     out_msgs_[i].msg_hdr.msg_iov = &out_iov_[i];
     out_msgs_[i].msg_hdr.msg_iovlen = 1;
+    late_iov_[i] = {late_[i].data(), 0};
+    late_msgs_[i] = {};
+    late_msgs_[i].msg_hdr.msg_iov = &late_iov_[i];
+    late_msgs_[i].msg_hdr.msg_iovlen = 1;
+    late_msgs_[i].msg_hdr.msg_name = &late_peers_[i];
   }
 }
 
@@ -116,37 +113,58 @@ void UdpListener::Drain() {
           break;
         case Verdict::kResolve:
           asio::co_spawn(worker_.io(),
-                         Resolve(std::vector<uint8_t>(query.begin(), query.end()),
-                                 ToEndpoint(peers_[i], hdr.msg_namelen)),
+                         Resolve(std::vector<uint8_t>(query.begin(), query.end()), peers_[i], hdr.msg_namelen),
                          LogIfException);
           break;
       }
     }
-    for (unsigned sent = 0; sent < replies;) {
-      const int n = sendmmsg(fd, out_msgs_.data() + sent, replies - sent, 0);
-      if (n > 0) {
-        sent += n;
-      } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-        break;  // the socket buffer is full: UDP may drop, the client will ask again
-      } else {
-        ++sent;  // this one destination failed; the others still get theirs
-      }
-    }
+    SendBatch(out_msgs_.data(), replies);
     if (received < static_cast<int>(kBatch)) return;
   }
 }
 
-asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, udp::endpoint client) {
+void UdpListener::SendBatch(mmsghdr* msgs, unsigned count) {
+  const int fd = socket_.native_handle();
+  for (unsigned sent = 0; sent < count;) {
+    const int n = sendmmsg(fd, msgs + sent, count - sent, 0);
+    if (n > 0) {
+      sent += n;
+    } else if (errno == EINTR) {
+      continue;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      break;  // the socket buffer is full: UDP may drop, the client will ask again
+    } else {
+      ++sent;  // this one destination failed; the others still get theirs
+    }
+  }
+}
+
+void UdpListener::SendLater(std::span<const uint8_t> reply, const sockaddr_storage& client, socklen_t client_len) {
+  if (late_count_ == kBatch) FlushLate();
+  const unsigned k = late_count_++;
+  std::copy(reply.begin(), reply.end(), late_[k].begin());
+  late_iov_[k].iov_len = reply.size();
+  late_peers_[k] = client;
+  late_msgs_[k].msg_hdr.msg_namelen = client_len;
+  if (!late_flush_posted_) {
+    late_flush_posted_ = true;
+    asio::post(worker_.io(), [this] { FlushLate(); });
+  }
+}
+
+void UdpListener::FlushLate() {
+  late_flush_posted_ = false;
+  SendBatch(late_msgs_.data(), std::exchange(late_count_, 0));
+}
+
+asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, sockaddr_storage client, socklen_t client_len) {
   worker_.QueryStarted();
   QueryView view;
   (void)ParseQuery(query, view);  // admission already accepted it
   const size_t limit = std::min(view.MaxUdpReply(), kMaxDatagram);
   std::vector<uint8_t> out(limit);
   const size_t size = co_await worker_.engine().Answer(query, view, limit, out);
-  if (size != 0) {
-    boost::system::error_code ec;
-    socket_.send_to(asio::buffer(out.data(), size), client, 0, ec);
-  }
+  if (size != 0) SendLater(std::span<const uint8_t>(out.data(), size), client, client_len);
   worker_.QueryFinished();
 }
 

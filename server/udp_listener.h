@@ -4,8 +4,8 @@
 // When the socket is readable, datagrams are taken in batches with recvmmsg;
 // admission (decode, ACL, cache) answers in place — no coroutine, no
 // allocation — and the replies of a batch leave together with sendmmsg.
-// Only queries that need resolving start a coroutine, which sends its own
-// reply when done.
+// Only queries that need resolving start a coroutine; their replies are
+// gathered and leave with one sendmmsg at the end of the event loop's turn.
 //
 // Worker-local: belongs to one worker thread.
 #pragma once
@@ -41,7 +41,12 @@ class UdpListener {
   void WaitReadable();
   // Reads and answers until the socket is drained or a fair share is done.
   void Drain();
-  asio::awaitable<void> Resolve(std::vector<uint8_t> query, udp::endpoint client);
+  asio::awaitable<void> Resolve(std::vector<uint8_t> query, sockaddr_storage client, socklen_t client_len);
+  // Queues a resolved query's reply for the next FlushLate().
+  void SendLater(std::span<const uint8_t> reply, const sockaddr_storage& client, socklen_t client_len);
+  void FlushLate();
+  // Sends msgs[0..count) with as few sendmmsg calls as the socket allows.
+  void SendBatch(mmsghdr* msgs, unsigned count);
 
   Worker& worker_;
   udp::socket socket_;
@@ -52,6 +57,13 @@ class UdpListener {
   std::array<sockaddr_storage, kBatch> peers_;
   std::array<iovec, kBatch> in_iov_, out_iov_;
   std::array<mmsghdr, kBatch> in_msgs_, out_msgs_;
+  // Replies of resolved queries waiting for FlushLate().
+  std::array<std::array<uint8_t, kMaxDatagram>, kBatch> late_;
+  std::array<sockaddr_storage, kBatch> late_peers_;
+  std::array<iovec, kBatch> late_iov_;
+  std::array<mmsghdr, kBatch> late_msgs_;
+  unsigned late_count_ = 0;
+  bool late_flush_posted_ = false;
 };
 
 }  // namespace meshdns

@@ -1,5 +1,7 @@
 #include "server/upstream_channel.h"
 
+#include <cerrno>
+
 #include "absl/strings/str_cat.h"
 #include "dnscore/upstream_query.h"
 #include "dnscore/wire.h"
@@ -8,18 +10,15 @@
 namespace meshdns {
 namespace {
 
-// We advertise 1232 bytes (kAdvertisedUdpSize); a resolver that sends more
-// breaks RFC 6891 and its datagram is dropped as truncated.
-constexpr size_t kUdpBufferSize = 4096;
-
 std::string Where(const udp::endpoint& ep) { return absl::StrCat("resolver ", ep.address().to_string(), ":", ep.port()); }
+
+boost::system::error_code LastError() { return {errno, boost::system::system_category()}; }
 
 }  // namespace
 
 struct UpstreamChannel::UdpSocket {
   explicit UdpSocket(asio::io_context& io) : socket(io) {}
   udp::socket socket;
-  std::array<uint8_t, kUdpBufferSize> buffer;
   uint32_t uses = 0;
   uint32_t pending = 0;
 };
@@ -52,8 +51,26 @@ struct UpstreamChannel::TcpLink {
   }
 };
 
-UpstreamChannel::UpstreamChannel(asio::io_context& io, udp::endpoint resolver, absl::BitGen& rng)
-    : io_(io), resolver_(std::move(resolver)), rng_(rng) {}
+UpstreamChannel::Inbox::Inbox() {
+  for (size_t i = 0; i < kBatch; ++i) {
+    iov[i] = {buffers[i].data(), buffers[i].size()};
+    msgs[i] = {};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+}
+
+UpstreamChannel::Outbox::Outbox() {
+  for (size_t i = 0; i < kBatch; ++i) {
+    iov[i] = {buffers[i].data(), 0};
+    msgs[i] = {};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+}
+
+UpstreamChannel::UpstreamChannel(asio::io_context& io, udp::endpoint resolver, absl::BitGen& rng, Inbox& inbox)
+    : io_(io), resolver_(std::move(resolver)), rng_(rng), inbox_(inbox) {}
 
 UpstreamChannel::~UpstreamChannel() {
   boost::system::error_code ignored;
@@ -100,11 +117,12 @@ absl::StatusOr<size_t> UpstreamChannel::PickSocket() {
   if (!s) s = std::make_unique<UdpSocket>(io_);
   if (s->socket.is_open() && s->uses >= kSocketUses && s->pending == 0) {
     boost::system::error_code ignored;
-    s->socket.close(ignored);  // its receive completes as aborted; a new one starts below
+    s->socket.close(ignored);  // its wait completes as aborted; a new one starts below
   }
   if (!s->socket.is_open()) {
     boost::system::error_code ec;
     s->socket.open(resolver_.protocol(), ec);
+    if (!ec) s->socket.non_blocking(true, ec);
     if (!ec) s->socket.connect(resolver_, ec);
     if (ec) {
       s->socket.close(ec);
@@ -112,34 +130,101 @@ absl::StatusOr<size_t> UpstreamChannel::PickSocket() {
     }
     s->uses = 0;
     ++counters_.sockets_opened;
-    Receive(chosen);
+    WaitReadable(chosen);
   }
   return chosen;
 }
 
-void UpstreamChannel::Receive(size_t index) {
+absl::StatusOr<size_t> UpstreamChannel::Enqueue(std::span<const uint8_t> query, uint16_t id) {
+  if (query.size() > kMaxQuery) return absl::InvalidArgumentError("query too large");
+  if (outbox_.count == kBatch) Flush();
+  if (outbox_.count == 0) {
+    absl::StatusOr<size_t> index = PickSocket();
+    if (!index.ok()) return index.status();
+    outbox_.socket = *index;
+  }
+  const size_t k = outbox_.count++;
+  std::copy(query.begin(), query.end(), outbox_.buffers[k].begin());
+  outbox_.iov[k].iov_len = query.size();
+  outbox_.ids[k] = id;
+  if (!outbox_.flush_posted) {
+    outbox_.flush_posted = true;
+    asio::post(io_, [this] { Flush(); });
+  }
+  return outbox_.socket;
+}
+
+void UpstreamChannel::Flush() {
+  outbox_.flush_posted = false;
+  const size_t count = std::exchange(outbox_.count, 0);
+  if (count == 0) return;
+  const int fd = sockets_[outbox_.socket]->socket.native_handle();
+  for (size_t sent = 0; sent < count;) {
+    const int n = sendmmsg(fd, outbox_.msgs.data() + sent, count - sent, 0);
+    if (n > 0) {
+      sent += n;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    // A full socket buffer loses the rest like a lossy link would: their
+    // timers retransmit or move on. Any other error fails this query at once.
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    FailSlot(outbox_.ids[sent], LastError());
+    ++sent;
+  }
+  counters_.sent += count;
+}
+
+void UpstreamChannel::WaitReadable(size_t index) {
   UdpSocket& s = *sockets_[index];
-  s.socket.async_receive(asio::buffer(s.buffer), [this, index, &s](const boost::system::error_code& ec, size_t size) {
+  s.socket.async_wait(udp::socket::wait_read, [this, index, &s](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted || !s.socket.is_open()) return;
     if (ec) {
-      // A connected UDP socket reports the resolver's ICMP port-unreachable
-      // here: every query in flight on this socket has failed.
-      for (auto& [id, slot] : slots_) {
-        if (slot->socket == index && !slot->answered) {
-          slot->error = ec;
-          slot->timer->cancel();
-        }
-      }
+      FailSocket(index, ec);
     } else {
-      OnDatagram(index, size);
+      ReadBatch(index);
     }
-    Receive(index);
+    if (s.socket.is_open()) WaitReadable(index);
   });
 }
 
-void UpstreamChannel::OnDatagram(size_t index, size_t size) {
-  std::span<const uint8_t> reply(sockets_[index]->buffer.data(), size);
-  auto it = size >= kHeaderSize ? slots_.find(ReadU16(reply.data())) : slots_.end();
+void UpstreamChannel::ReadBatch(size_t index) {
+  const int fd = sockets_[index]->socket.native_handle();
+  for (size_t k = 0; k < kBatch; ++k) inbox_.msgs[k].msg_hdr.msg_flags = 0;
+  const int received = recvmmsg(fd, inbox_.msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+  if (received < 0) {
+    // A connected UDP socket reports the resolver's ICMP port-unreachable
+    // here: every query in flight on this socket has failed.
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) FailSocket(index, LastError());
+    return;
+  }
+  for (int k = 0; k < received; ++k) {
+    if (inbox_.msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
+      CountMismatch("oversized udp");
+      continue;
+    }
+    OnDatagram(index, std::span<const uint8_t>(inbox_.buffers[k].data(), inbox_.msgs[k].msg_len));
+  }
+}
+
+void UpstreamChannel::FailSocket(size_t index, const boost::system::error_code& ec) {
+  for (auto& [id, slot] : slots_) {
+    if (slot->socket == index && !slot->answered) {
+      slot->error = ec;
+      slot->timer->cancel();
+    }
+  }
+}
+
+void UpstreamChannel::FailSlot(uint16_t id, const boost::system::error_code& ec) {
+  auto it = slots_.find(id);
+  if (it == slots_.end() || it->second->answered) return;
+  it->second->error = ec;
+  it->second->timer->cancel();
+}
+
+void UpstreamChannel::OnDatagram(size_t index, std::span<const uint8_t> reply) {
+  auto it = reply.size() >= kHeaderSize ? slots_.find(ReadU16(reply.data())) : slots_.end();
   if (it == slots_.end() || it->second->answered || it->second->socket != index ||
       !ReplyMatchesQuery(reply, it->second->query)) {
     CountMismatch("udp");
@@ -170,11 +255,11 @@ void UpstreamChannel::Release(size_t index) {
 asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> UpstreamChannel::ExchangeUdp(std::span<uint8_t> query,
                                                                                    UdpOptions options,
                                                                                    bool* retransmitted) {
-  absl::StatusOr<size_t> index = PickSocket();
-  if (!index.ok()) co_return index.status();
-  UdpSocket& s = *sockets_[*index];
   const uint16_t id = FreshId(slots_);
   WriteU16(query.data(), id);
+  absl::StatusOr<size_t> index = Enqueue(query, id);
+  if (!index.ok()) co_return index.status();
+  UdpSocket& s = *sockets_[*index];
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout);
   asio::steady_timer timer(io_);
@@ -186,11 +271,16 @@ asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> UpstreamChannel::ExchangeU
   ++s.uses;
   ++s.pending;
   boost::system::error_code ec;
-  for (int copy = 0; !ec; ++copy) {
-    s.socket.send(asio::buffer(query.data(), query.size()), 0, ec);
-    ++counters_.sent;
-    if (ec) break;
-    if (copy == 1 && retransmitted != nullptr) *retransmitted = true;
+  for (int copy = 0;; ++copy) {
+    if (copy > 0) {
+      // A resend goes out at once, on the socket and with the ID of the first copy.
+      if (::send(s.socket.native_handle(), query.data(), query.size(), MSG_DONTWAIT) < 0 && errno != EAGAIN) {
+        ec = LastError();
+        break;
+      }
+      ++counters_.sent;
+      if (retransmitted != nullptr) *retransmitted = true;
+    }
     auto wake = deadline;
     if (options.retransmit_every > 0) {
       wake = std::min(wake, std::chrono::steady_clock::now() + std::chrono::milliseconds(options.retransmit_every));
@@ -323,7 +413,7 @@ void UpstreamChannel::TcpIdleCheck(std::shared_ptr<TcpLink> link, Millis expire)
 
 UpstreamChannel& ChannelMap::Get(const SocketAddress& resolver) {
   auto& slot = channels_[{resolver.ip.bytes, resolver.port}];
-  if (!slot) slot = std::make_unique<UpstreamChannel>(io_, udp::endpoint(ToAsioAddress(resolver), resolver.port), rng_);
+  if (!slot) slot = std::make_unique<UpstreamChannel>(io_, udp::endpoint(ToAsioAddress(resolver), resolver.port), rng_, *inbox_);
   return *slot;
 }
 

@@ -1,11 +1,17 @@
 // UpstreamChannel: one worker's link to one resolver.
 //
 // UDP: a few connected sockets, each on a port the kernel picks at random.
-// A query takes a random socket and a random unused ID, and a datagram fills
-// its slot only if it arrives on that socket (the kernel already drops other
-// sources on a connected socket) and ReplyMatchesQuery says it answers that
-// very query. A socket is retired after kSocketUses queries and reopened on a
-// fresh port, so an off-path forger must guess a moving port and the ID.
+// A query takes a random unused ID and the socket of the batch it joins, and
+// a datagram fills its slot only if it arrives on that socket (the kernel
+// already drops other sources on a connected socket) and ReplyMatchesQuery
+// says it answers that very query. A socket is retired after kSocketUses
+// queries and reopened on a fresh port, so an off-path forger must guess a
+// moving port and the ID.
+//
+// Batching: the queries started in one turn of the event loop (typically the
+// misses of one recvmmsg batch) leave together in one sendmmsg, and a
+// readable socket is drained with recvmmsg. Per-packet syscalls and the
+// wake-ups they cause are most of a forwarded query's cost on loopback.
 //
 // TCP: one persistent connection, opened on demand, several queries in flight
 // on it (RFC 7766 pipelining) matched by ID, closed after `expire` idle. If it
@@ -13,6 +19,8 @@
 //
 // Worker-local: used only from its worker's io_context thread.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <array>
 #include <cstdint>
@@ -40,8 +48,22 @@ class UpstreamChannel {
  public:
   static constexpr size_t kSockets = 8;
   static constexpr uint32_t kSocketUses = 128;
+  static constexpr size_t kBatch = 32;
+  // A query as WriteUpstreamQuery writes it: header, name, type/class, OPT.
+  static constexpr size_t kMaxQuery = 512;
+  // We advertise 1232 bytes (kAdvertisedUdpSize); a resolver that sends more
+  // breaks RFC 6891 and its datagram is dropped as truncated.
+  static constexpr size_t kMaxReply = 4096;
 
-  UpstreamChannel(asio::io_context& io, udp::endpoint resolver, absl::BitGen& rng);
+  // Receive buffers; one per worker is enough, as its channels read in turn.
+  struct Inbox {
+    Inbox();
+    std::array<std::array<uint8_t, kMaxReply>, kBatch> buffers;
+    std::array<iovec, kBatch> iov;
+    std::array<mmsghdr, kBatch> msgs;
+  };
+
+  UpstreamChannel(asio::io_context& io, udp::endpoint resolver, absl::BitGen& rng, Inbox& inbox);
   ~UpstreamChannel();
   UpstreamChannel(const UpstreamChannel&) = delete;
   UpstreamChannel& operator=(const UpstreamChannel&) = delete;
@@ -75,10 +97,27 @@ class UpstreamChannel {
   };
   struct UdpSocket;
   struct TcpLink;
+  // Queries waiting for the end of this turn of the event loop, all for one socket.
+  struct Outbox {
+    Outbox();
+    size_t socket = 0;
+    size_t count = 0;
+    bool flush_posted = false;
+    std::array<std::array<uint8_t, kMaxQuery>, kBatch> buffers;
+    std::array<uint16_t, kBatch> ids;
+    std::array<iovec, kBatch> iov;
+    std::array<mmsghdr, kBatch> msgs;
+  };
 
   absl::StatusOr<size_t> PickSocket();
-  void Receive(size_t index);
-  void OnDatagram(size_t index, size_t size);
+  // Queues `query` (ID already set) on the current batch; returns its socket.
+  absl::StatusOr<size_t> Enqueue(std::span<const uint8_t> query, uint16_t id);
+  void Flush();
+  void WaitReadable(size_t index);
+  void ReadBatch(size_t index);
+  void OnDatagram(size_t index, std::span<const uint8_t> reply);
+  void FailSocket(size_t index, const boost::system::error_code& ec);
+  void FailSlot(uint16_t id, const boost::system::error_code& ec);
   void Release(size_t index);
   uint16_t FreshId(const absl::flat_hash_map<uint16_t, Slot*>& in_use);
   static void Fill(Slot& slot, std::span<const uint8_t> reply);
@@ -93,6 +132,8 @@ class UpstreamChannel {
   asio::io_context& io_;
   udp::endpoint resolver_;
   absl::BitGen& rng_;
+  Inbox& inbox_;
+  Outbox outbox_;
   std::array<std::unique_ptr<UdpSocket>, kSockets> sockets_;
   absl::flat_hash_map<uint16_t, Slot*> slots_;
   std::shared_ptr<TcpLink> tcp_;
@@ -110,6 +151,7 @@ class ChannelMap {
  private:
   asio::io_context& io_;
   absl::BitGen rng_;
+  std::unique_ptr<UpstreamChannel::Inbox> inbox_ = std::make_unique<UpstreamChannel::Inbox>();
   absl::flat_hash_map<std::pair<std::array<uint8_t, 16>, uint16_t>, std::unique_ptr<UpstreamChannel>> channels_;
 };
 

@@ -94,6 +94,23 @@ TEST(PacketCacheTest, HitWritesTheStoredReplyWithTheClientsId) {
   EXPECT_EQ(cache.misses(), 2u);
 }
 
+// The index holds hashes; the full key decides. With every hash equal, two
+// names must still never be answered with each other's reply.
+TEST(PacketCacheTest, KeysWithTheSameHashNeverAnswerForEachOther) {
+  PacketCache cache(100, 1, [](absl::string_view) -> uint64_t { return 42; });
+  Client a("a.example.com"), b("b.example.com");
+  cache.Insert(a.key(), Answer("a.example.com", 30, 1), 1000);
+  EXPECT_FALSE(b.Lookup(cache, 1000).has_value());
+  EXPECT_FALSE(cache.Find(b.key(), 1000).has_value());
+
+  cache.Insert(b.key(), Answer("b.example.com", 30, 2), 1000);
+  EXPECT_EQ(cache.size(), 1u) << "the newer key replaces the older";
+  std::optional<CacheHit> hit = b.Lookup(cache, 1000);
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(b.LastOctet(*hit), 2);
+  EXPECT_FALSE(a.Lookup(cache, 1000).has_value());
+}
+
 TEST(PacketCacheTest, TtlCountsDownByWholeSecondsAndTheEntryExpiresAtItsTtl) {
   PacketCache cache(100);
   Client c("www.example.com");
