@@ -27,31 +27,33 @@ Question SameFlags(const Question& q, const DnsName& name) {
 
 }  // namespace
 
-asio::awaitable<size_t> QueryEngine::Answer(std::span<const uint8_t> query, const QueryView& view, size_t limit,
-                                            std::span<uint8_t> out) {
-  std::shared_ptr<const Generation> g = generation_;
-  Question q{view.qname, view.qtype, view.qclass, view.rd(), view.cd(), view.edns.dnssec_ok};
-  Resolved r = co_await Resolve(g, q);
+asio::awaitable<Resolved> QueryEngine::ResolveMiss(const QueryView& view) {
+  const Question q{view.qname, view.qtype, view.qclass, view.rd(), view.cd(), view.edns.dnssec_ok};
+  co_return co_await Resolve(generation_, q, 0, /*look_in_cache=*/false);
+}
+
+size_t QueryEngine::WriteAnswer(const Resolved& r, std::span<const uint8_t> query, const QueryView& view,
+                                size_t limit, std::span<uint8_t> out) {
   if (r.reply) {
     const StoredReply& s = *r.reply;
     WriteOptions options{.limit = limit};
     if (s.cacheable) options.ttl = r.ttl;
-    size_t size = WriteReply(StoredView{s.wire, s.question_end, s.ttl_offsets}, view, query, options, out);
-    if (size != 0) co_return size;
+    const size_t size = WriteReply(StoredView{s.wire, s.question_end, s.ttl_offsets}, view, query, options, out);
+    if (size != 0) return size;
   }
-  co_return WriteErrorReply(QueryCheck::kOk, r.overloaded ? kRefused : kServFail, view, query, out);
+  return WriteErrorReply(QueryCheck::kOk, r.overloaded ? kRefused : kServFail, view, query, out);
 }
 
 asio::awaitable<void> QueryEngine::Refresh(Question q) {
   ++counters_.prefetches;
-  (void)co_await Resolve(generation_, q, 0, /*refresh=*/true);
+  (void)co_await Resolve(generation_, q, 0, /*look_in_cache=*/false);
 }
 
 asio::awaitable<Resolved> QueryEngine::Resolve(std::shared_ptr<const Generation> g, const Question& q, int depth,
-                                               bool refresh) {
+                                               bool look_in_cache) {
   const Runtime& rt = *g->runtime;
   const CacheKey key(q.name, q.qtype, q.qclass, q.dnssec_ok, q.checking_disabled);
-  if (!refresh) {
+  if (look_in_cache) {
     if (std::optional<CachedReply> hit = g->cache->Find(key, NowMillis())) co_return Resolved{hit->reply, hit->ttl};
   }
 
@@ -72,11 +74,14 @@ asio::awaitable<Resolved> QueryEngine::Resolve(std::shared_ptr<const Generation>
     return true;
   };
 
-  absl::StatusOr<std::vector<uint8_t>> wire = absl::UnavailableError("no answer");
+  // Not an error status up front: that would allocate for every query.
+  absl::StatusOr<std::vector<uint8_t>> wire = std::vector<uint8_t>();
+  bool answered = false;
   bool overloaded = false;
   const Route route = rt.mesh->RouteName(q.name);
   if (route.kind == Route::Kind::kClusterset) {
     wire = co_await Synthesize(g, q, depth);
+    answered = true;
   } else {
     const bool to_cluster = route.kind == Route::Kind::kCluster;
     const Pool& pool = to_cluster ? rt.ClusterPool(route.cluster) : rt.UpstreamPool();
@@ -89,9 +94,14 @@ asio::awaitable<Resolved> QueryEngine::Resolve(std::shared_ptr<const Generation>
     Forwarded forwarded = co_await Forward(rt, pool, q, ask);
     overloaded = forwarded.overloaded;
     if (forwarded.reply) {
+      answered = true;
       wire = to_cluster ? rt.mesh->clusters()[route.cluster].rewrite.RestoreReply(*forwarded.reply, q.name)
                         : std::move(*forwarded.reply);
     }
+  }
+  if (!answered) {
+    if (std::optional<Resolved> old = stale()) co_return *old;
+    co_return Resolved{.overloaded = overloaded};
   }
   absl::StatusOr<StoredReply> stored = wire.ok() ? StoredReply::FromMessage(*wire, rt.config.cache.ttl)
                                                  : absl::StatusOr<StoredReply>(wire.status());

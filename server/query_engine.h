@@ -5,8 +5,8 @@
 //                 | (clusterset: template / version / NXDOMAIN → chase CNAME)
 //                 | (upstream: forward)
 //   → cache insert
-// Answer() wraps it for a client: SERVFAIL when nothing came back, then the
-// reply patched for the client (ID, case, TTLs, EDNS, TC).
+// ResolveMiss() starts it for a client's query; WriteAnswer() turns the
+// outcome into the client's reply.
 //
 // Worker-local: one per worker thread, with that worker's upstream channels.
 #pragma once
@@ -66,12 +66,17 @@ class QueryEngine {
   void SetGeneration(std::shared_ptr<const Generation> g) { generation_ = std::move(g); }
   const std::shared_ptr<const Generation>& generation() const { return generation_; }
 
-  // Resolves a client's query and writes the reply into `out`; returns its size.
-  asio::awaitable<size_t> Answer(std::span<const uint8_t> query, const QueryView& view, size_t limit,
-                                 std::span<uint8_t> out);
-  // The pipeline for one question. `refresh` skips the cache lookup (prefetch).
+  // Resolves a client's query that admission found no cache entry for.
+  asio::awaitable<Resolved> ResolveMiss(const QueryView& view);
+  // The client's reply for `r`: SERVFAIL when nothing came back, REFUSED when
+  // overloaded; otherwise the reply patched for the client (ID, case, TTLs,
+  // EDNS, TC). Returns its size (0: nothing to send).
+  static size_t WriteAnswer(const Resolved& r, std::span<const uint8_t> query, const QueryView& view, size_t limit,
+                            std::span<uint8_t> out);
+  // The pipeline for one question. Without `look_in_cache` the cache is only
+  // written: the caller has just looked, or wants the entry renewed (prefetch).
   asio::awaitable<Resolved> Resolve(std::shared_ptr<const Generation> g, const Question& q, int depth = 0,
-                                    bool refresh = false);
+                                    bool look_in_cache = true);
   // Resolves `q` again to renew its cache entry; the answer goes nowhere else.
   asio::awaitable<void> Refresh(Question q);
 

@@ -96,7 +96,8 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
     if (admitted.prefetch) worker_.Prefetch(view);
     size_t reply_size = admitted.size;
     if (admitted.verdict == Verdict::kResolve) {
-      reply_size = co_await worker_.engine().Answer(query, view, kMaxMessageSize, reply);
+      const Resolved resolved = co_await worker_.engine().ResolveMiss(view);
+      reply_size = QueryEngine::WriteAnswer(resolved, query, view, kMaxMessageSize, reply);
     }
     if (reply_size != 0) {
       WriteU16(out.data(), static_cast<uint16_t>(reply_size));

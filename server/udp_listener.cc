@@ -139,11 +139,14 @@ void UdpListener::SendBatch(mmsghdr* msgs, unsigned count) {
   }
 }
 
-void UdpListener::SendLater(std::span<const uint8_t> reply, const sockaddr_storage& client, socklen_t client_len) {
+void UdpListener::SendLater(absl::FunctionRef<size_t(std::span<uint8_t>)> write, const sockaddr_storage& client,
+                            socklen_t client_len) {
   if (late_count_ == kBatch) FlushLate();
-  const unsigned k = late_count_++;
-  std::copy(reply.begin(), reply.end(), late_[k].begin());
-  late_iov_[k].iov_len = reply.size();
+  const unsigned k = late_count_;
+  const size_t size = write(late_[k]);
+  if (size == 0) return;
+  ++late_count_;
+  late_iov_[k].iov_len = size;
   late_peers_[k] = client;
   late_msgs_[k].msg_hdr.msg_namelen = client_len;
   if (!late_flush_posted_) {
@@ -161,10 +164,10 @@ asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, sockaddr_
   worker_.QueryStarted();
   QueryView view;
   (void)ParseQuery(query, view);  // admission already accepted it
+  const Resolved resolved = co_await worker_.engine().ResolveMiss(view);
   const size_t limit = std::min(view.MaxUdpReply(), kMaxDatagram);
-  std::vector<uint8_t> out(limit);
-  const size_t size = co_await worker_.engine().Answer(query, view, limit, out);
-  if (size != 0) SendLater(std::span<const uint8_t>(out.data(), size), client, client_len);
+  SendLater([&](std::span<uint8_t> out) { return QueryEngine::WriteAnswer(resolved, query, view, limit, out); },
+            client, client_len);
   worker_.QueryFinished();
 }
 

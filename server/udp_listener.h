@@ -16,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "server/asio.h"
 
@@ -42,8 +43,9 @@ class UdpListener {
   // Reads and answers until the socket is drained or a fair share is done.
   void Drain();
   asio::awaitable<void> Resolve(std::vector<uint8_t> query, sockaddr_storage client, socklen_t client_len);
-  // Queues a resolved query's reply for the next FlushLate().
-  void SendLater(std::span<const uint8_t> reply, const sockaddr_storage& client, socklen_t client_len);
+  // Has `write` put a resolved query's reply into the next FlushLate()'s batch.
+  void SendLater(absl::FunctionRef<size_t(std::span<uint8_t>)> write, const sockaddr_storage& client,
+                 socklen_t client_len);
   void FlushLate();
   // Sends msgs[0..count) with as few sendmmsg calls as the socket allows.
   void SendBatch(mmsghdr* msgs, unsigned count);
