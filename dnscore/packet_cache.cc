@@ -25,6 +25,7 @@ struct PacketCache::Entry {
   uint32_t hits = 0;
   uint16_t key_size = 0;
   bool prefetching = false;
+  bool referenced = false;  // hit since it last reached the tail: a second chance
   Entry* newer = nullptr;  // LRU list, most recent at head
   Entry* older = nullptr;
 
@@ -44,9 +45,14 @@ void PacketCache::EntryDeleter::operator()(Entry* e) const {
   ::operator delete(e);
 }
 
-struct PacketCache::Shard {
+// Cache-line aligned: workers on different cores lock different shards
+// without sharing a line.
+struct alignas(64) PacketCache::Shard {
   std::mutex mu;
   size_t capacity = 0;
+  // Counted under `mu`, so the query path writes no line shared by all shards.
+  uint64_t hits = 0, misses = 0, evictions = 0;
+  std::atomic<uint64_t> contended{0};  // lookups that found the lock taken
   absl::flat_hash_map<uint64_t, std::unique_ptr<Entry, EntryDeleter>> map;
   Entry* head = nullptr;  // most recently used
   Entry* tail = nullptr;  // next to evict
@@ -70,6 +76,19 @@ struct PacketCache::Shard {
   void Erase(Entry* e) {
     Unlink(e);
     map.erase(e->hash);
+  }
+  // Least recently used first, approximately: a hit only marks its entry (so
+  // hits from several cores do not all rewrite the list head), and a marked
+  // entry reaching the tail goes back to the head once instead of leaving.
+  void EvictOne() {
+    while (tail->referenced) {
+      Entry* e = tail;
+      e->referenced = false;
+      Unlink(e);
+      PushFront(e);
+    }
+    Erase(tail);
+    ++evictions;
   }
 };
 
@@ -100,12 +119,12 @@ std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView
   Shard& shard = ShardFor(hash);
   std::unique_lock lock(shard.mu, std::try_to_lock);
   if (!lock.owns_lock()) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
+    shard.contended.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
   Entry* e = shard.Find(key, hash);
   if (e == nullptr) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
+    ++shard.misses;
     return std::nullopt;
   }
   const StoredReply& reply = *e->reply;
@@ -121,12 +140,12 @@ std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView
     hit.stale = true;
     write.ttl = kStaleTtl;
   } else {
-    misses_.fetch_add(1, std::memory_order_relaxed);
+    ++shard.misses;
     return std::nullopt;
   }
   hit.size = WriteReply(StoredView{reply.wire, reply.question_end, reply.ttl_offsets}, query, query_wire, write, out);
   if (hit.size == 0) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
+    ++shard.misses;
     return std::nullopt;
   }
   if (options.prefetch != nullptr && !hit.stale) {
@@ -142,9 +161,8 @@ std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView
       hit.prefetch = true;
     }
   }
-  shard.Unlink(e);
-  shard.PushFront(e);
-  hits_.fetch_add(1, std::memory_order_relaxed);
+  if (!e->referenced) e->referenced = true;
+  ++shard.hits;
   return hit;
 }
 
@@ -182,10 +200,7 @@ void PacketCache::Insert(const CacheKey& key, std::shared_ptr<const StoredReply>
     shard.PushFront(e);
     return;
   }
-  if (shard.map.size() >= shard.capacity) {
-    shard.Erase(shard.tail);
-    evictions_.fetch_add(1, std::memory_order_relaxed);
-  }
+  if (shard.map.size() >= shard.capacity) shard.EvictOne();
   auto e = Entry::New(key.view(), hash);
   e->reply = std::move(reply);
   e->stored = now;
@@ -202,6 +217,17 @@ size_t PacketCache::size() const {
     n += shard->map.size();
   }
   return n;
+}
+
+PacketCache::Counters PacketCache::counters() const {
+  Counters c;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mu);
+    c.hits += shard->hits;
+    c.misses += shard->misses + shard->contended.load(std::memory_order_relaxed);
+    c.evictions += shard->evictions;
+  }
+  return c;
 }
 
 }  // namespace meshdns

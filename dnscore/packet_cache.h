@@ -4,7 +4,8 @@
 //
 // Thread-safe: sharded, one mutex per shard. Lookups only try the lock: a
 // contended shard counts as a miss instead of stalling a worker. Each shard
-// evicts its least recently used entry when full, so popular names survive.
+// evicts (approximately) its least recently used entry when full, so popular
+// names survive.
 //
 // Memory: an entry is one allocation (bookkeeping and key bytes) plus the
 // shared reply; the index maps the key's 64-bit hash to it, so a miss never
@@ -98,9 +99,14 @@ class PacketCache {
 
   size_t size() const;
   size_t capacity() const { return capacity_; }
-  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
-  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
-  uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
+  struct Counters {
+    uint64_t hits = 0, misses = 0, evictions = 0;
+  };
+  // Summed over the shards (takes each shard's lock; for metrics, not the query path).
+  Counters counters() const;
+  uint64_t hits() const { return counters().hits; }
+  uint64_t misses() const { return counters().misses; }
+  uint64_t evictions() const { return counters().evictions; }
 
  private:
   struct Entry;
@@ -113,7 +119,6 @@ class PacketCache {
   size_t capacity_;
   HashFunction hash_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::atomic<uint64_t> hits_{0}, misses_{0}, evictions_{0};
 };
 
 }  // namespace meshdns
