@@ -50,15 +50,6 @@ bool RdfToName(const ldns_rdf* rdf, DnsName& out) {
   return r.UncompressedName(out);
 }
 
-int RenamedRdataField(uint16_t type) {
-  switch (type) {
-    case kTypeCNAME: case kTypeDNAME: case kTypeNS: case kTypePTR: case kTypeSOA: return 0;
-    case kTypeMX: return 1;
-    case kTypeSRV: return 3;
-    default: return -1;
-  }
-}
-
 PktPtr NewReply(const DnsName& qname, uint16_t qtype, uint16_t qclass, uint16_t flags, uint8_t rcode) {
   PktPtr pkt(ldns_pkt_new());
   ldns_pkt_set_flags(pkt.get(), 0);

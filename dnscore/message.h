@@ -34,10 +34,6 @@ absl::StatusOr<RrPtr> ParseRecord(absl::string_view text);
 RdfPtr NameToRdf(const DnsName& name);
 bool RdfToName(const ldns_rdf* rdf, DnsName& out);
 
-// The index of the domain name in each RDATA that contract rule 1 renames
-// (CNAME/DNAME/NS/PTR target, MX exchange, SRV target, SOA MNAME), or -1.
-int RenamedRdataField(uint16_t type);
-
 // A reply skeleton: ID 0, QR and the given flags and rcode, one question.
 PktPtr NewReply(const DnsName& qname, uint16_t qtype, uint16_t qclass, uint16_t flags, uint8_t rcode);
 void AppendRecord(ldns_pkt* pkt, ldns_pkt_section section, const ldns_rr* rr);

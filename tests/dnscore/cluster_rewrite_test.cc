@@ -7,6 +7,7 @@
 
 #include "dnscore/message.h"
 #include "dnscore/wire.h"
+#include "tests/dnscore/wire_builder.h"
 
 namespace meshdns {
 namespace {
@@ -143,6 +144,123 @@ TEST(ClusterRewriteTest, RestoreReplyPutsTheClientsQuestionInTheClientsCase) {
 TEST(ClusterRewriteTest, RestoreReplyRejectsGarbage) {
   std::vector<uint8_t> garbage = {0, 1, 0x81, 0x80, 0, 1, 0, 1};
   EXPECT_FALSE(Cluster2().RestoreReply(garbage, N("x.cluster2.svc.cluster.local")).ok());
+}
+
+// The ldns field index of the name contract rule 1 renames in each type's
+// RDATA (CNAME/DNAME/NS/PTR target, MX exchange, SRV target, SOA MNAME), or -1.
+int RenamedRdataField(uint16_t type) {
+  switch (type) {
+    case kTypeCNAME: case kTypeDNAME: case kTypeNS: case kTypePTR: case kTypeSOA: return 0;
+    case kTypeMX: return 1;
+    case kTypeSRV: return 3;
+    default: return -1;
+  }
+}
+
+// The same renaming done the slow, obvious way with ldns (parse, rename every
+// owner and the renamed RDATA field, print): the wire-level rewrite must
+// give the same records.
+std::vector<std::string> OracleRecords(const ClusterRewrite& rewrite, std::span<const uint8_t> reply) {
+  PktPtr pkt = *ParseMessage(reply);
+  std::vector<std::string> out;
+  for (ldns_rr_list* list : {ldns_pkt_answer(pkt.get()), ldns_pkt_authority(pkt.get()), ldns_pkt_additional(pkt.get())}) {
+    for (size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
+      ldns_rr* rr = ldns_rr_list_rr(list, i);
+      DnsName name, moved;
+      if (RdfToName(ldns_rr_owner(rr), name) && rewrite.Restore(name, moved)) {
+        ldns_rdf_deep_free(ldns_rr_owner(rr));
+        ldns_rr_set_owner(rr, NameToRdf(moved).release());
+      }
+      const int field = RenamedRdataField(ldns_rr_get_type(rr));
+      if (field >= 0 && static_cast<size_t>(field) < ldns_rr_rd_count(rr) &&
+          RdfToName(ldns_rr_rdf(rr, field), name) && rewrite.Restore(name, moved)) {
+        ldns_rdf_deep_free(ldns_rr_set_rdf(rr, NameToRdf(moved).release(), field));
+      }
+      char* text = ldns_rr2str(rr);
+      out.emplace_back(text);
+      free(text);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Records(std::span<const uint8_t> reply) {
+  PktPtr pkt = *ParseMessage(reply);
+  std::vector<std::string> out;
+  for (ldns_rr_list* list : {ldns_pkt_answer(pkt.get()), ldns_pkt_authority(pkt.get()), ldns_pkt_additional(pkt.get())}) {
+    for (size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
+      char* text = ldns_rr2str(ldns_rr_list_rr(list, i));
+      out.emplace_back(text);
+      free(text);
+    }
+  }
+  return out;
+}
+
+TEST(ClusterRewriteTest, RestoreReplyMatchesRenamingWithLdns) {
+  const DnsName client = N("web.default.cluster2.svc.cluster.local");
+  PktPtr pkt = NewReply(N("web.default.svc.cluster.local"), kTypeANY, kClassIN, kFlagAA | kFlagRA, kNoError);
+  for (const char* text : {
+           "web.default.svc.cluster.local. 5 IN CNAME pod.default.svc.cluster.local.",
+           "pod.default.svc.cluster.local. 5 IN A 10.0.0.1",
+           "pod.default.svc.cluster.local. 5 IN AAAA fd00::1",
+           "web.default.svc.cluster.local. 5 IN TXT \"v=1\" \"svc.cluster.local\"",
+           "_http._tcp.web.default.svc.cluster.local. 5 IN SRV 0 100 80 pod.default.svc.cluster.local.",
+           "web.default.svc.cluster.local. 5 IN MX 10 mail.default.svc.cluster.local.",
+           "web.default.svc.cluster.local. 5 IN NAPTR 100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.default.svc.cluster.local.",
+           "web.default.svc.cluster.local. 5 IN DNAME other.svc.cluster.local.",
+           "web.default.svc.cluster.local. 5 IN RP mbox.svc.cluster.local. txt.svc.cluster.local.",
+           "web.default.svc.cluster.local. 5 IN TYPE65280 \\# 3 010203",
+           "svc.cluster.local. 5 IN NS ns.dns.svc.cluster.local.",
+           "cluster.local. 5 IN SOA ns.dns.svc.cluster.local. hostmaster.svc.cluster.local. 1 7200 1800 86400 5",
+       }) {
+    AppendRecord(pkt.get(), LDNS_SECTION_ANSWER, ParseRecord(text)->get());
+  }
+  const std::vector<uint8_t> reply = *EncodeMessage(pkt.get());  // ldns compresses names, RDATA too
+  absl::StatusOr<std::vector<uint8_t>> restored = Cluster2().RestoreReply(reply, client);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(Records(*restored), OracleRecords(Cluster2(), reply));
+  EXPECT_TRUE(std::equal(restored->begin() + 2, restored->begin() + kHeaderSize, reply.begin() + 2))
+      << "flags and counts unchanged";
+}
+
+// Compression pointers inside RDATA (legal for CNAME, MX, NS, SOA, PTR)
+// point into the old message; they must be followed, never copied.
+TEST(ClusterRewriteTest, RestoreReplyFollowsPointersInRdata) {
+  using testing::Wire;
+  const uint16_t question = kHeaderSize;                     // web.default.svc.cluster.local
+  const uint16_t svc = kHeaderSize + 4 + 8;                  // svc.cluster.local inside it
+  Wire w = Wire().Header(1, kFlagQR | kFlagAA, 1, 2).Question("web.default.svc.cluster.local", kTypeMX);
+  w.Pointer(question).RrBody(kTypeCNAME, 5, Wire().U8(3).Bytes({'p', 'o', 'd'}).Pointer(svc).bytes());
+  w.Pointer(question).RrBody(kTypeMX, 5, Wire().U16(10).U8(4).Bytes({'m', 'a', 'i', 'l'}).Pointer(svc).bytes());
+  absl::StatusOr<std::vector<uint8_t>> restored = Cluster2().RestoreReply(w, N("web.default.cluster2.svc.cluster.local"));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  const std::vector<std::string> records = Records(*restored);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0], "web.default.cluster2.svc.cluster.local.\t5\tIN\tCNAME\tpod.cluster2.svc.cluster.local.\n");
+  EXPECT_EQ(records[1], "web.default.cluster2.svc.cluster.local.\t5\tIN\tMX\t10 mail.cluster2.svc.cluster.local.\n");
+}
+
+TEST(ClusterRewriteTest, RestoreReplyRejectsRecordsThatOverrunTheirRdata) {
+  using testing::Wire;
+  const DnsName client = N("web.default.cluster2.svc.cluster.local");
+  // A CNAME whose RDLENGTH stops inside the target name.
+  Wire short_name = Wire().Header(1, kFlagQR, 1, 1).Question("web.default.svc.cluster.local", kTypeA);
+  short_name.Name("web.default.svc.cluster.local").U16(kTypeCNAME).U16(kClassIN).U32(5).U16(3).Bytes({3, 'p', 'o'});
+  short_name.Bytes({'d', 0});
+  EXPECT_FALSE(Cluster2().RestoreReply(short_name, client).ok());
+  // An MX too short for its preference.
+  Wire short_mx = Wire().Header(1, kFlagQR, 1, 1).Question("web.default.svc.cluster.local", kTypeMX);
+  short_mx.Name("web.default.svc.cluster.local").RrBody(kTypeMX, 5, Wire().U8(0).bytes());
+  EXPECT_FALSE(Cluster2().RestoreReply(short_mx, client).ok());
+  // A NAPTR whose strings run past its end.
+  Wire naptr = Wire().Header(1, kFlagQR, 1, 1).Question("web.default.svc.cluster.local", 35);
+  naptr.Name("web.default.svc.cluster.local").RrBody(35, 5, Wire().U16(1).U16(2).U8(40).Bytes({'S'}).bytes());
+  EXPECT_FALSE(Cluster2().RestoreReply(naptr, client).ok());
+  // More records announced than present.
+  Wire missing = Wire().Header(1, kFlagQR, 1, 2).Question("web.default.svc.cluster.local", kTypeA);
+  missing.A("web.default.svc.cluster.local", 5);
+  EXPECT_FALSE(Cluster2().RestoreReply(missing, client).ok());
 }
 
 }  // namespace
