@@ -9,6 +9,7 @@
 #include "absl/base/config.h"
 #include "absl/strings/numbers.h"
 #include "config/config.h"
+#include "config/corefile.h"
 #include "dnscore/message.h"
 #include "server/daemon.h"
 
@@ -16,7 +17,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage:
   meshdns serve [--config FILE | --corefile FILE] [--listen ADDR:PORT]... [--threads N]
-  meshdns check (--config FILE | --corefile FILE)
+  meshdns check (--config FILE | --corefile FILE [--ignore-unsupported])
   meshdns import COREFILE [--cluster NAME]
   meshdns corefile --config FILE
   meshdns version
@@ -32,6 +33,7 @@ struct Args {
   std::string config, corefile, cluster;
   std::vector<std::string> listen, positional;
   int threads = 0;
+  bool ignore_unsupported = false;
 };
 
 bool ParseArgs(int argc, char** argv, int first, Args& args, std::string& problem) {
@@ -39,6 +41,10 @@ bool ParseArgs(int argc, char** argv, int first, Args& args, std::string& proble
     std::string arg = argv[i];
     if (arg.rfind("--", 0) != 0) {
       args.positional.push_back(arg);
+      continue;
+    }
+    if (arg == "--ignore-unsupported") {
+      args.ignore_unsupported = true;
       continue;
     }
     std::string name = arg, value;
@@ -68,11 +74,24 @@ bool ParseArgs(int argc, char** argv, int first, Args& args, std::string& proble
   return true;
 }
 
-int Check(const Args& args) {
-  if (!args.corefile.empty()) {
-    std::fprintf(stderr, "meshdns: --corefile is not supported by this version yet; use --config\n");
-    return 2;
+// Syntax and directives of a Corefile (serving one is not available yet).
+int CheckCorefile(const Args& args) {
+  meshdns::CorefileResult r = meshdns::ReadCorefileFile(args.corefile);
+  for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
+  if (!r.corefile) return 2;
+  meshdns::DirectiveCheck d = meshdns::CheckCorefileDirectives(*r.corefile, args.ignore_unsupported);
+  for (const auto& w : d.warnings) {
+    std::fprintf(stderr, "%s:%d:%d: warning: %s\n", w.file.c_str(), w.line, w.column, w.message.c_str());
   }
+  for (const auto& e : d.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
+  if (!d.errors.empty()) return 2;
+  std::printf("%s: ok (syntax and directives; serve --corefile is not available in this version yet)\n",
+              args.corefile.c_str());
+  return 0;
+}
+
+int Check(const Args& args) {
+  if (!args.corefile.empty()) return CheckCorefile(args);
   if (args.config.empty()) return Usage("check needs --config FILE");
   meshdns::LoadResult r = meshdns::LoadConfigFile(args.config);
   for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());

@@ -93,6 +93,23 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown key 'colour'", r.stderr)
 
+    def test_check_corefile_reports_syntax_and_unsupported_directives(self):
+        good = self.write("Corefile", ".:53 {\n  errors\n  forward . 127.10.7.9:5300\n  cache 30\n}\n")
+        r = run("check", "--corefile", good)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        broken = self.write("Broken", ".:53 {\n  forward . 127.10.7.9\n")
+        r = run("check", "--corefile", broken)
+        self.assertEqual(r.returncode, 2)
+        self.assertTrue(r.stderr.startswith(f"{broken}:1:6: this {{ is never closed"), r.stderr)
+        k8s = self.write("K8s", ".:53 {\n  kubernetes cluster.local\n  forward . 127.10.7.9\n}\n")
+        r = run("check", "--corefile", k8s)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f"{k8s}:2:3: directive kubernetes is not supported", r.stderr)
+        self.assertIn("kube-dns", r.stderr)
+        r = run("check", "--corefile", k8s, "--ignore-unsupported")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("warning: directive kubernetes", r.stderr)
+
     def test_usage_errors_exit_2(self):
         for args in ([], ["frobnicate"], ["serve", "--threads", "zero"], ["check"], ["serve", "--bogus", "1"]):
             with self.subTest(args):
