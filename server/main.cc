@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "config/config.h"
 #include "config/corefile.h"
+#include "config/corefile_import.h"
 #include "dnscore/message.h"
 #include "server/daemon.h"
 
@@ -90,6 +91,24 @@ int CheckCorefile(const Args& args) {
   return 0;
 }
 
+// Prints the meshdns YAML for a mesh Corefile; warnings go to stderr.
+int Import(const Args& args) {
+  if (args.positional.size() != 1) return Usage("import needs exactly one COREFILE");
+  meshdns::CorefileResult r = meshdns::ReadCorefileFile(args.positional[0]);
+  for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
+  if (!r.corefile) return 2;
+  std::optional<std::string> cluster;
+  if (!args.cluster.empty()) cluster = args.cluster;
+  meshdns::ImportResult imported = meshdns::ImportCorefile(*r.corefile, cluster);
+  for (const auto& w : imported.warnings) {
+    std::fprintf(stderr, "%s:%d:%d: warning: %s\n", w.file.c_str(), w.line, w.column, w.message.c_str());
+  }
+  for (const auto& e : imported.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
+  if (!imported.errors.empty()) return 2;
+  std::printf("%s", imported.yaml.c_str());
+  return 0;
+}
+
 int Check(const Args& args) {
   if (!args.corefile.empty()) return CheckCorefile(args);
   if (args.config.empty()) return Usage("check needs --config FILE");
@@ -134,7 +153,8 @@ int main(int argc, char** argv) {
     }
     return meshdns::RunServe({.config_path = args.config, .listen = args.listen, .threads = args.threads});
   }
-  if (command == "import" || command == "corefile") {
+  if (command == "import") return Import(args);
+  if (command == "corefile") {
     std::fprintf(stderr, "meshdns: '%s' is not available in this version yet\n", command.c_str());
     return 2;
   }

@@ -110,6 +110,32 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("warning: directive kubernetes", r.stderr)
 
+    def test_import_prints_yaml_that_check_accepts(self):
+        corefile = self.write("Corefile", textwrap.dedent("""\
+            .:53 {
+                kubernetes cluster.local
+                forward . 127.10.7.53
+            }
+            cluster2.svc.cluster.local:53 {
+                rewrite stop {
+                    name substring cluster2.svc.cluster.local svc.cluster.local
+                    answer auto
+                }
+                forward . 127.10.7.8:30053
+            }
+            """))
+        r = run("import", corefile)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"{corefile}:2:5: warning: kubernetes", r.stderr)
+        self.assertIn("cluster: 'cluster1'", r.stdout)
+        checked = run("check", "--config", self.write("imported.yaml", r.stdout))
+        self.assertEqual(checked.returncode, 0, checked.stderr + r.stdout)
+        r = run("import", corefile, "--cluster", "cluster2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("cluster: 'cluster2'", r.stdout)
+        self.assertEqual(run("import").returncode, 2)
+        self.assertEqual(run("import", os.path.join(self.dir, "missing")).returncode, 2)
+
     def test_usage_errors_exit_2(self):
         for args in ([], ["frobnicate"], ["serve", "--threads", "zero"], ["check"], ["serve", "--bogus", "1"]):
             with self.subTest(args):
