@@ -20,7 +20,7 @@ constexpr const char* kUsage = R"(usage:
   meshdns serve [--config FILE | --corefile FILE] [--listen ADDR:PORT]... [--threads N]
   meshdns check (--config FILE | --corefile FILE [--ignore-unsupported])
   meshdns import COREFILE [--cluster NAME]
-  meshdns corefile --config FILE
+  meshdns corefile --config FILE [--to ADDR:PORT]
   meshdns version
 )";
 
@@ -31,7 +31,7 @@ int Usage(const std::string& problem) {
 
 // Flags as `--name value` or `--name=value`; --listen may repeat.
 struct Args {
-  std::string config, corefile, cluster;
+  std::string config, corefile, cluster, to;
   std::vector<std::string> listen, positional;
   int threads = 0;
   bool ignore_unsupported = false;
@@ -61,6 +61,7 @@ bool ParseArgs(int argc, char** argv, int first, Args& args, std::string& proble
     if (name == "--config") args.config = value;
     else if (name == "--corefile") args.corefile = value;
     else if (name == "--cluster") args.cluster = value;
+    else if (name == "--to") args.to = value;
     else if (name == "--listen") args.listen.push_back(value);
     else if (name == "--threads") {
       if (!absl::SimpleAtoi(value, &args.threads) || args.threads < 1 || args.threads > 1024) {
@@ -109,6 +110,27 @@ int Import(const Args& args) {
   return 0;
 }
 
+// Prints the CoreDNS server block that hands the mesh's names to meshdns.
+int Corefile(const Args& args) {
+  if (args.config.empty()) return Usage("corefile needs --config FILE");
+  meshdns::LoadResult r = meshdns::LoadConfigFile(args.config);
+  for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
+  if (!r.config) return 2;
+  std::optional<meshdns::SocketAddress> to;
+  if (!args.to.empty()) {
+    absl::StatusOr<meshdns::SocketAddress> a = meshdns::SocketAddress::Parse(args.to);
+    if (!a.ok()) return Usage("--to: " + std::string(a.status().message()));
+    to = *a;
+  }
+  absl::StatusOr<std::string> stanza = meshdns::CorednsStanza(*r.config, to);
+  if (!stanza.ok()) {
+    std::fprintf(stderr, "meshdns: %s\n", std::string(stanza.status().message()).c_str());
+    return 2;
+  }
+  std::printf("%s", stanza->c_str());
+  return 0;
+}
+
 int Check(const Args& args) {
   if (!args.corefile.empty()) return CheckCorefile(args);
   if (args.config.empty()) return Usage("check needs --config FILE");
@@ -148,15 +170,14 @@ int main(int argc, char** argv) {
   if (command == "serve") {
     if (!args.positional.empty()) return Usage("unexpected argument " + args.positional[0]);
     if (!args.corefile.empty()) {
-      std::fprintf(stderr, "meshdns: --corefile is not supported by this version yet; use --config\n");
+      std::fprintf(stderr,
+                   "meshdns: serving a Corefile directly is not available in this version yet; convert it with "
+                   "`meshdns import COREFILE > mesh.yaml` and serve --config mesh.yaml\n");
       return 2;
     }
     return meshdns::RunServe({.config_path = args.config, .listen = args.listen, .threads = args.threads});
   }
   if (command == "import") return Import(args);
-  if (command == "corefile") {
-    std::fprintf(stderr, "meshdns: '%s' is not available in this version yet\n", command.c_str());
-    return 2;
-  }
+  if (command == "corefile") return Corefile(args);
   return Usage("unknown command " + command);
 }

@@ -136,6 +136,18 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(run("import").returncode, 2)
         self.assertEqual(run("import", os.path.join(self.dir, "missing")).returncode, 2)
 
+    def test_corefile_prints_a_stanza_check_accepts(self):
+        config = self.write("good.yaml", GOOD)
+        r = run("corefile", "--config", config)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("forward . 127.10.7.1:30053", r.stdout)
+        self.assertIn("cluster2.svc.cluster.local:53", r.stdout)
+        checked = run("check", "--corefile", self.write("stanza", r.stdout))
+        self.assertEqual(checked.returncode, 0, checked.stderr + r.stdout)
+        r = run("corefile", "--config", config, "--to", "10.96.100.53")
+        self.assertIn("forward . 10.96.100.53:53", r.stdout)
+        self.assertEqual(run("corefile").returncode, 2)
+
     def test_usage_errors_exit_2(self):
         for args in ([], ["frobnicate"], ["serve", "--threads", "zero"], ["check"], ["serve", "--bogus", "1"]):
             with self.subTest(args):
