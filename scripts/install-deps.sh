@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libldns-dev libboost-dev libre2-dev libyaml-cpp-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nsd bind9-dnsutils python3 python3-dnspython iproute2 procps
+  nsd bind9-dnsutils python3 python3-dnspython python3-prometheus-client iproute2 procps
 )
 
 missing=()

@@ -1,6 +1,8 @@
 #include "server/daemon.h"
 
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -8,6 +10,8 @@
 #include "config/config.h"
 #include "config/runtime.h"
 #include "server/health_prober.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
 #include "server/log.h"
 #include "server/worker.h"
 
@@ -49,6 +53,13 @@ class Daemon {
 
     prober_.SetRuntime(generation->runtime);
     prober_.Start();
+    if (absl::Status s = ListenHttp(generation->runtime->config); !s.ok()) {
+      Log(LogLevel::kError, s.message());
+      for (auto& w : workers_) w->Stop(0);
+      for (auto& w : workers_) w->Join();
+      return 1;
+    }
+    started_ = true;
     asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
     WaitForSignal(signals);
     if (!options_.config_path.empty()) {
@@ -56,6 +67,8 @@ class Daemon {
       WatchFile();
     }
     io_.run();
+    started_ = false;
+    http_.Stop();
     prober_.Stop();
 
     const Millis grace = generation_->runtime->config.forward.timeout + 500;
@@ -66,6 +79,100 @@ class Daemon {
   }
 
  private:
+  // /metrics, /health and /ready where the configuration puts them; two on
+  // one address share a listener.
+  absl::Status ListenHttp(const Config& config) {
+    std::map<std::string, std::pair<SocketAddress, std::set<std::string>>> by_address;
+    for (const auto& [address, path] : {std::pair{config.metrics, "/metrics"}, std::pair{config.health, "/health"},
+                                        std::pair{config.ready, "/ready"}}) {
+      if (address.empty()) continue;
+      absl::StatusOr<SocketAddress> a = SocketAddress::Parse(address);
+      if (!a.ok()) return a.status();
+      auto& entry = by_address[a->ToString()];
+      entry.first = *a;
+      entry.second.insert(path);
+    }
+    for (auto& [text, entry] : by_address) {
+      if (absl::Status s = http_.Listen(entry.first, entry.second); !s.ok()) return s;
+      Log(LogLevel::kInfo, "http ", absl::StrJoin(entry.second, " "), " on ", text);
+    }
+    return absl::OkStatus();
+  }
+
+  asio::awaitable<HttpResponse> Endpoint(const std::string& path) {
+    if (path == "/health") co_return Health();
+    if (path == "/ready") co_return Ready();
+    // Not inside the braces: g++ 12 mishandles co_await within an aggregate initialiser.
+    std::string page = co_await Metrics();
+    co_return HttpResponse{200, std::move(page), "text/plain; version=0.0.4; charset=utf-8"};
+  }
+
+  // Alive while every event loop turns: a worker's beat is at most a second old
+  // when it is healthy; five seconds without one means it is stuck.
+  HttpResponse Health() const {
+    const Millis now = NowMillis();
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      if (now - workers_[i]->last_beat() > 5000) {
+        return {503, absl::StrCat("worker ", i, " has not turned its event loop for ", now - workers_[i]->last_beat(),
+                                  "ms\n")};
+      }
+    }
+    return {200, "OK\n"};
+  }
+
+  // Ready once serving and while the local cluster has a resolver in rotation:
+  // without one, this node cannot answer for its own cluster.
+  HttpResponse Ready() const {
+    if (!started_) return {503, "starting\n"};
+    const Runtime& rt = *generation_->runtime;
+    const Pool& local = rt.ClusterPool(rt.mesh->local());
+    for (const ResolverHealth* h : local.health_view) {
+      if (h->IsUp()) return {200, "OK\n"};
+    }
+    return {503, absl::StrCat("every resolver of the local cluster ", local.name, " is down\n")};
+  }
+
+  // One snapshot from each worker, taken on its own thread, then summed here.
+  asio::awaitable<std::string> Metrics() {
+    struct Gather {
+      explicit Gather(asio::io_context& io) : done(io) {}
+      asio::steady_timer done;
+      std::vector<WorkerSnapshot> snapshots;
+      size_t pending = 0;
+    };
+    auto gather = std::make_shared<Gather>(io_);
+    gather->pending = workers_.size();
+    gather->done.expires_after(std::chrono::seconds(2));
+    for (auto& w : workers_) {
+      w->Snapshot([this, gather](WorkerSnapshot s) {
+        asio::post(io_, [gather, s = std::move(s)]() mutable {
+          gather->snapshots.push_back(std::move(s));
+          if (--gather->pending == 0) gather->done.cancel();
+        });
+      });
+    }
+    if (gather->pending > 0) {
+      boost::system::error_code ec;
+      co_await gather->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    const Runtime& rt = *generation_->runtime;
+    MetricsInput in;
+    in.server = absl::StrCat("dns://", rt.config.listen.empty() ? "" : rt.config.listen.front().ToString());
+    for (const WorkerSnapshot& s : gather->snapshots) AddWorker(in, s.server, s.engine, s.channels);
+    in.cache = generation_->cache->counters();
+    in.cache_entries = generation_->cache->size();
+    in.cache_capacity = generation_->cache->capacity();
+    for (const Pool& pool : rt.pools) {
+      for (size_t i = 0; i < pool.resolvers.size(); ++i) {
+        in.peers.push_back(PeerState{pool.name, pool.resolvers[i].ToString(), pool.health[i]->IsUp(),
+                                     pool.health[i]->probe_failures()});
+      }
+    }
+    in.reloads = reloads_;
+    in.reload_failures = reload_failures_;
+    co_return RenderMetrics(in);
+  }
+
   std::optional<Config> Load(bool initial) {
     LoadResult r = options_.config_path.empty() ? EmbeddedDefaultConfig() : LoadConfigFile(options_.config_path);
     for (const ConfigError& e : r.errors) {
@@ -100,13 +207,21 @@ class Daemon {
 
   void Reload(const char* why) {
     std::optional<Config> config = Load(/*initial=*/false);
-    if (!config) return;
+    if (!config) {
+      ++reload_failures_;
+      return;
+    }
+    ++reloads_;
     const auto& old_listen = generation_->runtime->config.listen;
     bool listen_changed = old_listen.size() != config->listen.size();
     for (size_t i = 0; !listen_changed && i < old_listen.size(); ++i) {
       listen_changed = old_listen[i].ToString() != config->listen[i].ToString();
     }
     if (listen_changed) Log(LogLevel::kWarn, "listen addresses changed; they take effect at the next restart");
+    const Config& old = generation_->runtime->config;
+    if (old.metrics != config->metrics || old.health != config->health || old.ready != config->ready) {
+      Log(LogLevel::kWarn, "metrics/health/ready addresses changed; they take effect at the next restart");
+    }
     SetLogLevel(ParseLogLevel(config->log_level));
     std::shared_ptr<const Generation> g = MakeGeneration(*std::move(config));
     for (auto& w : workers_) w->PostGeneration(g);
@@ -147,6 +262,9 @@ class Daemon {
   asio::io_context io_{1};
   asio::steady_timer watch_{io_};
   HealthProber prober_{io_};
+  HttpServer http_{io_, [this](const std::string& path) { return Endpoint(path); }};
+  bool started_ = false;
+  uint64_t reloads_ = 0, reload_failures_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::shared_ptr<const Generation> generation_;
   std::string last_text_;

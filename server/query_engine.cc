@@ -150,6 +150,7 @@ asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(const Runtime& rt, 
     }
     UpstreamChannel& channel = channels_.Get(pool.resolvers[i]);
     ++counters_.forwarded;
+    channel.CountAttempt();
     // The last resolver of a pass may use what is left of the budget,
     // resending every half timeout: on a lossy link each copy is another
     // chance, and a reply to any of them counts. Earlier ones get one timeout
@@ -185,6 +186,8 @@ asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(const Runtime& rt, 
     }
     health.RecordSuccess();
     const uint8_t rcode = (*reply)[3] & 0xf;
+    channel.CountResponse(rcode, std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::steady_clock::now() - sent).count());
     if (rcode == kServFail || rcode == kRefused) {
       // One broken node should not fail the query: try the next resolver first.
       result.reply = *std::move(reply);

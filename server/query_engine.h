@@ -13,6 +13,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 #include <span>
 #include <vector>
 
@@ -81,6 +83,7 @@ class QueryEngine {
   asio::awaitable<void> Refresh(Question q);
 
   const EngineCounters& counters() const { return counters_; }
+  std::vector<std::pair<std::string, ChannelCounters>> channel_counters() const { return channels_.Counters(); }
 
  private:
   struct Forwarded {

@@ -79,6 +79,7 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
     if (ec) break;
     idle.cancel();
     worker_.QueryStarted();  // until the reply is written: shutdown waits for it
+    const auto started = std::chrono::steady_clock::now();
 
     std::span<const uint8_t> query(in.data(), size);
     std::span<uint8_t> reply(out.data() + 2, out.size() - 2);
@@ -94,12 +95,19 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
                                                 .now = NowMillis(), .prefetch = g.runtime->prefetch()},
                                    view, reply);
     if (admitted.prefetch) worker_.Prefetch(view);
+    ServerStats& stats = worker_.stats();
+    if (admitted.verdict == Verdict::kDrop) {
+      ++stats.dropped_malformed;
+    } else {
+      stats.CountRequest(ServerStats::kTcp, peer.address().is_v6(), view.qtype);
+    }
     size_t reply_size = admitted.size;
     if (admitted.verdict == Verdict::kResolve) {
       const Resolved resolved = co_await worker_.engine().ResolveMiss(view);
       reply_size = QueryEngine::WriteAnswer(resolved, query, view, kMaxMessageSize, reply);
     }
     if (reply_size != 0) {
+      worker_.stats().CountResponse(view.qtype, reply[3] & 0xf, Micros(started));
       WriteU16(out.data(), static_cast<uint16_t>(reply_size));
       co_await asio::async_write(socket, asio::buffer(out.data(), reply_size + 2),
                                  asio::redirect_error(asio::use_awaitable, ec));

@@ -95,16 +95,27 @@ void UdpListener::Drain() {
     const Generation& g = worker_.generation();
     const AdmitOptions options{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = true, .now = NowMillis(),
                                .prefetch = g.runtime->prefetch()};
+    ServerStats& stats = worker_.stats();
+    const auto batch_start = std::chrono::steady_clock::now();
     unsigned replies = 0;
     for (int i = 0; i < received; ++i) {
       const msghdr& hdr = in_msgs_[i].msg_hdr;
-      if (hdr.msg_flags & MSG_TRUNC) continue;  // larger than any real query
+      if (hdr.msg_flags & MSG_TRUNC) {  // larger than any real query
+        ++stats.dropped_oversized;
+        continue;
+      }
       std::span<const uint8_t> query(in_[i].data(), in_msgs_[i].msg_len);
       QueryView view;
       const Admitted admitted = AdmitQuery(query, FromSockaddr(peers_[i]), options, view, out_[replies]);
+      if (admitted.verdict == Verdict::kDrop) {
+        ++stats.dropped_malformed;
+      } else {
+        stats.CountRequest(ServerStats::kUdp, peers_[i].ss_family == AF_INET6, view.qtype);
+      }
       switch (admitted.verdict) {
         case Verdict::kDrop: break;
         case Verdict::kReply:
+          reply_types_[replies] = view.qtype;
           out_iov_[replies].iov_len = admitted.size;
           out_msgs_[replies].msg_hdr.msg_name = &peers_[i];
           out_msgs_[replies].msg_hdr.msg_namelen = hdr.msg_namelen;
@@ -113,10 +124,15 @@ void UdpListener::Drain() {
           break;
         case Verdict::kResolve:
           asio::co_spawn(worker_.io(),
-                         Resolve(std::vector<uint8_t>(query.begin(), query.end()), peers_[i], hdr.msg_namelen),
+                         Resolve(std::vector<uint8_t>(query.begin(), query.end()), peers_[i], hdr.msg_namelen,
+                                 batch_start),
                          LogIfException);
           break;
       }
+    }
+    if (replies > 0) {
+      const int64_t micros = Micros(batch_start);  // one clock read for the whole batch
+      for (unsigned k = 0; k < replies; ++k) stats.CountResponse(reply_types_[k], out_[k][3] & 0xf, micros);
     }
     SendBatch(out_msgs_.data(), replies);
     if (received < static_cast<int>(kBatch)) return;
@@ -160,14 +176,20 @@ void UdpListener::FlushLate() {
   SendBatch(late_msgs_.data(), std::exchange(late_count_, 0));
 }
 
-asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, sockaddr_storage client, socklen_t client_len) {
+asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, sockaddr_storage client, socklen_t client_len,
+                                           std::chrono::steady_clock::time_point started) {
   worker_.QueryStarted();
   QueryView view;
   (void)ParseQuery(query, view);  // admission already accepted it
   const Resolved resolved = co_await worker_.engine().ResolveMiss(view);
   const size_t limit = std::min(view.MaxUdpReply(), kMaxDatagram);
-  SendLater([&](std::span<uint8_t> out) { return QueryEngine::WriteAnswer(resolved, query, view, limit, out); },
-            client, client_len);
+  SendLater(
+      [&](std::span<uint8_t> out) {
+        const size_t size = QueryEngine::WriteAnswer(resolved, query, view, limit, out);
+        if (size != 0) worker_.stats().CountResponse(view.qtype, out[3] & 0xf, Micros(started));
+        return size;
+      },
+      client, client_len);
   worker_.QueryFinished();
 }
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -42,7 +43,8 @@ class UdpListener {
   void WaitReadable();
   // Reads and answers until the socket is drained or a fair share is done.
   void Drain();
-  asio::awaitable<void> Resolve(std::vector<uint8_t> query, sockaddr_storage client, socklen_t client_len);
+  asio::awaitable<void> Resolve(std::vector<uint8_t> query, sockaddr_storage client, socklen_t client_len,
+                                std::chrono::steady_clock::time_point started);
   // Has `write` put a resolved query's reply into the next FlushLate()'s batch.
   void SendLater(absl::FunctionRef<size_t(std::span<uint8_t>)> write, const sockaddr_storage& client,
                  socklen_t client_len);
@@ -59,6 +61,7 @@ class UdpListener {
   std::array<sockaddr_storage, kBatch> peers_;
   std::array<iovec, kBatch> in_iov_, out_iov_;
   std::array<mmsghdr, kBatch> in_msgs_, out_msgs_;
+  std::array<uint16_t, kBatch> reply_types_;  // each reply's question type, for the metrics
   // Replies of resolved queries waiting for FlushLate().
   std::array<std::array<uint8_t, kMaxDatagram>, kBatch> late_;
   std::array<sockaddr_storage, kBatch> late_peers_;

@@ -418,3 +418,28 @@ UpstreamChannel& ChannelMap::Get(const SocketAddress& resolver) {
 }
 
 }  // namespace meshdns
+
+namespace meshdns {
+
+void ChannelCounters::Add(const ChannelCounters& other) {
+  sent += other.sent;
+  mismatched += other.mismatched;
+  sockets_opened += other.sockets_opened;
+  tcp_connections += other.tcp_connections;
+  attempts += other.attempts;
+  for (size_t r = 0; r < responses.size(); ++r) responses[r] += other.responses[r];
+  duration.Add(other.duration);
+}
+
+std::vector<std::pair<std::string, ChannelCounters>> ChannelMap::Counters() const {
+  std::vector<std::pair<std::string, ChannelCounters>> out;
+  for (const auto& [key, channel] : channels_) {
+    const udp::endpoint& ep = channel->resolver();
+    const std::string host = ep.address().is_v6() ? absl::StrCat("[", ep.address().to_string(), "]")
+                                                  : ep.address().to_string();
+    out.emplace_back(absl::StrCat(host, ":", ep.port()), channel->counters());
+  }
+  return out;
+}
+
+}  // namespace meshdns

@@ -27,6 +27,8 @@
 #include <deque>
 #include <memory>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -34,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "dnscore/clock.h"
 #include "server/asio.h"
+#include "server/stats.h"
 
 namespace meshdns {
 
@@ -42,6 +45,11 @@ struct ChannelCounters {
   uint64_t mismatched = 0;  // datagrams or TCP replies dropped: unknown ID, wrong socket or question
   uint64_t sockets_opened = 0;
   uint64_t tcp_connections = 0;
+  uint64_t attempts = 0;                 // exchanges started (CoreDNS's forward requests)
+  std::array<uint64_t, 16> responses{};  // replies by rcode
+  Histogram duration;                    // time to each reply
+
+  void Add(const ChannelCounters& other);
 };
 
 class UpstreamChannel {
@@ -84,6 +92,12 @@ class UpstreamChannel {
                                                                     Millis expire);
 
   const ChannelCounters& counters() const { return counters_; }
+  // Counted by the caller, who knows when an exchange started and what came back.
+  void CountAttempt() { ++counters_.attempts; }
+  void CountResponse(uint8_t rcode, int64_t micros) {
+    ++counters_.responses[rcode & 0xf];
+    counters_.duration.Observe(micros);
+  }
   const udp::endpoint& resolver() const { return resolver_; }
 
  private:
@@ -147,6 +161,7 @@ class ChannelMap {
  public:
   explicit ChannelMap(asio::io_context& io) : io_(io) {}
   UpstreamChannel& Get(const SocketAddress& resolver);
+  std::vector<std::pair<std::string, ChannelCounters>> Counters() const;
 
  private:
   asio::io_context& io_;

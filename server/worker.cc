@@ -29,6 +29,7 @@ absl::Status Worker::Listen(const std::vector<SocketAddress>& addresses) {
 void Worker::Start() {
   for (auto& u : udp_) u->Start();
   for (auto& t : tcp_) t->Start();
+  Beat();
   auto guard = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(io_.get_executor());
   thread_ = std::thread([this, guard] { io_.run(); });
 }
@@ -40,6 +41,7 @@ void Worker::PostGeneration(std::shared_ptr<const Generation> g) {
 void Worker::Stop(Millis grace) {
   asio::post(io_, [this, grace] {
     stopping_ = true;
+    beat_.cancel();
     for (auto& u : udp_) u->Close();
     for (auto& t : tcp_) t->Close();
     DrainThenStop(NowMillis() + grace);
@@ -60,6 +62,21 @@ void Worker::Prefetch(const QueryView& query) {
   if (stopping_) return;
   Question q{query.qname, query.qtype, query.qclass, query.rd(), query.cd(), query.edns.dnssec_ok};
   asio::co_spawn(io_, engine_.Refresh(q), asio::detached);
+}
+
+void Worker::Beat() {
+  last_beat_.store(NowMillis(), std::memory_order_relaxed);
+  beat_.expires_after(std::chrono::seconds(1));
+  beat_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) Beat();
+  });
+}
+
+void Worker::Snapshot(std::function<void(WorkerSnapshot)> done) {
+  asio::post(io_, [this, done = std::move(done)] {
+    WorkerSnapshot s{stats_, engine_.counters(), engine_.channel_counters()};
+    done(std::move(s));
+  });
 }
 
 void Worker::Join() {

@@ -8,6 +8,9 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <string>
+#include <utility>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -15,11 +18,19 @@
 #include "absl/status/status.h"
 #include "server/asio.h"
 #include "server/query_engine.h"
+#include "server/stats.h"
 
 namespace meshdns {
 
 class UdpListener;
 class TcpListener;
+
+// A worker's counters, copied on its own thread for a scrape.
+struct WorkerSnapshot {
+  ServerStats server;
+  EngineCounters engine;
+  std::vector<std::pair<std::string, ChannelCounters>> channels;  // by resolver address
+};
 
 class Worker {
  public:
@@ -43,9 +54,16 @@ class Worker {
   void QueryStarted() { ++inflight_; }
   void QueryFinished() { --inflight_; }
   bool stopping() const { return stopping_; }
+  ServerStats& stats() { return stats_; }
+
+  // Copies the counters on the worker's thread and hands them to `done` there.
+  void Snapshot(std::function<void(WorkerSnapshot)> done);
+  // When the event loop last turned (a timer ticks every second); any thread.
+  Millis last_beat() const { return last_beat_.load(std::memory_order_relaxed); }
 
  private:
   void DrainThenStop(Millis deadline);
+  void Beat();
 
   asio::io_context io_{1};
   QueryEngine engine_{io_};
@@ -54,6 +72,9 @@ class Worker {
   std::thread thread_;
   size_t inflight_ = 0;
   bool stopping_ = false;
+  ServerStats stats_;
+  asio::steady_timer beat_{io_};
+  std::atomic<Millis> last_beat_{0};
 };
 
 }  // namespace meshdns

@@ -1,0 +1,158 @@
+#include "server/metrics.h"
+
+#include <cstdio>
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace meshdns {
+namespace {
+
+class Page {
+ public:
+  void Family(const char* name, const char* type, const char* help) {
+    absl::StrAppend(&text_, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+  }
+  void Sample(absl::string_view name, absl::string_view labels, uint64_t value) {
+    absl::StrAppend(&text_, name, labels.empty() ? "" : "{", labels, labels.empty() ? "" : "}", " ", value, "\n");
+  }
+  void SampleDouble(absl::string_view name, absl::string_view labels, double value) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.6f", value);
+    absl::StrAppend(&text_, name, labels.empty() ? "" : "{", labels, labels.empty() ? "" : "}", " ", buf, "\n");
+  }
+  // Buckets are cumulative on the page; `labels` may be empty.
+  void Histo(absl::string_view name, absl::string_view labels, const Histogram& h) {
+    const std::string sep = labels.empty() ? "" : ",";
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < Histogram::kBounds; ++i) {
+      cumulative += h.counts[i];
+      char le[32];
+      std::snprintf(le, sizeof(le), "%g", Histogram::Bound(i));
+      Sample(absl::StrCat(name, "_bucket"), absl::StrCat(labels, sep, "le=\"", le, "\""), cumulative);
+    }
+    cumulative += h.counts[Histogram::kBounds];
+    Sample(absl::StrCat(name, "_bucket"), absl::StrCat(labels, sep, "le=\"+Inf\""), cumulative);
+    SampleDouble(absl::StrCat(name, "_sum"), labels, static_cast<double>(h.sum_micros) / 1e6);
+    Sample(absl::StrCat(name, "_count"), labels, cumulative);
+  }
+  std::string Take() { return std::move(text_); }
+
+ private:
+  std::string text_;
+};
+
+}  // namespace
+
+void AddWorker(MetricsInput& into, const ServerStats& dns, const EngineCounters& engine,
+               const std::vector<std::pair<std::string, ChannelCounters>>& forward) {
+  into.dns.Add(dns);
+  into.engine.forwarded += engine.forwarded;
+  into.engine.upstream_failures += engine.upstream_failures;
+  into.engine.synthesized += engine.synthesized;
+  into.engine.stale_answers += engine.stale_answers;
+  into.engine.overloaded += engine.overloaded;
+  into.engine.prefetches += engine.prefetches;
+  into.engine.fanout_left_out += engine.fanout_left_out;
+  for (const auto& [to, counters] : forward) {
+    auto it = std::find_if(into.forward.begin(), into.forward.end(), [&](const auto& f) { return f.first == to; });
+    if (it == into.forward.end()) {
+      into.forward.emplace_back(to, counters);
+    } else {
+      it->second.Add(counters);
+    }
+  }
+}
+
+std::string RenderMetrics(const MetricsInput& in) {
+  Page p;
+  const std::string server = absl::StrCat("server=\"", in.server, "\",zone=\".\",view=\"\"");
+
+  p.Family("coredns_dns_requests_total", "counter", "Counter of DNS requests made per zone, protocol and family.");
+  for (int proto = 0; proto < 2; ++proto) {
+    for (int family = 0; family < 2; ++family) {
+      for (size_t t = 0; t < kTypeBuckets; ++t) {
+        const uint64_t n = in.dns.requests[proto][family][t];
+        if (n == 0) continue;
+        p.Sample("coredns_dns_requests_total",
+                 absl::StrCat(server, ",proto=\"", proto == 0 ? "udp" : "tcp", "\",family=\"", family + 1,
+                              "\",type=\"", TypeBucketLabel(t), "\""),
+                 n);
+      }
+    }
+  }
+  p.Family("coredns_dns_responses_total", "counter", "Counter of response status codes.");
+  for (uint8_t r = 0; r < 16; ++r) {
+    if (in.dns.responses[r] == 0) continue;
+    p.Sample("coredns_dns_responses_total", absl::StrCat(server, ",rcode=\"", RcodeLabel(r), "\",plugin=\"\""),
+             in.dns.responses[r]);
+  }
+  p.Family("coredns_dns_request_duration_seconds", "histogram",
+           "Histogram of the time (in seconds) each request took per zone.");
+  for (size_t t = 0; t < kTypeBuckets; ++t) {
+    if (in.dns.duration[t].Count() == 0) continue;
+    p.Histo("coredns_dns_request_duration_seconds", absl::StrCat(server, ",type=\"", TypeBucketLabel(t), "\""),
+            in.dns.duration[t]);
+  }
+
+  const std::string cache_server = absl::StrCat("server=\"", in.server, "\",zones=\".\",view=\"\"");
+  p.Family("coredns_cache_entries", "gauge", "The number of elements in the cache.");
+  p.Sample("coredns_cache_entries", absl::StrCat(cache_server, ",type=\"success\""), in.cache_entries);
+  p.Family("coredns_cache_hits_total", "counter", "The count of cache hits.");
+  p.Sample("coredns_cache_hits_total", absl::StrCat(cache_server, ",type=\"success\""), in.cache.hits);
+  p.Family("coredns_cache_misses_total", "counter", "The count of cache misses.");
+  p.Sample("coredns_cache_misses_total", cache_server, in.cache.misses);
+  p.Family("coredns_cache_evictions_total", "counter", "The count of cache evictions.");
+  p.Sample("coredns_cache_evictions_total", absl::StrCat(cache_server, ",type=\"success\""), in.cache.evictions);
+
+  p.Family("coredns_forward_requests_total", "counter", "Counter of requests made per upstream.");
+  for (const auto& [to, c] : in.forward) p.Sample("coredns_forward_requests_total", absl::StrCat("to=\"", to, "\""), c.attempts);
+  p.Family("coredns_forward_responses_total", "counter", "Counter of responses received per upstream.");
+  for (const auto& [to, c] : in.forward) {
+    for (uint8_t r = 0; r < 16; ++r) {
+      if (c.responses[r] == 0) continue;
+      p.Sample("coredns_forward_responses_total", absl::StrCat("to=\"", to, "\",rcode=\"", RcodeLabel(r), "\""),
+               c.responses[r]);
+    }
+  }
+  p.Family("coredns_forward_request_duration_seconds", "histogram", "Histogram of the time each request took.");
+  for (const auto& [to, c] : in.forward) {
+    if (c.duration.Count() > 0) p.Histo("coredns_forward_request_duration_seconds", absl::StrCat("to=\"", to, "\""), c.duration);
+  }
+  p.Family("coredns_forward_healthcheck_failures_total", "counter", "Counter of the number of failed healthchecks.");
+  for (const PeerState& peer : in.peers) {
+    p.Sample("coredns_forward_healthcheck_failures_total", absl::StrCat("to=\"", peer.resolver, "\""),
+             peer.probe_failures);
+  }
+
+  p.Family("meshdns_peer_up", "gauge", "1 when the resolver is in rotation, 0 when it is marked down.");
+  for (const PeerState& peer : in.peers) {
+    p.Sample("meshdns_peer_up", absl::StrCat("cluster=\"", peer.cluster, "\",resolver=\"", peer.resolver, "\""),
+             peer.up ? 1 : 0);
+  }
+  p.Family("meshdns_reloads_total", "counter", "Configuration reloads by result.");
+  p.Sample("meshdns_reloads_total", "result=\"success\"", in.reloads);
+  p.Sample("meshdns_reloads_total", "result=\"failure\"", in.reload_failures);
+  p.Family("meshdns_dropped_packets_total", "counter", "Packets dropped unanswered, by reason.");
+  p.Sample("meshdns_dropped_packets_total", "reason=\"malformed\"", in.dns.dropped_malformed);
+  p.Sample("meshdns_dropped_packets_total", "reason=\"oversized\"", in.dns.dropped_oversized);
+  uint64_t mismatched = 0;
+  for (const auto& [to, c] : in.forward) mismatched += c.mismatched;
+  p.Sample("meshdns_dropped_packets_total", "reason=\"upstream_mismatch\"", mismatched);
+  p.Family("meshdns_stale_answers_total", "counter", "Answers served from expired cache entries (serve_stale).");
+  p.Sample("meshdns_stale_answers_total", "", in.engine.stale_answers);
+  p.Family("meshdns_upstream_failures_total", "counter", "Forwarding attempts that got no usable reply.");
+  p.Sample("meshdns_upstream_failures_total", "", in.engine.upstream_failures);
+  p.Family("meshdns_overloaded_total", "counter", "Queries refused because every resolver was at its in-flight limit.");
+  p.Sample("meshdns_overloaded_total", "", in.engine.overloaded);
+  p.Family("meshdns_prefetches_total", "counter", "Cache entries refreshed ahead of expiry.");
+  p.Sample("meshdns_prefetches_total", "", in.engine.prefetches);
+  p.Family("meshdns_fanout_left_out_total", "counter",
+           "Clusters left out of a clusterset service answer (down or slower than fanout_timeout).");
+  p.Sample("meshdns_fanout_left_out_total", "", in.engine.fanout_left_out);
+  p.Family("meshdns_cache_capacity", "gauge", "The cache's capacity in entries.");
+  p.Sample("meshdns_cache_capacity", "", in.cache_capacity);
+  return p.Take();
+}
+
+}  // namespace meshdns

@@ -1,0 +1,44 @@
+// The /metrics page in Prometheus's text format (version 0.0.4), under
+// CoreDNS's metric names and labels where CoreDNS has the metric, so its
+// dashboards and alerts work unchanged; meshdns's own under meshdns_*.
+// Rendering is pure: the daemon gathers the numbers (a snapshot from each
+// worker, the shared cache's and resolvers' counters) and hands them here.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dnscore/packet_cache.h"
+#include "server/query_engine.h"
+#include "server/stats.h"
+#include "server/upstream_channel.h"
+
+namespace meshdns {
+
+struct PeerState {
+  std::string cluster;
+  std::string resolver;  // ip:port
+  bool up = true;
+  uint64_t probe_failures = 0;
+};
+
+struct MetricsInput {
+  std::string server;  // CoreDNS's `server` label: dns://<first listen address>
+  ServerStats dns;     // summed over workers
+  EngineCounters engine;
+  std::vector<std::pair<std::string, ChannelCounters>> forward;  // summed per resolver address
+  PacketCache::Counters cache;
+  size_t cache_entries = 0;
+  size_t cache_capacity = 0;
+  std::vector<PeerState> peers;
+  uint64_t reloads = 0, reload_failures = 0;
+};
+
+// Adds one worker's snapshot into `into` (resolvers merged by address).
+void AddWorker(MetricsInput& into, const ServerStats& dns, const EngineCounters& engine,
+               const std::vector<std::pair<std::string, ChannelCounters>>& forward);
+
+std::string RenderMetrics(const MetricsInput& in);
+
+}  // namespace meshdns

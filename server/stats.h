@@ -1,0 +1,56 @@
+// Counters for /metrics. Each worker owns its counters: plain integers
+// written and read only on the worker's thread (a scrape posts to every
+// worker for a snapshot), so counting a query costs an increment: no lock,
+// no atomic, no cache line shared between cores.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+
+namespace meshdns {
+
+inline int64_t Micros(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - since).count();
+}
+
+// Query types CoreDNS reports by name in its `type` labels; others are "other".
+inline constexpr std::array<uint16_t, 17> kMonitoredTypes = {1,  28, 5,  15, 2,  12, 6,   33,  16,
+                                                             65, 64, 43, 48, 35, 255, 252, 251};
+inline constexpr size_t kTypeBuckets = kMonitoredTypes.size() + 1;
+size_t TypeBucket(uint16_t qtype);
+const char* TypeBucketLabel(size_t bucket);
+const char* RcodeLabel(uint8_t rcode);
+
+// CoreDNS's duration buckets: 0.25 ms doubling up to 8.192 s, then +Inf.
+struct Histogram {
+  static constexpr size_t kBounds = 16;
+  static double Bound(size_t i) { return 0.00025 * static_cast<double>(1u << i); }
+
+  std::array<uint64_t, kBounds + 1> counts{};  // not cumulative; [kBounds] is above the last bound
+  uint64_t sum_micros = 0;
+
+  void Observe(int64_t micros);
+  void Add(const Histogram& other);
+  uint64_t Count() const;
+};
+
+// What the DNS side of one worker saw (CoreDNS's coredns_dns_* metrics).
+struct ServerStats {
+  enum Proto { kUdp = 0, kTcp = 1 };
+  // [proto][family: 0 IPv4, 1 IPv6][type bucket]
+  std::array<std::array<std::array<uint64_t, kTypeBuckets>, 2>, 2> requests{};
+  std::array<uint64_t, 16> responses{};  // by rcode
+  std::array<Histogram, kTypeBuckets> duration;
+  uint64_t dropped_malformed = 0;  // not DNS, or a response: dropped unanswered
+  uint64_t dropped_oversized = 0;  // larger than any query
+
+  void CountRequest(Proto proto, bool ipv6, uint16_t qtype) { ++requests[proto][ipv6 ? 1 : 0][TypeBucket(qtype)]; }
+  void CountResponse(uint16_t qtype, uint8_t rcode, int64_t micros) {
+    ++responses[rcode & 0xf];
+    duration[TypeBucket(qtype)].Observe(micros);
+  }
+  void Add(const ServerStats& other);
+};
+
+}  // namespace meshdns

@@ -1,0 +1,45 @@
+#include "server/metrics.h"
+
+#include <gtest/gtest.h>
+
+namespace meshdns {
+namespace {
+
+TEST(HistogramTest, BucketsAreCoreDnsBoundsInclusive) {
+  Histogram h;
+  for (int64_t micros : {0, 250, 251, 500, 8'192'000, 8'192'001, 60'000'000}) h.Observe(micros);
+  EXPECT_EQ(h.counts[0], 2u) << "0 and exactly 0.25 ms";
+  EXPECT_EQ(h.counts[1], 2u) << "just above 0.25 ms, and 0.5 ms";
+  EXPECT_EQ(h.counts[Histogram::kBounds - 1], 1u) << "exactly 8.192 s";
+  EXPECT_EQ(h.counts[Histogram::kBounds], 2u) << "above the last bound: +Inf only";
+  EXPECT_EQ(h.Count(), 7u);
+  EXPECT_DOUBLE_EQ(Histogram::Bound(Histogram::kBounds - 1), 8.192);
+}
+
+TEST(MetricsTest, CumulativeBucketsAndCoreDnsLabels) {
+  MetricsInput in;
+  in.server = "dns://127.0.0.1:53";
+  in.dns.CountRequest(ServerStats::kUdp, false, 1);
+  in.dns.CountRequest(ServerStats::kTcp, true, 99);  // a type CoreDNS does not name
+  in.dns.CountResponse(1, 3, 300);
+  in.dns.CountResponse(1, 0, 100);
+  in.peers.push_back({"c2", "192.0.2.1:53", false, 4});
+  const std::string page = RenderMetrics(in);
+  auto has = [&](const std::string& line) { return page.find(line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has("coredns_dns_requests_total{server=\"dns://127.0.0.1:53\",zone=\".\",view=\"\",proto=\"udp\","
+                  "family=\"1\",type=\"A\"} 1"));
+  EXPECT_TRUE(has("coredns_dns_requests_total{server=\"dns://127.0.0.1:53\",zone=\".\",view=\"\",proto=\"tcp\","
+                  "family=\"2\",type=\"other\"} 1"));
+  EXPECT_TRUE(has("coredns_dns_responses_total{server=\"dns://127.0.0.1:53\",zone=\".\",view=\"\","
+                  "rcode=\"NXDOMAIN\",plugin=\"\"} 1"));
+  const std::string bucket = "coredns_dns_request_duration_seconds_bucket{server=\"dns://127.0.0.1:53\",zone=\".\","
+                             "view=\"\",type=\"A\",le=";
+  EXPECT_TRUE(has(bucket + "\"0.00025\"} 1"));
+  EXPECT_TRUE(has(bucket + "\"0.0005\"} 2")) << "cumulative";
+  EXPECT_TRUE(has(bucket + "\"+Inf\"} 2"));
+  EXPECT_TRUE(has("meshdns_peer_up{cluster=\"c2\",resolver=\"192.0.2.1:53\"} 0"));
+  EXPECT_TRUE(has("coredns_forward_healthcheck_failures_total{to=\"192.0.2.1:53\"} 4"));
+}
+
+}  // namespace
+}  // namespace meshdns
