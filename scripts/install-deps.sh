@@ -7,8 +7,11 @@ packages=(
   build-essential cmake pkg-config
   libldns-dev libboost-dev libre2-dev libyaml-cpp-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nsd bind9-dnsutils python3 python3-dnspython python3-prometheus-client iproute2 procps
+  nsd bind9-dnsutils python3 python3-dnspython python3-prometheus-client python3-yaml iproute2 procps
 )
+# kubectl renders deploy/'s kustomize overlays in the tests; any kubectl will do
+# (some images ship their own, which Debian's package would clash with).
+command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,117 @@
+"""deploy/: every kustomize overlay renders with kubectl, and the rendered
+objects are what a cluster needs: the mesh file passes `meshdns check`, the
+probes point at the ports the file configures, the NodePort is 30053 on UDP
+and TCP with the local traffic policy, and the pod runs unprivileged. The
+Dockerfile's runtime packages are the ones the binary links against."""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import yaml
+
+import meshlab
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OVERLAYS = sorted(glob.glob(os.path.join(ROOT, "deploy", "overlays", "*")))
+
+
+def render(overlay):
+    r = subprocess.run(["kubectl", "kustomize", overlay], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError(f"kubectl kustomize {overlay}: {r.stderr}")
+    return [d for d in yaml.safe_load_all(r.stdout) if d]
+
+
+def port_of(address):
+    return int(address.rsplit(":", 1)[1])
+
+
+class DeployTest(unittest.TestCase):
+    def test_there_is_an_overlay_per_cluster(self):
+        self.assertEqual([os.path.basename(o) for o in OVERLAYS], ["cluster1", "cluster2", "cluster3"])
+        self.assertIsNotNone(shutil.which("kubectl"), "scripts/install-deps.sh installs kubernetes-client")
+
+    def test_every_overlay_renders_what_a_cluster_needs(self):
+        for overlay in OVERLAYS:
+            name = os.path.basename(overlay)
+            with self.subTest(name):
+                objects = render(overlay)
+                by_kind = {}
+                for o in objects:
+                    by_kind.setdefault(o["kind"], []).append(o)
+                    if o["kind"] != "Namespace":
+                        self.assertEqual(o["metadata"].get("namespace"), "meshdns", o["metadata"]["name"])
+                self.assertEqual(sorted(by_kind), ["ConfigMap", "DaemonSet", "Namespace", "PodDisruptionBudget",
+                                                   "Service", "ServiceAccount"])
+
+                # The mesh file is the overlay's, and meshdns accepts it.
+                config_map = by_kind["ConfigMap"][0]
+                text = config_map["data"]["mesh.yaml"]
+                mesh = yaml.safe_load(text)
+                self.assertEqual(mesh["cluster"], name)
+                with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+                    f.write(text)
+                    f.flush()
+                    r = subprocess.run([meshlab.MESHDNS, "check", "--config", f.name], capture_output=True, text=True)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                listen = port_of(mesh["listen"][0])
+
+                ds = by_kind["DaemonSet"][0]
+                pod = ds["spec"]["template"]["spec"]
+                c = pod["containers"][0]
+                self.assertEqual(pod["volumes"][0]["configMap"]["name"], config_map["metadata"]["name"],
+                                 "the pod mounts the generated (hash-suffixed) ConfigMap")
+                self.assertEqual(c["livenessProbe"]["httpGet"], {"path": "/health", "port": port_of(mesh["health"])})
+                self.assertEqual(c["readinessProbe"]["httpGet"], {"path": "/ready", "port": port_of(mesh["ready"])})
+                ports = {(p["containerPort"], p["protocol"]) for p in c["ports"]}
+                self.assertLessEqual({(listen, "UDP"), (listen, "TCP"), (port_of(mesh["metrics"]), "TCP")}, ports)
+                self.assertIn("--config", c["args"])
+
+                sc, psc = c["securityContext"], pod["securityContext"]
+                self.assertTrue(psc["runAsNonRoot"])
+                self.assertNotEqual(psc["runAsUser"], 0)
+                self.assertTrue(sc["readOnlyRootFilesystem"])
+                self.assertFalse(sc["allowPrivilegeEscalation"])
+                self.assertEqual(sc["capabilities"]["drop"], ["ALL"])
+                self.assertFalse(sc["capabilities"].get("add"), "listening on an unprivileged port needs none")
+                self.assertIn("memory", c["resources"]["limits"])
+                self.assertFalse(pod["automountServiceAccountToken"])
+
+                services = {s["metadata"]["name"]: s["spec"] for s in by_kind["Service"]}
+                node_port = services["meshdns-nodeport"]
+                self.assertEqual(node_port["type"], "NodePort")
+                self.assertEqual(node_port["externalTrafficPolicy"], "Local")
+                self.assertEqual({(p["nodePort"], p["protocol"], p["targetPort"]) for p in node_port["ports"]},
+                                 {(30053, "UDP", listen), (30053, "TCP", listen)})
+                cluster_ip = services["meshdns"]
+                self.assertEqual(cluster_ip.get("type", "ClusterIP"), "ClusterIP")
+                self.assertLessEqual({(53, "UDP", listen), (53, "TCP", listen)},
+                                     {(p["port"], p["protocol"], p["targetPort"]) for p in cluster_ip["ports"]})
+                self.assertEqual(by_kind["PodDisruptionBudget"][0]["spec"]["maxUnavailable"], 1)
+
+    def test_the_image_installs_the_libraries_the_binary_links(self):
+        with open(os.path.join(ROOT, "deploy", "Dockerfile")) as f:
+            dockerfile = f.read()
+        runtime = dockerfile.split("FROM debian:12-slim", 1)[1]
+        libs = subprocess.run(["ldd", meshlab.MESHDNS], capture_output=True, text=True, check=True).stdout
+        needed = set()
+        for path in re.findall(r"=> (/\S+)", libs):
+            owner = subprocess.run(["dpkg", "-S", os.path.realpath(path)], capture_output=True, text=True)
+            if owner.returncode != 0:
+                owner = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True)
+            package = owner.stdout.split(":", 1)[0]
+            # The C/C++ runtime and OpenSSL (ldns's dependency) come with the base image or with ldns.
+            if package and package not in {"libc6", "libstdc++6", "libgcc-s1", "libssl3"}:
+                needed.add(package)
+        self.assertTrue(needed)
+        for package in needed:
+            self.assertIn(package, runtime, f"{package} is linked but not installed in the runtime image")
+
+
+if __name__ == "__main__":
+    unittest.main()
