@@ -1,5 +1,11 @@
 #include "config/runtime.h"
 
+#include "absl/strings/str_cat.h"
+
+#include "absl/strings/match.h"
+
+#include <algorithm>
+
 namespace meshdns {
 
 std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
@@ -31,6 +37,32 @@ std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
   rt->health = HealthOptions{.max_fails = config.forward.max_fails};
   rt->config = std::move(config);
   return rt;
+}
+
+CacheCarryOver PlanCacheCarryOver(const Config& old, const Config& next) {
+  CacheCarryOver plan;
+  const TtlPolicy& a = old.cache.ttl;
+  const TtlPolicy& b = next.cache.ttl;
+  if (old.cache.capacity != next.cache.capacity || a.min_ttl != b.min_ttl || a.max_ttl != b.max_ttl ||
+      a.denial_ttl != b.denial_ttl || !old.domain.Equals(next.domain) ||
+      !old.clusterset_domain.Equals(next.clusterset_domain)) {
+    return plan;
+  }
+  plan.keep = true;
+  plan.forget.push_back(next.clusterset_domain.Lowered());
+  auto resolvers = [](const ClusterConfig& c) {
+    std::vector<std::string> out;
+    for (const SocketAddress& r : c.resolvers) out.push_back(r.ToString());
+    return out;
+  };
+  for (const ClusterConfig& before : old.clusters) {
+    auto now = std::find_if(next.clusters.begin(), next.clusters.end(),
+                            [&](const ClusterConfig& c) { return absl::EqualsIgnoreCase(c.name, before.name); });
+    if (now != next.clusters.end() && resolvers(*now) == resolvers(before)) continue;
+    absl::StatusOr<DnsName> zone = DnsName::FromText(absl::StrCat(before.name, ".svc.", old.domain.ToText()));
+    if (zone.ok()) plan.forget.push_back(zone->Lowered());
+  }
+  return plan;
 }
 
 }  // namespace meshdns

@@ -43,4 +43,14 @@ struct Runtime {
   static std::shared_ptr<const Runtime> Compile(Config config);
 };
 
+// What a reload keeps of the cache. Nothing when the capacity, the TTL policy
+// or the domains change. Otherwise every entry but those under `forget`: the
+// clusterset zone (its answers come from the templates, which may have
+// changed) and the zones of clusters that are gone or have other resolvers.
+struct CacheCarryOver {
+  bool keep = false;
+  std::vector<DnsName> forget;  // lower-cased
+};
+CacheCarryOver PlanCacheCarryOver(const Config& old, const Config& next);
+
 }  // namespace meshdns

@@ -210,6 +210,36 @@ void PacketCache::Insert(const CacheKey& key, std::shared_ptr<const StoredReply>
   shard.PushFront(raw);
 }
 
+bool CacheKeyView::Under(std::span<const uint8_t> zone) const {
+  // Walk the labels: the zone must match from a label boundary to the end.
+  for (size_t at = 0; at < name.size();) {
+    if (name.size() - at == zone.size() && std::equal(zone.begin(), zone.end(), name.begin() + at)) return true;
+    if (name[at] == 0) break;
+    at += 1 + name[at];
+  }
+  return false;
+}
+
+size_t PacketCache::EraseIf(absl::FunctionRef<bool(const CacheKeyView&)> doomed) {
+  size_t erased = 0;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mu);
+    for (Entry* e = shard->head; e != nullptr;) {
+      Entry* next = e->older;
+      const absl::string_view key = e->key();
+      const auto* bytes = reinterpret_cast<const uint8_t*>(key.data());
+      const size_t name_size = key.size() - 5;  // type, class, flags follow the name
+      const CacheKeyView view{{bytes, name_size}, ReadU16(bytes + name_size), ReadU16(bytes + name_size + 2)};
+      if (doomed(view)) {
+        shard->Erase(e);
+        ++erased;
+      }
+      e = next;
+    }
+  }
+  return erased;
+}
+
 size_t PacketCache::size() const {
   size_t n = 0;
   for (const auto& shard : shards_) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "dnscore/clock.h"
 #include "dnscore/query_view.h"
 #include "dnscore/reply_writer.h"
@@ -42,6 +43,15 @@ class CacheKey {
  private:
   std::array<uint8_t, DnsName::kMaxWireSize + 5> bytes_;
   size_t size_;
+};
+
+// A stored key taken apart: the lower-cased wire name and the rest.
+struct CacheKeyView {
+  std::span<const uint8_t> name;  // lower-cased wire form
+  uint16_t qtype = 0;
+  uint16_t qclass = 0;
+  // True when the name is `zone` (lower-cased wire form) or below it.
+  bool Under(std::span<const uint8_t> zone) const;
 };
 
 // CoreDNS's `prefetch AMOUNT DURATION PERCENTAGE%`: an entry asked for at
@@ -96,6 +106,9 @@ class PacketCache {
   std::optional<CachedReply> Find(const CacheKey& key, Millis now, Millis stale_for = 0);
   // Stores `reply` if it is cacheable; replaces an existing entry.
   void Insert(const CacheKey& key, std::shared_ptr<const StoredReply> reply, Millis now);
+
+  // Removes every entry whose key the predicate accepts; returns how many.
+  size_t EraseIf(absl::FunctionRef<bool(const CacheKeyView&)> doomed);
 
   size_t size() const;
   size_t capacity() const { return capacity_; }

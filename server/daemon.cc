@@ -1,5 +1,6 @@
 #include "server/daemon.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -199,7 +200,19 @@ class Daemon {
 
   std::shared_ptr<const Generation> MakeGeneration(Config config) {
     auto g = std::make_shared<Generation>();
-    g->cache = std::make_shared<PacketCache>(config.cache.capacity);
+    const CacheCarryOver plan =
+        generation_ ? PlanCacheCarryOver(generation_->runtime->config, config) : CacheCarryOver{};
+    if (plan.keep) {
+      // Workers keep using the cache while it is pruned; the shards' locks make that safe.
+      g->cache = generation_->cache;
+      const size_t forgotten = g->cache->EraseIf([&](const CacheKeyView& key) {
+        return std::any_of(plan.forget.begin(), plan.forget.end(),
+                           [&](const DnsName& zone) { return key.Under(zone.Wire()); });
+      });
+      Log(LogLevel::kDebug, "reload keeps the cache: ", g->cache->size(), " entries, ", forgotten, " dropped");
+    } else {
+      g->cache = std::make_shared<PacketCache>(config.cache.capacity);
+    }
     g->runtime = Runtime::Compile(std::move(config));
     generation_ = g;
     return g;

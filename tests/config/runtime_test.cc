@@ -101,5 +101,38 @@ TEST(RuntimeTest, CompilesTheClustersetZoneAndAcl) {
   EXPECT_FALSE(rt->acl.Allows(IpAddress::FromV4({203, 0, 113, 1})));
 }
 
+Config Load(const std::string& yaml) {
+  LoadResult r = LoadConfigText(yaml, "mesh.yaml");
+  for (const ConfigError& e : r.errors) ADD_FAILURE() << e.ToString();
+  return r.config.value_or(Config{});
+}
+
+std::vector<std::string> Zones(const CacheCarryOver& plan) {
+  std::vector<std::string> out;
+  for (const DnsName& z : plan.forget) out.push_back(z.ToText());
+  return out;
+}
+
+TEST(CacheCarryOverTest, ClustersThatStayKeepTheirEntries) {
+  const std::string base = "cluster: c1\nclusters:\n  c1: {resolvers: ['10.1.0.10']}\n"
+                           "  c2: {resolvers: ['10.2.0.10']}\n";
+  const Config old = Load(base + "  c3: {resolvers: ['10.3.0.10']}\n");
+
+  CacheCarryOver same = PlanCacheCarryOver(old, Load(base + "  c3: {resolvers: ['10.3.0.10']}\n"));
+  EXPECT_TRUE(same.keep);
+  EXPECT_EQ(Zones(same), (S{"clusterset.local."})) << "synthesised answers follow the (maybe new) templates";
+
+  CacheCarryOver gone = PlanCacheCarryOver(old, Load(base));
+  EXPECT_TRUE(gone.keep);
+  EXPECT_EQ(Zones(gone), (S{"clusterset.local.", "c3.svc.cluster.local."}));
+
+  CacheCarryOver moved = PlanCacheCarryOver(old, Load(base + "  c3: {resolvers: ['10.3.0.99']}\n"));
+  EXPECT_EQ(Zones(moved), (S{"clusterset.local.", "c3.svc.cluster.local."}));
+
+  EXPECT_FALSE(PlanCacheCarryOver(old, Load(base + "cache: {capacity: 5}\n")).keep);
+  EXPECT_FALSE(PlanCacheCarryOver(old, Load(base + "cache: {max_ttl: 10s}\n")).keep);
+  EXPECT_FALSE(PlanCacheCarryOver(old, Load(base + "domain: mesh.local\n")).keep);
+}
+
 }  // namespace
 }  // namespace meshdns

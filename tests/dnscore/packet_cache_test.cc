@@ -297,5 +297,21 @@ TEST(PacketCacheTest, HitIsCutToTheTransportLimit) {
   EXPECT_TRUE(ReadU16(&c.out[2]) & kFlagTC);
 }
 
+TEST(PacketCacheTest, EraseIfRemovesTheEntriesUnderAZoneOnly) {
+  PacketCache cache(100);
+  for (const char* name : {"a.cluster2.svc.cluster.local", "cluster2.svc.cluster.local", "a.xcluster2.svc.cluster.local",
+                           "a.cluster3.svc.cluster.local", "www.example.com"}) {
+    cache.Insert(Client(name).key(), Answer(name, 30), 0);
+  }
+  const DnsName zone = N("Cluster2.svc.cluster.local").Lowered();
+  EXPECT_EQ(cache.EraseIf([&](const CacheKeyView& k) { return k.Under(zone.Wire()); }), 2u);
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_FALSE(Client("a.cluster2.svc.cluster.local").Lookup(cache, 1).has_value());
+  EXPECT_TRUE(Client("a.xcluster2.svc.cluster.local").Lookup(cache, 1).has_value()) << "whole labels only";
+  EXPECT_TRUE(Client("a.cluster3.svc.cluster.local").Lookup(cache, 1).has_value());
+  EXPECT_EQ(cache.EraseIf([](const CacheKeyView& k) { return k.qtype == kTypeA; }), 3u);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
 }  // namespace
 }  // namespace meshdns

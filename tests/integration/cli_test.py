@@ -240,6 +240,76 @@ class LifecycleTest(unittest.TestCase):
             time.sleep(0.1)
         self.assertEqual(self.template_ttl(), 11)
 
+    def test_reloads_lose_no_query_and_keep_the_cache(self):
+        resolver = FakeResolver("127.10.7.9", 5300)  # cluster1's
+        self.addCleanup(resolver.close)
+        # The path is a symlink into a data directory, swapped whole, as the kubelet updates a ConfigMap.
+        self.dir = tempfile.mkdtemp(prefix="meshdns-life-")
+        self.path = os.path.join(self.dir, "mesh.yaml")
+        generation = [0]
+
+        def publish(text):
+            generation[0] += 1
+            data = os.path.join(self.dir, f"..data{generation[0]}")
+            os.mkdir(data)
+            with open(os.path.join(data, "mesh.yaml"), "w") as f:
+                f.write(text)
+            link = self.path + ".tmp"
+            os.symlink(os.path.join(data, "mesh.yaml"), link)
+            os.replace(link, self.path)
+
+        publish(self.config_with_ttl(7))
+        self.log = open(os.path.join(self.dir, "log"), "w+")
+        self.proc = subprocess.Popen([MESHDNS, "serve", "--config", self.path, "--threads", "2"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.addCleanup(self.stop)
+        self.assertTrue(meshlab.wait_for_udp_dns(self.ADDR, 30053), self.read_log())
+        self.assertEqual(query(self.ADDR, "keep.cluster1.svc.cluster.local.").rcode(), dns.rcode.NOERROR)
+        self.assertEqual(resolver.count("keep.svc.cluster.local."), 1)
+
+        failures, answered = [], [0]
+        stop = threading.Event()
+
+        def loop():  # bounded: ends when told, or after 20 s whatever happens
+            deadline = time.time() + 20
+            i = 0
+            while not stop.is_set() and time.time() < deadline:
+                name = "keep.cluster1.svc.cluster.local." if i % 2 else f"u{i}.cluster1.svc.cluster.local."
+                try:
+                    r = query(self.ADDR, name, timeout=2)
+                    if r.rcode() != dns.rcode.NOERROR or not r.answer:
+                        failures.append((name, dns.rcode.to_text(r.rcode())))
+                    answered[0] += 1
+                except Exception as e:  # noqa: BLE001
+                    failures.append((name, repr(e)))
+                i += 1
+
+        asker = threading.Thread(target=loop)
+        asker.start()
+        try:
+            time.sleep(0.4)
+            self.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.4)
+            publish(self.config_with_ttl(13))  # picked up by the file watch
+            deadline = time.time() + 5
+            while time.time() < deadline and self.template_ttl() != 13:
+                time.sleep(0.1)
+            self.assertEqual(self.template_ttl(), 13)
+            publish(self.config_with_ttl(17).replace("clusters:", "clusters:\n  nonsense: 1\n  x:"))
+            deadline = time.time() + 5
+            while time.time() < deadline and "reload rejected" not in self.read_log():
+                time.sleep(0.1)
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            asker.join()
+        self.assertIn("reload rejected", self.read_log())
+        self.assertIn(self.template_ttl(), range(9, 14), "13 counting down in the cache: the bad file (17) is not applied")
+        self.assertEqual(failures, [])
+        self.assertGreater(answered[0], 50)
+        self.assertEqual(resolver.count("keep.svc.cluster.local."), 1,
+                         "cluster1 is still in the mesh: its cached answer survived the reloads")
+
     def test_file_change_is_picked_up_without_a_signal(self):
         self.start(self.config_with_ttl(7))
         self.assertEqual(self.template_ttl(), 7)
