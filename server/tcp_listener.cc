@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "dnscore/admission.h"
 #include "server/log.h"
+#include "server/query_log.h"
 #include "server/worker.h"
 
 namespace meshdns {
@@ -107,7 +108,16 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
       reply_size = QueryEngine::WriteAnswer(resolved, query, view, kMaxMessageSize, reply);
     }
     if (reply_size != 0) {
-      worker_.stats().CountResponse(view.qtype, reply[3] & 0xf, Micros(started));
+      const int64_t micros = Micros(started);
+      worker_.stats().CountResponse(view.qtype, reply[3] & 0xf, micros);
+      // Not `g`: a reload during the resolution may have replaced that generation.
+      if (worker_.generation().runtime->config.log_queries) {
+        const std::string host = peer.address().to_string();
+        Log(LogLevel::kInfo,
+            FormatQueryLog({.remote = peer.address().is_v6() ? absl::StrCat("[", host, "]") : host,
+                            .port = peer.port(), .query = &view, .tcp = true, .request_size = size,
+                            .reply = reply.first(reply_size), .micros = micros}));
+      }
       WriteU16(out.data(), static_cast<uint16_t>(reply_size));
       co_await asio::async_write(socket, asio::buffer(out.data(), reply_size + 2),
                                  asio::redirect_error(asio::use_awaitable, ec));

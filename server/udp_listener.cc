@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "dnscore/admission.h"
 #include "server/log.h"
+#include "server/query_log.h"
 #include "server/worker.h"
 
 namespace meshdns {
@@ -32,7 +33,23 @@ IpAddress FromSockaddr(const sockaddr_storage& ss) {
   return IpAddress::FromV6(b);
 }
 
+// The client as the query log writes it: address (IPv6 in brackets) and port.
+std::pair<std::string, uint16_t> Remote(const sockaddr_storage& ss, socklen_t len) {
+  udp::endpoint ep;
+  std::memcpy(ep.data(), &ss, std::min<size_t>(len, sizeof(ss)));
+  ep.resize(len);
+  const std::string host = ep.address().to_string();
+  return {ep.address().is_v6() ? absl::StrCat("[", host, "]") : host, ep.port()};
+}
+
 }  // namespace
+
+void UdpListener::LogQuery(std::span<const uint8_t> query, const QueryView& view, const sockaddr_storage& client,
+                           socklen_t client_len, std::span<const uint8_t> reply, int64_t micros) {
+  auto [remote, port] = Remote(client, client_len);
+  Log(LogLevel::kInfo, FormatQueryLog({.remote = std::move(remote), .port = port, .query = &view, .tcp = false,
+                                       .request_size = query.size(), .reply = reply, .micros = micros}));
+}
 
 absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Open(Worker& worker, const udp::endpoint& at) {
   udp::socket socket(worker.io());
@@ -116,6 +133,7 @@ void UdpListener::Drain() {
         case Verdict::kDrop: break;
         case Verdict::kReply:
           reply_types_[replies] = view.qtype;
+          reply_queries_[replies] = static_cast<uint8_t>(i);
           out_iov_[replies].iov_len = admitted.size;
           out_msgs_[replies].msg_hdr.msg_name = &peers_[i];
           out_msgs_[replies].msg_hdr.msg_namelen = hdr.msg_namelen;
@@ -133,6 +151,16 @@ void UdpListener::Drain() {
     if (replies > 0) {
       const int64_t micros = Micros(batch_start);  // one clock read for the whole batch
       for (unsigned k = 0; k < replies; ++k) stats.CountResponse(reply_types_[k], out_[k][3] & 0xf, micros);
+      if (g.runtime->config.log_queries) {
+        for (unsigned k = 0; k < replies; ++k) {
+          const unsigned i = reply_queries_[k];
+          const std::span<const uint8_t> query(in_[i].data(), in_msgs_[i].msg_len);
+          QueryView view;
+          (void)ParseQuery(query, view);
+          LogQuery(query, view, peers_[i], in_msgs_[i].msg_hdr.msg_namelen,
+                   std::span<const uint8_t>(out_[k].data(), out_iov_[k].iov_len), micros);
+        }
+      }
     }
     SendBatch(out_msgs_.data(), replies);
     if (received < static_cast<int>(kBatch)) return;
@@ -186,7 +214,12 @@ asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, sockaddr_
   SendLater(
       [&](std::span<uint8_t> out) {
         const size_t size = QueryEngine::WriteAnswer(resolved, query, view, limit, out);
-        if (size != 0) worker_.stats().CountResponse(view.qtype, out[3] & 0xf, Micros(started));
+        if (size == 0) return size;
+        const int64_t micros = Micros(started);
+        worker_.stats().CountResponse(view.qtype, out[3] & 0xf, micros);
+        if (worker_.generation().runtime->config.log_queries) {
+          LogQuery(query, view, client, client_len, out.first(size), micros);
+        }
         return size;
       },
       client, client_len);

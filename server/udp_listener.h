@@ -19,6 +19,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "dnscore/query_view.h"
 #include "server/asio.h"
 
 namespace meshdns {
@@ -49,6 +50,8 @@ class UdpListener {
   void SendLater(absl::FunctionRef<size_t(std::span<uint8_t>)> write, const sockaddr_storage& client,
                  socklen_t client_len);
   void FlushLate();
+  void LogQuery(std::span<const uint8_t> query, const QueryView& view, const sockaddr_storage& client,
+                socklen_t client_len, std::span<const uint8_t> reply, int64_t micros);
   // Sends msgs[0..count) with as few sendmmsg calls as the socket allows.
   void SendBatch(mmsghdr* msgs, unsigned count);
 
@@ -62,6 +65,7 @@ class UdpListener {
   std::array<iovec, kBatch> in_iov_, out_iov_;
   std::array<mmsghdr, kBatch> in_msgs_, out_msgs_;
   std::array<uint16_t, kBatch> reply_types_;  // each reply's question type, for the metrics
+  std::array<uint8_t, kBatch> reply_queries_;  // and which query of the batch it answers, for the query log
   // Replies of resolved queries waiting for FlushLate().
   std::array<std::array<uint8_t, kMaxDatagram>, kBatch> late_;
   std::array<sockaddr_storage, kBatch> late_peers_;

@@ -310,6 +310,21 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(resolver.count("keep.svc.cluster.local."), 1,
                          "cluster1 is still in the mesh: its cached answer survived the reloads")
 
+    def test_query_log_in_coredns_format(self):
+        resolver = FakeResolver("127.10.7.9", 5300)
+        self.addCleanup(resolver.close)
+        self.start(GOOD + "log: {level: info, queries: true}\n")
+        query(self.ADDR, "Web.Cluster1.svc.cluster.local.")
+        query(self.ADDR, "web.cluster1.svc.cluster.local.")  # from the cache: logged the same way
+        query(self.ADDR, "web.cluster1.svc.cluster.local.", "AAAA", tcp=True)
+        time.sleep(0.2)
+        lines = [l for l in self.read_log().splitlines() if '"A IN' in l or '"AAAA IN' in l]
+        self.assertEqual(len(lines), 3, self.read_log())
+        udp = r'127\.0\.0\.1:\d+ - \d+ "A IN web\.cluster1\.svc\.cluster\.local\. udp \d+ false 1232" NOERROR qr(,[a-z]+)* \d+ \d+(\.\d+)?s$'
+        for line in lines[:2]:
+            self.assertRegex(line, udp)
+        self.assertRegex(lines[2], r'"AAAA IN web\.cluster1\.svc\.cluster\.local\. tcp \d+ false 65535" NOERROR ')
+
     def test_file_change_is_picked_up_without_a_signal(self):
         self.start(self.config_with_ttl(7))
         self.assertEqual(self.template_ttl(), 7)
