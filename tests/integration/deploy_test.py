@@ -94,6 +94,20 @@ class DeployTest(unittest.TestCase):
                                      {(p["port"], p["protocol"], p["targetPort"]) for p in cluster_ip["ports"]})
                 self.assertEqual(by_kind["PodDisruptionBudget"][0]["spec"]["maxUnavailable"], 1)
 
+                # The CoreDNS block shipped with the overlay is what `meshdns corefile` prints for
+                # this mesh file and this Service address, and meshdns reads it as a Corefile.
+                stanza_path = os.path.join(overlay, "coredns-stanza.conf")
+                with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+                    f.write(text)
+                    f.flush()
+                    r = subprocess.run([meshlab.MESHDNS, "corefile", "--config", f.name, "--to",
+                                        cluster_ip["clusterIP"]], capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                with open(stanza_path) as f:
+                    self.assertEqual(f.read(), r.stdout, "regenerate with meshdns corefile (see deploy/README.md)")
+                r = subprocess.run([meshlab.MESHDNS, "check", "--corefile", stanza_path], capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_the_image_installs_the_libraries_the_binary_links(self):
         with open(os.path.join(ROOT, "deploy", "Dockerfile")) as f:
             dockerfile = f.read()
