@@ -2,7 +2,10 @@
 
 #include <cstdio>
 #include <algorithm>
+#include <span>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace meshdns {
@@ -23,20 +26,35 @@ class Page {
   }
   // Buckets are cumulative on the page; `labels` may be empty.
   void Histo(absl::string_view name, absl::string_view labels, const Histogram& h) {
-    const std::string sep = labels.empty() ? "" : ",";
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i < Histogram::kBounds; ++i) {
-      cumulative += h.counts[i];
-      char le[32];
-      std::snprintf(le, sizeof(le), "%g", Histogram::Bound(i));
-      Sample(absl::StrCat(name, "_bucket"), absl::StrCat(labels, sep, "le=\"", le, "\""), cumulative);
-    }
-    cumulative += h.counts[Histogram::kBounds];
-    Sample(absl::StrCat(name, "_bucket"), absl::StrCat(labels, sep, "le=\"+Inf\""), cumulative);
-    SampleDouble(absl::StrCat(name, "_sum"), labels, static_cast<double>(h.sum_micros) / 1e6);
-    Sample(absl::StrCat(name, "_count"), labels, cumulative);
+    std::vector<double> bounds;
+    for (size_t i = 0; i < Histogram::kBounds; ++i) bounds.push_back(Histogram::Bound(i));
+    Buckets(name, labels, bounds, h.counts, static_cast<double>(h.sum_micros) / 1e6);
+  }
+  void Histo(absl::string_view name, absl::string_view labels, const SizeHistogram& h) {
+    std::vector<double> bounds(SizeHistogram::kBounds.begin(), SizeHistogram::kBounds.end());
+    Buckets(name, labels, bounds, h.counts, static_cast<double>(h.sum));
   }
   std::string Take() { return std::move(text_); }
+
+ private:
+  // counts[i] falls at or below bounds[i]; the last count is above them all.
+  void Buckets(absl::string_view name, absl::string_view labels, const std::vector<double>& bounds,
+               std::span<const uint64_t> counts, double sum) {
+    const std::string sep = labels.empty() ? "" : ",";
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < bounds.size(); ++i) {
+      cumulative += counts[i];
+      char le[32];
+      std::snprintf(le, sizeof(le), "%g", bounds[i]);
+      Sample(absl::StrCat(name, "_bucket"), absl::StrCat(labels, sep, "le=\"", le, "\""), cumulative);
+    }
+    cumulative += counts[bounds.size()];
+    Sample(absl::StrCat(name, "_bucket"), absl::StrCat(labels, sep, "le=\"+Inf\""), cumulative);
+    SampleDouble(absl::StrCat(name, "_sum"), labels, sum);
+    Sample(absl::StrCat(name, "_count"), labels, cumulative);
+  }
+
+ public:
 
  private:
   std::string text_;
@@ -87,13 +105,21 @@ std::string RenderMetrics(const MetricsInput& in) {
     p.Sample("coredns_dns_responses_total", absl::StrCat(server, ",rcode=\"", RcodeLabel(r), "\",plugin=\"\""),
              in.dns.responses[r]);
   }
+  // CoreDNS's code has no type label here (its README says otherwise): all types together.
+  Histogram duration;
+  for (const Histogram& h : in.dns.duration) duration.Add(h);
   p.Family("coredns_dns_request_duration_seconds", "histogram",
            "Histogram of the time (in seconds) each request took per zone.");
-  for (size_t t = 0; t < kTypeBuckets; ++t) {
-    if (in.dns.duration[t].Count() == 0) continue;
-    p.Histo("coredns_dns_request_duration_seconds", absl::StrCat(server, ",type=\"", TypeBucketLabel(t), "\""),
-            in.dns.duration[t]);
+  p.Histo("coredns_dns_request_duration_seconds", server, duration);
+  p.Family("coredns_dns_request_size_bytes", "histogram", "Size of the request in bytes.");
+  p.Family("coredns_dns_response_size_bytes", "histogram", "Size of the returned response in bytes.");
+  for (int proto = 0; proto < 2; ++proto) {
+    const std::string labels = absl::StrCat(server, ",proto=\"", proto == 0 ? "udp" : "tcp", "\"");
+    p.Histo("coredns_dns_request_size_bytes", labels, in.dns.request_size[proto]);
+    p.Histo("coredns_dns_response_size_bytes", labels, in.dns.response_size[proto]);
   }
+  p.Family("coredns_dns_do_requests_total", "counter", "Counter of DNS requests with DO bit set per zone.");
+  p.Sample("coredns_dns_do_requests_total", server, in.dns.do_requests);
 
   const std::string cache_server = absl::StrCat("server=\"", in.server, "\",zones=\".\",view=\"\"");
   p.Family("coredns_cache_entries", "gauge", "The number of elements in the cache.");
@@ -102,8 +128,14 @@ std::string RenderMetrics(const MetricsInput& in) {
   p.Sample("coredns_cache_hits_total", absl::StrCat(cache_server, ",type=\"success\""), in.cache.hits);
   p.Family("coredns_cache_misses_total", "counter", "The count of cache misses.");
   p.Sample("coredns_cache_misses_total", cache_server, in.cache.misses);
+  p.Family("coredns_cache_requests_total", "counter", "The count of cache requests.");
+  p.Sample("coredns_cache_requests_total", cache_server, in.cache.hits + in.cache.misses);
   p.Family("coredns_cache_evictions_total", "counter", "The count of cache evictions.");
   p.Sample("coredns_cache_evictions_total", absl::StrCat(cache_server, ",type=\"success\""), in.cache.evictions);
+  p.Family("coredns_cache_prefetch_total", "counter", "The number of times the cache has prefetched a cached item.");
+  p.Sample("coredns_cache_prefetch_total", cache_server, in.engine.prefetches);
+  p.Family("coredns_cache_served_stale_total", "counter", "The number of requests served from stale cache entries.");
+  p.Sample("coredns_cache_served_stale_total", cache_server, in.engine.stale_answers);
 
   p.Family("coredns_forward_requests_total", "counter", "Counter of requests made per upstream.");
   for (const auto& [to, c] : in.forward) p.Sample("coredns_forward_requests_total", absl::StrCat("to=\"", to, "\""), c.attempts);
@@ -115,15 +147,31 @@ std::string RenderMetrics(const MetricsInput& in) {
                c.responses[r]);
     }
   }
-  p.Family("coredns_forward_request_duration_seconds", "histogram", "Histogram of the time each request took.");
-  for (const auto& [to, c] : in.forward) {
-    if (c.duration.Count() > 0) p.Histo("coredns_forward_request_duration_seconds", absl::StrCat("to=\"", to, "\""), c.duration);
+  // Both generations of CoreDNS's forwarding metrics: coredns_forward_* (up to 1.10)
+  // and coredns_proxy_* (1.11 on), from the same counts.
+  for (const char* family : {"coredns_forward_request_duration_seconds", "coredns_proxy_request_duration_seconds"}) {
+    const bool proxy = absl::StartsWith(family, "coredns_proxy");
+    p.Family(family, "histogram", "Histogram of the time each request took.");
+    for (const auto& [to, c] : in.forward) {
+      for (uint8_t r = 0; r < 16; ++r) {
+        if (c.duration[r].Count() == 0) continue;
+        p.Histo(family, absl::StrCat(proxy ? "proxy_name=\"forward\"," : "", "to=\"", to, "\",rcode=\"",
+                                     RcodeLabel(r), "\""),
+                c.duration[r]);
+      }
+    }
   }
-  p.Family("coredns_forward_healthcheck_failures_total", "counter", "Counter of the number of failed healthchecks.");
-  for (const PeerState& peer : in.peers) {
-    p.Sample("coredns_forward_healthcheck_failures_total", absl::StrCat("to=\"", peer.resolver, "\""),
-             peer.probe_failures);
+  for (const char* family : {"coredns_forward_healthcheck_failures_total", "coredns_proxy_healthcheck_failures_total"}) {
+    const bool proxy = absl::StartsWith(family, "coredns_proxy");
+    p.Family(family, "counter", "Counter of the number of failed healthchecks.");
+    for (const PeerState& peer : in.peers) {
+      p.Sample(family, absl::StrCat(proxy ? "proxy_name=\"forward\"," : "", "to=\"", peer.resolver, "\""),
+               peer.probe_failures);
+    }
   }
+  p.Family("coredns_forward_max_concurrent_rejects_total", "counter",
+           "Counter of the number of queries rejected because the concurrent queries were at maximum.");
+  p.Sample("coredns_forward_max_concurrent_rejects_total", "", in.engine.overloaded);
 
   p.Family("meshdns_peer_up", "gauge", "1 when the resolver is in rotation, 0 when it is marked down.");
   for (const PeerState& peer : in.peers) {

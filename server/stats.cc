@@ -43,6 +43,18 @@ uint64_t Histogram::Count() const {
   return n;
 }
 
+void SizeHistogram::Observe(size_t bytes) {
+  sum += bytes;
+  size_t i = 0;
+  while (i < kBounds.size() && bytes > kBounds[i]) ++i;
+  ++counts[i];
+}
+
+void SizeHistogram::Add(const SizeHistogram& other) {
+  for (size_t i = 0; i < counts.size(); ++i) counts[i] += other.counts[i];
+  sum += other.sum;
+}
+
 void ServerStats::Add(const ServerStats& other) {
   for (size_t p = 0; p < 2; ++p) {
     for (size_t f = 0; f < 2; ++f) {
@@ -51,6 +63,11 @@ void ServerStats::Add(const ServerStats& other) {
   }
   for (size_t r = 0; r < responses.size(); ++r) responses[r] += other.responses[r];
   for (size_t t = 0; t < kTypeBuckets; ++t) duration[t].Add(other.duration[t]);
+  for (size_t p = 0; p < 2; ++p) {
+    request_size[p].Add(other.request_size[p]);
+    response_size[p].Add(other.response_size[p]);
+  }
+  do_requests += other.do_requests;
   dropped_malformed += other.dropped_malformed;
   dropped_oversized += other.dropped_oversized;
 }

@@ -35,6 +35,17 @@ struct Histogram {
   uint64_t Count() const;
 };
 
+// CoreDNS's size buckets for request and response sizes, in bytes.
+struct SizeHistogram {
+  static constexpr std::array<uint32_t, 14> kBounds = {0,    100,  200,   300,   400,   511,   1023,
+                                                       2047, 4095, 8291, 16000, 32000, 48000, 64000};
+  std::array<uint64_t, kBounds.size() + 1> counts{};
+  uint64_t sum = 0;
+
+  void Observe(size_t bytes);
+  void Add(const SizeHistogram& other);
+};
+
 // What the DNS side of one worker saw (CoreDNS's coredns_dns_* metrics).
 struct ServerStats {
   enum Proto { kUdp = 0, kTcp = 1 };
@@ -42,12 +53,19 @@ struct ServerStats {
   std::array<std::array<std::array<uint64_t, kTypeBuckets>, 2>, 2> requests{};
   std::array<uint64_t, 16> responses{};  // by rcode
   std::array<Histogram, kTypeBuckets> duration;
+  std::array<SizeHistogram, 2> request_size, response_size;  // by proto
+  uint64_t do_requests = 0;        // queries with the DNSSEC OK bit
   uint64_t dropped_malformed = 0;  // not DNS, or a response: dropped unanswered
   uint64_t dropped_oversized = 0;  // larger than any query
 
-  void CountRequest(Proto proto, bool ipv6, uint16_t qtype) { ++requests[proto][ipv6 ? 1 : 0][TypeBucket(qtype)]; }
-  void CountResponse(uint16_t qtype, uint8_t rcode, int64_t micros) {
+  void CountRequest(Proto proto, bool ipv6, uint16_t qtype, size_t bytes, bool dnssec_ok) {
+    ++requests[proto][ipv6 ? 1 : 0][TypeBucket(qtype)];
+    request_size[proto].Observe(bytes);
+    if (dnssec_ok) ++do_requests;
+  }
+  void CountResponse(Proto proto, uint16_t qtype, uint8_t rcode, size_t bytes, int64_t micros) {
     ++responses[rcode & 0xf];
+    response_size[proto].Observe(bytes);
     duration[TypeBucket(qtype)].Observe(micros);
   }
   void Add(const ServerStats& other);

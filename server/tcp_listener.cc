@@ -100,7 +100,7 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
     if (admitted.verdict == Verdict::kDrop) {
       ++stats.dropped_malformed;
     } else {
-      stats.CountRequest(ServerStats::kTcp, peer.address().is_v6(), view.qtype);
+      stats.CountRequest(ServerStats::kTcp, peer.address().is_v6(), view.qtype, size, view.edns.dnssec_ok);
     }
     size_t reply_size = admitted.size;
     if (admitted.verdict == Verdict::kResolve) {
@@ -109,7 +109,7 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
     }
     if (reply_size != 0) {
       const int64_t micros = Micros(started);
-      worker_.stats().CountResponse(view.qtype, reply[3] & 0xf, micros);
+      worker_.stats().CountResponse(ServerStats::kTcp, view.qtype, reply[3] & 0xf, reply_size, micros);
       // Not `g`: a reload during the resolution may have replaced that generation.
       if (worker_.generation().runtime->config.log_queries) {
         const std::string host = peer.address().to_string();

@@ -127,7 +127,8 @@ void UdpListener::Drain() {
       if (admitted.verdict == Verdict::kDrop) {
         ++stats.dropped_malformed;
       } else {
-        stats.CountRequest(ServerStats::kUdp, peers_[i].ss_family == AF_INET6, view.qtype);
+        stats.CountRequest(ServerStats::kUdp, peers_[i].ss_family == AF_INET6, view.qtype, query.size(),
+                           view.edns.dnssec_ok);
       }
       switch (admitted.verdict) {
         case Verdict::kDrop: break;
@@ -150,7 +151,9 @@ void UdpListener::Drain() {
     }
     if (replies > 0) {
       const int64_t micros = Micros(batch_start);  // one clock read for the whole batch
-      for (unsigned k = 0; k < replies; ++k) stats.CountResponse(reply_types_[k], out_[k][3] & 0xf, micros);
+      for (unsigned k = 0; k < replies; ++k) {
+        stats.CountResponse(ServerStats::kUdp, reply_types_[k], out_[k][3] & 0xf, out_iov_[k].iov_len, micros);
+      }
       if (g.runtime->config.log_queries) {
         for (unsigned k = 0; k < replies; ++k) {
           const unsigned i = reply_queries_[k];
@@ -216,7 +219,7 @@ asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, sockaddr_
         const size_t size = QueryEngine::WriteAnswer(resolved, query, view, limit, out);
         if (size == 0) return size;
         const int64_t micros = Micros(started);
-        worker_.stats().CountResponse(view.qtype, out[3] & 0xf, micros);
+        worker_.stats().CountResponse(ServerStats::kUdp, view.qtype, out[3] & 0xf, size, micros);
         if (worker_.generation().runtime->config.log_queries) {
           LogQuery(query, view, client, client_len, out.first(size), micros);
         }

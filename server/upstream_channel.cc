@@ -427,8 +427,10 @@ void ChannelCounters::Add(const ChannelCounters& other) {
   sockets_opened += other.sockets_opened;
   tcp_connections += other.tcp_connections;
   attempts += other.attempts;
-  for (size_t r = 0; r < responses.size(); ++r) responses[r] += other.responses[r];
-  duration.Add(other.duration);
+  for (size_t r = 0; r < responses.size(); ++r) {
+    responses[r] += other.responses[r];
+    duration[r].Add(other.duration[r]);
+  }
 }
 
 std::vector<std::pair<std::string, ChannelCounters>> ChannelMap::Counters() const {

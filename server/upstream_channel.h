@@ -47,7 +47,7 @@ struct ChannelCounters {
   uint64_t tcp_connections = 0;
   uint64_t attempts = 0;                 // exchanges started (CoreDNS's forward requests)
   std::array<uint64_t, 16> responses{};  // replies by rcode
-  Histogram duration;                    // time to each reply
+  std::array<Histogram, 16> duration;    // time to each reply, by its rcode
 
   void Add(const ChannelCounters& other);
 };
@@ -96,7 +96,7 @@ class UpstreamChannel {
   void CountAttempt() { ++counters_.attempts; }
   void CountResponse(uint8_t rcode, int64_t micros) {
     ++counters_.responses[rcode & 0xf];
-    counters_.duration.Observe(micros);
+    counters_.duration[rcode & 0xf].Observe(micros);
   }
   const udp::endpoint& resolver() const { return resolver_; }
 

@@ -19,10 +19,10 @@ TEST(HistogramTest, BucketsAreCoreDnsBoundsInclusive) {
 TEST(MetricsTest, CumulativeBucketsAndCoreDnsLabels) {
   MetricsInput in;
   in.server = "dns://127.0.0.1:53";
-  in.dns.CountRequest(ServerStats::kUdp, false, 1);
-  in.dns.CountRequest(ServerStats::kTcp, true, 99);  // a type CoreDNS does not name
-  in.dns.CountResponse(1, 3, 300);
-  in.dns.CountResponse(1, 0, 100);
+  in.dns.CountRequest(ServerStats::kUdp, false, 1, 40, false);
+  in.dns.CountRequest(ServerStats::kTcp, true, 99, 600, true);  // a type CoreDNS does not name
+  in.dns.CountResponse(ServerStats::kUdp, 1, 3, 90, 300);
+  in.dns.CountResponse(ServerStats::kUdp, 1, 0, 150, 100);
   in.peers.push_back({"c2", "192.0.2.1:53", false, 4});
   const std::string page = RenderMetrics(in);
   auto has = [&](const std::string& line) { return page.find(line + "\n") != std::string::npos; };
@@ -33,11 +33,17 @@ TEST(MetricsTest, CumulativeBucketsAndCoreDnsLabels) {
   EXPECT_TRUE(has("coredns_dns_responses_total{server=\"dns://127.0.0.1:53\",zone=\".\",view=\"\","
                   "rcode=\"NXDOMAIN\",plugin=\"\"} 1"));
   const std::string bucket = "coredns_dns_request_duration_seconds_bucket{server=\"dns://127.0.0.1:53\",zone=\".\","
-                             "view=\"\",type=\"A\",le=";
+                             "view=\"\",le=";
   EXPECT_TRUE(has(bucket + "\"0.00025\"} 1"));
   EXPECT_TRUE(has(bucket + "\"0.0005\"} 2")) << "cumulative";
   EXPECT_TRUE(has(bucket + "\"+Inf\"} 2"));
   EXPECT_TRUE(has("meshdns_peer_up{cluster=\"c2\",resolver=\"192.0.2.1:53\"} 0"));
+  const std::string sizes = "coredns_dns_response_size_bytes_bucket{server=\"dns://127.0.0.1:53\",zone=\".\","
+                            "view=\"\",proto=\"udp\",le=";
+  EXPECT_TRUE(has(sizes + "\"100\"} 1"));
+  EXPECT_TRUE(has(sizes + "\"200\"} 2"));
+  EXPECT_TRUE(has("coredns_dns_do_requests_total{server=\"dns://127.0.0.1:53\",zone=\".\",view=\"\"} 1"));
+  EXPECT_TRUE(has("coredns_proxy_healthcheck_failures_total{proxy_name=\"forward\",to=\"192.0.2.1:53\"} 4"));
   EXPECT_TRUE(has("coredns_forward_healthcheck_failures_total{to=\"192.0.2.1:53\"} 4"));
 }
 
