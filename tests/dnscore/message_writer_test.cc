@@ -42,8 +42,10 @@ TEST(MessageWriterTest, CaseIsKeptSoOnlyIdenticalBytesAreShared) {
   const size_t second = out.size();
   w.Name(N("web.default.svc.cluster.local"), true);
   EXPECT_EQ(ReadBack(out, second).Wire().size(), N("web.default.svc.cluster.local").WireSize());
-  const std::span<const uint8_t> got = ReadBack(out, second).Wire();
-  const std::span<const uint8_t> want = N("web.default.svc.cluster.local").Wire();
+  const DnsName read = ReadBack(out, second);
+  const DnsName expected = N("web.default.svc.cluster.local");
+  const std::span<const uint8_t> got = read.Wire();
+  const std::span<const uint8_t> want = expected.Wire();
   EXPECT_TRUE(std::equal(got.begin(), got.end(), want.begin(), want.end())) << "lower case kept, not the earlier case";
   EXPECT_EQ(out.size() - second, 1u + 3u + 1u + 7u + 2u) << "web.default written out, svc.cluster.local shared";
 }
