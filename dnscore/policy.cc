@@ -43,6 +43,12 @@ Millis ResolverHealth::AttemptTimeout(Millis ceiling) const {
   return std::min(std::max(timeout_ms_.load(std::memory_order_relaxed), kMinTimeout), ceiling);
 }
 
+Millis ResolverHealth::RetransmitInterval() const {
+  const int64_t srtt = srtt_us_.load(std::memory_order_relaxed);
+  if (srtt < 0) return kInitialTimeout / 2;
+  return std::max<Millis>(srtt / 2000, kMinTimeout);
+}
+
 bool ResolverHealth::TryAcquire(uint32_t limit) {
   if (inflight_.fetch_add(1, std::memory_order_relaxed) < limit) return true;
   inflight_.fetch_sub(1, std::memory_order_relaxed);

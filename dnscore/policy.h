@@ -41,6 +41,11 @@ class ResolverHealth {
   // No answer in time: back off by doubling the timeout, up to the ceiling.
   void RecordTimeout(Millis ceiling);
   Millis AttemptTimeout(Millis ceiling) const;
+  // How often the last attempt of a pass resends its query: half the smoothed
+  // round trip, at least kMinTimeout. Unlike AttemptTimeout it does not back
+  // off: on a lossy link timeouts pile up, and backing off the resends too
+  // would leave a query one or two copies in its whole budget.
+  Millis RetransmitInterval() const;
 
   // Queries in flight to this resolver over all workers, against `limit`.
   [[nodiscard]] bool TryAcquire(uint32_t limit);

@@ -152,13 +152,13 @@ asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(const Runtime& rt, 
     ++counters_.forwarded;
     channel.CountAttempt();
     // The last resolver of a pass may use what is left of the budget,
-    // resending every half timeout: on a lossy link each copy is another
+    // resending every half round trip: on a lossy link each copy is another
     // chance, and a reply to any of them counts. Earlier ones get one timeout
     // each, so a silent resolver costs little before the next is tried.
     const Millis rto = health.AttemptTimeout(config.timeout);
     const bool last_of_pass = a % planned == planned - 1;
     UpstreamChannel::UdpOptions udp{.timeout = std::min(rto, left)};
-    if (last_of_pass) udp = {.timeout = left, .retransmit_every = std::max(rto / 2, ResolverHealth::kMinTimeout)};
+    if (last_of_pass) udp = {.timeout = left, .retransmit_every = health.RetransmitInterval()};
     bool retransmitted = false;
     const auto sent = std::chrono::steady_clock::now();
     absl::StatusOr<std::vector<uint8_t>> reply = co_await channel.ExchangeUdp(bytes, udp, &retransmitted);

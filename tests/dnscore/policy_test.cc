@@ -144,6 +144,19 @@ TEST(ResolverHealthTest, TimeoutsDoubleUpToTheCeiling) {
   EXPECT_EQ(fast.AttemptTimeout(2000), 2 * ResolverHealth::kMinTimeout) << "doubling starts from the floor";
 }
 
+TEST(ResolverHealthTest, RetransmitIntervalIsHalfTheRoundTripAndDoesNotBackOff) {
+  ResolverHealth h;
+  EXPECT_EQ(h.RetransmitInterval(), ResolverHealth::kInitialTimeout / 2) << "nothing measured yet";
+  h.RecordRtt(400'000);
+  EXPECT_EQ(h.RetransmitInterval(), 200);
+  for (int i = 0; i < 5; ++i) h.RecordTimeout(2000);  // a lossy link: timeouts pile up
+  EXPECT_EQ(h.AttemptTimeout(2000), 2000);
+  EXPECT_EQ(h.RetransmitInterval(), 200) << "resends keep their pace";
+  h.RecordRtt(1'000);
+  for (int i = 0; i < 20; ++i) h.RecordRtt(1'000);
+  EXPECT_EQ(h.RetransmitInterval(), ResolverHealth::kMinTimeout) << "a LAN peer: never below the floor";
+}
+
 TEST(ResolverHealthTest, InflightIsCappedAtTheLimit) {
   ResolverHealth h;
   EXPECT_TRUE(h.TryAcquire(2));
