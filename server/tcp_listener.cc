@@ -2,6 +2,10 @@
 
 #include <sys/socket.h>
 
+#include <array>
+#include <mutex>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "dnscore/admission.h"
 #include "server/log.h"
@@ -15,6 +19,39 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 
 // All clients together, over every worker (contract limits.tcp_connections).
 std::atomic<uint32_t> g_tcp_connections{0};
+
+// Connections per client address over every worker
+// (limits.tcp_connections_per_client): one client cannot take every slot.
+// Touched on accept and close only, never per query, so a lock is fine here.
+class PerClient {
+ public:
+  bool TryAcquire(const IpAddress& ip, uint32_t limit) {
+    Shard& s = ShardFor(ip);
+    std::lock_guard lock(s.mu);
+    uint32_t& n = s.count[ip.bytes];
+    if (n >= limit) {
+      if (n == 0) s.count.erase(ip.bytes);
+      return false;
+    }
+    ++n;
+    return true;
+  }
+  void Release(const IpAddress& ip) {
+    Shard& s = ShardFor(ip);
+    std::lock_guard lock(s.mu);
+    auto it = s.count.find(ip.bytes);
+    if (it != s.count.end() && --it->second == 0) s.count.erase(it);
+  }
+
+ private:
+  struct Shard {
+    std::mutex mu;
+    absl::flat_hash_map<std::array<uint8_t, 16>, uint32_t> count;
+  };
+  Shard& ShardFor(const IpAddress& ip) { return shards_[ip.bytes[15] % shards_.size()]; }
+  std::array<Shard, 16> shards_;
+};
+PerClient g_per_client;
 
 
 }  // namespace
@@ -50,16 +87,26 @@ asio::awaitable<void> TcpListener::AcceptLoop() {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       continue;
     }
-    const uint32_t limit = worker_.generation().runtime->config.limits.tcp_connections;
-    if (g_tcp_connections.load(std::memory_order_relaxed) >= limit) {
+    const LimitsConfig& limits = worker_.generation().runtime->config.limits;
+    const tcp::endpoint peer = socket.remote_endpoint(ec);
+    if (ec || g_tcp_connections.load(std::memory_order_relaxed) >= limits.tcp_connections) {
       socket.close(ec);  // over the limit: refuse by closing, as a full server would
       continue;
     }
-    asio::co_spawn(worker_.io(), Serve(std::move(socket)), LogIfException);
+    const IpAddress client = FromAsioAddress(peer.address());
+    if (!g_per_client.TryAcquire(client, limits.tcp_connections_per_client)) {
+      socket.close(ec);
+      continue;
+    }
+    asio::co_spawn(worker_.io(), Serve(std::move(socket), client), LogIfException);
   }
 }
 
-asio::awaitable<void> TcpListener::Serve(tcp::socket socket) {
+asio::awaitable<void> TcpListener::Serve(tcp::socket socket, IpAddress client) {
+  struct Slot {
+    IpAddress ip;
+    ~Slot() { g_per_client.Release(ip); }
+  } slot{client};
   g_tcp_connections.fetch_add(1, std::memory_order_relaxed);
   std::vector<uint8_t> in(65535), out(65535 + 2);
   asio::steady_timer idle(worker_.io());

@@ -1,7 +1,9 @@
 // TcpListener: one worker's TCP acceptor on one listen address (SO_REUSEPORT),
 // RFC 7766: a coroutine per connection, length-framed messages, several
 // queries per connection answered in order, closed after `limits.tcp_idle`
-// of silence or when a message is not DNS at all.
+// of silence or when a message is not DNS at all. Connections are capped in
+// total (`limits.tcp_connections`) and per client address
+// (`limits.tcp_connections_per_client`); one over a cap is closed at once.
 //
 // Worker-local: belongs to one worker thread.
 #pragma once
@@ -24,7 +26,8 @@ class TcpListener {
  private:
   TcpListener(Worker& worker, tcp::acceptor acceptor) : worker_(worker), acceptor_(std::move(acceptor)) {}
   asio::awaitable<void> AcceptLoop();
-  asio::awaitable<void> Serve(tcp::socket socket);
+  // `client` holds one of its per-client connection slots until this returns.
+  asio::awaitable<void> Serve(tcp::socket socket, IpAddress client);
 
   Worker& worker_;
   tcp::acceptor acceptor_;

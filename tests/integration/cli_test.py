@@ -5,6 +5,7 @@ embedded default."""
 
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import textwrap
@@ -12,6 +13,7 @@ import threading
 import time
 import unittest
 
+import dns.message
 import dns.rcode
 
 import meshlab
@@ -324,6 +326,32 @@ class LifecycleTest(unittest.TestCase):
         for line in lines[:2]:
             self.assertRegex(line, udp)
         self.assertRegex(lines[2], r'"AAAA IN web\.cluster1\.svc\.cluster\.local\. tcp \d+ false 65535" NOERROR ')
+
+    def test_tcp_connections_are_capped_per_client(self):
+        resolver = FakeResolver("127.10.7.9", 5300)
+        self.addCleanup(resolver.close)
+        self.start(GOOD + "limits: {tcp_connections_per_client: 3}\n")
+
+        def connect(source):
+            s = socket.create_connection((self.ADDR, 30053), timeout=2, source_address=(source, 0))
+            self.addCleanup(s.close)
+            return s
+
+        def served(s):
+            wire = dns.message.make_query("web.cluster1.svc.cluster.local.", "A").to_wire()
+            try:
+                s.sendall(len(wire).to_bytes(2, "big") + wire)
+                return len(s.recv(2)) == 2
+            except OSError:
+                return False
+
+        held = [connect("127.0.0.1") for _ in range(3)]
+        self.assertTrue(all(served(s) for s in held))
+        self.assertFalse(served(connect("127.0.0.1")), "a fourth connection from the same client is closed")
+        self.assertTrue(served(connect("127.0.0.2")), "another client is still served")
+        held[0].close()
+        time.sleep(0.2)  # the server notices the close and frees the slot
+        self.assertTrue(served(connect("127.0.0.1")))
 
     def test_file_change_is_picked_up_without_a_signal(self):
         self.start(self.config_with_ttl(7))
