@@ -143,8 +143,8 @@ void UdpListener::Drain() {
           break;
         case Verdict::kResolve:
           asio::co_spawn(worker_.io(),
-                         Resolve(std::vector<uint8_t>(query.begin(), query.end()), peers_[i], hdr.msg_namelen,
-                                 batch_start),
+                         Resolve(std::vector<uint8_t>(query.begin(), query.end()), view, peers_[i],
+                                 hdr.msg_namelen, batch_start),
                          LogIfException);
           break;
       }
@@ -207,11 +207,9 @@ void UdpListener::FlushLate() {
   SendBatch(late_msgs_.data(), std::exchange(late_count_, 0));
 }
 
-asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, sockaddr_storage client, socklen_t client_len,
-                                           std::chrono::steady_clock::time_point started) {
+asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, QueryView view, sockaddr_storage client,
+                                           socklen_t client_len, std::chrono::steady_clock::time_point started) {
   worker_.QueryStarted();
-  QueryView view;
-  (void)ParseQuery(query, view);  // admission already accepted it
   const Resolved resolved = co_await worker_.engine().ResolveMiss(view);
   const size_t limit = std::min(view.MaxUdpReply(), kMaxDatagram);
   SendLater(

@@ -44,8 +44,9 @@ class UdpListener {
   void WaitReadable();
   // Reads and answers until the socket is drained or a fair share is done.
   void Drain();
-  asio::awaitable<void> Resolve(std::vector<uint8_t> query, sockaddr_storage client, socklen_t client_len,
-                                std::chrono::steady_clock::time_point started);
+  // `view` is admission's parse of `query` (a value: it points into nothing).
+  asio::awaitable<void> Resolve(std::vector<uint8_t> query, QueryView view, sockaddr_storage client,
+                                socklen_t client_len, std::chrono::steady_clock::time_point started);
   // Has `write` put a resolved query's reply into the next FlushLate()'s batch.
   void SendLater(absl::FunctionRef<size_t(std::span<uint8_t>)> write, const sockaddr_storage& client,
                  socklen_t client_len);
