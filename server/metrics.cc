@@ -65,7 +65,6 @@ class Page {
 void AddWorker(MetricsInput& into, const ServerStats& dns, const EngineCounters& engine,
                const std::vector<std::pair<std::string, ChannelCounters>>& forward) {
   into.dns.Add(dns);
-  into.engine.forwarded += engine.forwarded;
   into.engine.upstream_failures += engine.upstream_failures;
   into.engine.synthesized += engine.synthesized;
   into.engine.stale_answers += engine.stale_answers;

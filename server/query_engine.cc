@@ -149,7 +149,6 @@ asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(const Runtime& rt, 
       continue;
     }
     UpstreamChannel& channel = channels_.Get(pool.resolvers[i]);
-    ++counters_.forwarded;
     channel.CountAttempt();
     // The last resolver of a pass may use what is left of the budget,
     // resending every half round trip: on a lossy link each copy is another

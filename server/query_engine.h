@@ -52,7 +52,6 @@ struct Resolved {
 };
 
 struct EngineCounters {
-  uint64_t forwarded = 0;
   uint64_t upstream_failures = 0;
   uint64_t synthesized = 0;
   uint64_t stale_answers = 0;
