@@ -205,6 +205,7 @@ class Daemon {
     if (plan.keep) {
       // Workers keep using the cache while it is pruned; the shards' locks make that safe.
       g->cache = generation_->cache;
+      g->forget = plan.forget;
       const size_t forgotten = g->cache->EraseIf([&](const CacheKeyView& key) {
         return std::any_of(plan.forget.begin(), plan.forget.end(),
                            [&](const DnsName& zone) { return key.Under(zone.Wire()); });

@@ -114,7 +114,9 @@ asio::awaitable<Resolved> QueryEngine::Resolve(std::shared_ptr<const Generation>
     if (std::optional<Resolved> old = stale()) co_return *old;
   }
   auto shared = std::make_shared<const StoredReply>(*std::move(stored));
-  g->cache->Insert(key, shared, NowMillis());
+  // An answer of a generation this worker no longer serves is not cached: the
+  // new one may have pruned what it would put back.
+  if (g == generation_) g->cache->Insert(key, shared, NowMillis());
   co_return Resolved{shared, shared->ttl};
 }
 

@@ -34,6 +34,9 @@ namespace meshdns {
 struct Generation {
   std::shared_ptr<const Runtime> runtime;
   std::shared_ptr<PacketCache> cache;
+  // Zones whose entries a carried-over cache must lose (see PlanCacheCarryOver);
+  // each worker prunes them again once it serves this generation.
+  std::vector<DnsName> forget;
 };
 
 struct Question {

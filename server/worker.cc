@@ -1,5 +1,7 @@
 #include "server/worker.h"
 
+#include <algorithm>
+
 #include "server/tcp_listener.h"
 #include "server/udp_listener.h"
 #include "server/log.h"
@@ -35,7 +37,16 @@ void Worker::Start() {
 }
 
 void Worker::PostGeneration(std::shared_ptr<const Generation> g) {
-  asio::post(io_, [this, g = std::move(g)]() mutable { engine_.SetGeneration(std::move(g)); });
+  asio::post(io_, [this, g = std::move(g)]() mutable {
+    // Entries this worker put in under the old generation go now that it
+    // cannot add more; the last worker to switch leaves none behind.
+    if (!g->forget.empty()) {
+      g->cache->EraseIf([&](const CacheKeyView& key) {
+        return std::any_of(g->forget.begin(), g->forget.end(), [&](const DnsName& z) { return key.Under(z.Wire()); });
+      });
+    }
+    engine_.SetGeneration(std::move(g));
+  });
 }
 
 void Worker::Stop(Millis grace) {
