@@ -8,11 +8,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "config/config.h"
 #include "re2/re2.h"
 
@@ -189,7 +192,13 @@ class Loader {
     std::string s;
     if (!Scalar(n, what, s)) return;
     absl::StatusOr<DnsName> name = DnsName::FromText(s);
-    if (!name.ok() || name->IsRoot()) return Error(n, absl::StrCat(what, ": '", s, "' is not a domain name"));
+    // Host-name labels only: these domains are written into the default
+    // template's answer text and must read back as the same name.
+    const bool hostname =
+        absl::c_all_of(absl::StrSplit(absl::StripSuffix(s, "."), '.'), [](absl::string_view l) { return IsDnsLabel(l); });
+    if (!name.ok() || name->IsRoot() || !hostname) {
+      return Error(n, absl::StrCat(what, ": '", s, "' is not a domain name"));
+    }
     out = name->Lowered();
   }
 
@@ -268,7 +277,7 @@ class Loader {
       for (const auto& cl : c.clusters) found = found || absl::EqualsIgnoreCase(cl.name, c.cluster);
       if (!found) Error(*cluster_node, absl::StrCat("cluster '", c.cluster, "' is not listed under clusters"));
     }
-    ReadTemplates(templates_node, c);
+    ReadTemplates(templates_node, c, root);
   }
 
   void ReadClusters(const YAML::Node& v, Config& c) {
@@ -395,9 +404,13 @@ class Loader {
     Error(regex_problem ? match_node : answer_node, std::string(compiled.status().message()));
   }
 
-  void ReadTemplates(const std::optional<YAML::Node>& node, Config& c) {
+  void ReadTemplates(const std::optional<YAML::Node>& node, Config& c, const YAML::Node& root) {
     if (!node) {
-      c.templates.push_back(DefaultTemplate(c));
+      TemplateConfig t = DefaultTemplate(c);
+      absl::StatusOr<std::shared_ptr<const Template>> compiled = Template::Compile(t.match, t.answer);
+      if (!compiled.ok()) return Error(root, absl::StrCat("the default template: ", compiled.status().message()));
+      t.compiled = *std::move(compiled);
+      c.templates.push_back(std::move(t));
       return;
     }
     const YAML::Node& v = *node;
@@ -431,7 +444,6 @@ class Loader {
     t.answer = {absl::StrCat("{{ .Name }} 60 IN CNAME {{ .Group.host }}.{{ .Group.service }}.{{ .Group.ns }}."
                              "{{ .Group.cluster }}.svc.",
                              c.domain.ToText())};
-    t.compiled = *Template::Compile(t.match, t.answer);
     return t;
   }
 

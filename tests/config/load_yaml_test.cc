@@ -332,6 +332,11 @@ TEST(LoadYamlErrorsTest, EachContractErrorClassPointsAtItsNode) {
       {"prefetch percentage over 100", std::string(kMinimal) + "cache:\n  prefetch: {percentage: 150}\n", "150",
        "percentage"},
       {"bad policy", std::string(kMinimal) + "forward:\n  policy: fastest\n", "fastest", "round_robin"},
+      // Found by fuzz/yaml_fuzzer: a domain that broke the default template's text and crashed the loader.
+      {"domain with template braces", std::string(kMinimal) + "domain: \"a{{b.local\"\n", "\"a{{b.local\"",
+       "not a domain name"},
+      {"clusterset domain with a space", std::string(kMinimal) + "clusterset_domain: \"cluster set.local\"\n",
+       "\"cluster set.local\"", "not a domain name"},
       {"bad acl entry", std::string(kMinimal) + "acl:\n  allow: [\"10.0.0.0/40\"]\n", "\"10.0.0.0/40\"", "prefix"},
   };
   for (const auto& c : cases) {
