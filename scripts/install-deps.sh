@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libldns-dev libboost-dev libre2-dev libyaml-cpp-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev                  # libFuzzer targets (scripts/fuzz.sh)
   nsd bind9-dnsutils python3 python3-dnspython python3-prometheus-client python3-yaml iproute2 procps
 )
 # kubectl renders deploy/'s kustomize overlays in the tests; any kubectl will do
