@@ -13,7 +13,7 @@ Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, con
     case QueryCheck::kOk: break;
   }
   if (options.acl != nullptr && !options.acl->Allows(client)) {
-    return {Verdict::kReply, WriteErrorReply(check, kRefused, view, query, out)};
+    return {.verdict = Verdict::kReply, .size = WriteErrorReply(check, kRefused, view, query, out), .acl_refused = true};
   }
   if (options.cache != nullptr) {
     const size_t limit = options.udp ? view.MaxUdpReply() : kMaxMessageSize;

@@ -20,6 +20,7 @@ struct Admitted {
   Verdict verdict = Verdict::kDrop;
   size_t size = 0;        // with kReply: bytes written to `out`
   bool prefetch = false;  // answered from cache, and the entry should be refreshed in the background
+  bool acl_refused = false;  // answered REFUSED because the ACL does not admit the client
 };
 
 struct AdmitOptions {

@@ -15,6 +15,10 @@ namespace meshdns {
 
 inline constexpr size_t kHeaderSize = 12;
 inline constexpr size_t kMaxMessageSize = 65535;
+// The largest query served, over UDP and TCP alike. A query carries one
+// question (at most 259 bytes) and its EDNS options; padded (RFC 8467) or with
+// cookies it stays far below this. Anything larger is dropped unread.
+inline constexpr size_t kMaxQuerySize = 4096;
 inline constexpr uint16_t kClassIN = 1;
 inline constexpr uint16_t kClassANY = 255;
 

@@ -119,6 +119,9 @@ std::string RenderMetrics(const MetricsInput& in) {
   }
   p.Family("coredns_dns_do_requests_total", "counter", "Counter of DNS requests with DO bit set per zone.");
   p.Sample("coredns_dns_do_requests_total", server, in.dns.do_requests);
+  // CoreDNS's acl plugin (its zone label is the ACL block's zone; meshdns has one ACL for all).
+  p.Family("coredns_acl_blocked_requests_total", "counter", "Counter of DNS requests being blocked.");
+  p.Sample("coredns_acl_blocked_requests_total", server, in.dns.acl_blocked);
 
   const std::string cache_server = absl::StrCat("server=\"", in.server, "\",zones=\".\",view=\"\"");
   p.Family("coredns_cache_entries", "gauge", "The number of elements in the cache.");
@@ -186,6 +189,13 @@ std::string RenderMetrics(const MetricsInput& in) {
   uint64_t mismatched = 0;
   for (const auto& [to, c] : in.forward) mismatched += c.mismatched;
   p.Sample("meshdns_dropped_packets_total", "reason=\"upstream_mismatch\"", mismatched);
+  p.Family("meshdns_tcp_connections_rejected_total", "counter",
+           "TCP connections closed at accept because a connection limit was reached.");
+  p.Sample("meshdns_tcp_connections_rejected_total", "limit=\"global\"", in.dns.tcp_rejected_global);
+  p.Sample("meshdns_tcp_connections_rejected_total", "limit=\"per_client\"", in.dns.tcp_rejected_per_client);
+  p.Family("meshdns_tcp_timeouts_total", "counter",
+           "TCP connections closed after limits.tcp_idle: idle, sending too slowly, or not reading replies.");
+  p.Sample("meshdns_tcp_timeouts_total", "", in.dns.tcp_timeouts);
   p.Family("meshdns_stale_answers_total", "counter", "Answers served from expired cache entries (serve_stale).");
   p.Sample("meshdns_stale_answers_total", "", in.engine.stale_answers);
   p.Family("meshdns_upstream_failures_total", "counter", "Forwarding attempts that got no usable reply.");

@@ -70,6 +70,10 @@ void ServerStats::Add(const ServerStats& other) {
   do_requests += other.do_requests;
   dropped_malformed += other.dropped_malformed;
   dropped_oversized += other.dropped_oversized;
+  acl_blocked += other.acl_blocked;
+  tcp_rejected_global += other.tcp_rejected_global;
+  tcp_rejected_per_client += other.tcp_rejected_per_client;
+  tcp_timeouts += other.tcp_timeouts;
 }
 
 }  // namespace meshdns

@@ -57,6 +57,10 @@ struct ServerStats {
   uint64_t do_requests = 0;        // queries with the DNSSEC OK bit
   uint64_t dropped_malformed = 0;  // not DNS, or a response: dropped unanswered
   uint64_t dropped_oversized = 0;  // larger than any query
+  uint64_t acl_blocked = 0;        // answered REFUSED: the client is outside the ACL
+  uint64_t tcp_rejected_global = 0;      // connections closed at accept: limits.tcp_connections reached
+  uint64_t tcp_rejected_per_client = 0;  // ... limits.tcp_connections_per_client reached
+  uint64_t tcp_timeouts = 0;       // connections closed after limits.tcp_idle (idle, slow, or not reading)
 
   void CountRequest(Proto proto, bool ipv6, uint16_t qtype, size_t bytes, bool dnssec_ok) {
     ++requests[proto][ipv6 ? 1 : 0][TypeBucket(qtype)];

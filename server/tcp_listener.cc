@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "dnscore/admission.h"
 #include "server/log.h"
@@ -48,7 +49,8 @@ class PerClient {
     std::mutex mu;
     absl::flat_hash_map<std::array<uint8_t, 16>, uint32_t> count;
   };
-  Shard& ShardFor(const IpAddress& ip) { return shards_[ip.bytes[15] % shards_.size()]; }
+  // On the whole address: IPv6 clients of one /64 may share their last byte.
+  Shard& ShardFor(const IpAddress& ip) { return shards_[absl::HashOf(ip.bytes) % shards_.size()]; }
   std::array<Shard, 16> shards_;
 };
 PerClient g_per_client;
@@ -89,12 +91,18 @@ asio::awaitable<void> TcpListener::AcceptLoop() {
     }
     const LimitsConfig& limits = worker_.generation().runtime->config.limits;
     const tcp::endpoint peer = socket.remote_endpoint(ec);
-    if (ec || g_tcp_connections.load(std::memory_order_relaxed) >= limits.tcp_connections) {
-      socket.close(ec);  // over the limit: refuse by closing, as a full server would
+    if (ec) continue;
+    // Over a cap the connection is closed at once, as a full server would.
+    if (g_tcp_connections.fetch_add(1, std::memory_order_relaxed) >= limits.tcp_connections) {
+      g_tcp_connections.fetch_sub(1, std::memory_order_relaxed);
+      ++worker_.stats().tcp_rejected_global;
+      socket.close(ec);
       continue;
     }
     const IpAddress client = FromAsioAddress(peer.address());
     if (!g_per_client.TryAcquire(client, limits.tcp_connections_per_client)) {
+      g_tcp_connections.fetch_sub(1, std::memory_order_relaxed);
+      ++worker_.stats().tcp_rejected_per_client;
       socket.close(ec);
       continue;
     }
@@ -102,30 +110,53 @@ asio::awaitable<void> TcpListener::AcceptLoop() {
   }
 }
 
-asio::awaitable<void> TcpListener::Serve(tcp::socket socket, IpAddress client) {
+asio::awaitable<void> TcpListener::Serve(tcp::socket accepted, IpAddress client) {
   struct Slot {
     IpAddress ip;
-    ~Slot() { g_per_client.Release(ip); }
+    ~Slot() {
+      g_per_client.Release(ip);
+      g_tcp_connections.fetch_sub(1, std::memory_order_relaxed);
+    }
   } slot{client};
-  g_tcp_connections.fetch_add(1, std::memory_order_relaxed);
-  std::vector<uint8_t> in(65535), out(65535 + 2);
-  asio::steady_timer idle(worker_.io());
+  // Shared with the deadline's handler, which may already be queued when this
+  // coroutine ends and must not find the socket gone.
+  struct Connection {
+    tcp::socket socket;
+    asio::steady_timer deadline;
+    bool timed_out = false;
+  };
+  auto c = std::make_shared<Connection>(Connection{std::move(accepted), asio::steady_timer(worker_.io())});
+  tcp::socket& socket = c->socket;
+  // The client's halves of each exchange run against limits.tcp_idle: the wait
+  // for a query together with reading all of it, then the writing of the reply.
+  // So a slowloris client trickling bytes, or one that never reads its replies,
+  // loses its slot after tcp_idle. Time spent resolving is meshdns's own and
+  // does not count.
+  const auto arm_deadline = [&c](Millis ms) {
+    c->deadline.expires_after(std::chrono::milliseconds(ms));
+    c->deadline.async_wait([c](const boost::system::error_code& ec) {
+      if (ec) return;
+      c->timed_out = true;
+      boost::system::error_code ignored;
+      c->socket.close(ignored);
+    });
+  };
+  std::vector<uint8_t> in(kMaxQuerySize), out(kMaxMessageSize + 2);
   while (socket.is_open() && !worker_.stopping()) {
     const Generation& g = worker_.generation();
-    idle.expires_after(std::chrono::milliseconds(g.runtime->config.limits.tcp_idle));
-    idle.async_wait([&socket](const boost::system::error_code& ec) {
-      if (ec) return;
-      boost::system::error_code ignored;
-      socket.close(ignored);
-    });
+    arm_deadline(g.runtime->config.limits.tcp_idle);
     boost::system::error_code ec;
     uint8_t length[2];
     co_await asio::async_read(socket, asio::buffer(length, 2), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
     const size_t size = ReadU16(length);
+    if (size > kMaxQuerySize) {  // not a query: not worth reading
+      ++worker_.stats().dropped_oversized;
+      break;
+    }
     co_await asio::async_read(socket, asio::buffer(in.data(), size), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
-    idle.cancel();
+    c->deadline.cancel();
     worker_.QueryStarted();  // until the reply is written: shutdown waits for it
     const auto started = std::chrono::steady_clock::now();
 
@@ -149,6 +180,7 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket, IpAddress client) {
     } else {
       stats.CountRequest(ServerStats::kTcp, peer.address().is_v6(), view.qtype, size, view.edns.dnssec_ok);
     }
+    if (admitted.acl_refused) ++stats.acl_blocked;
     size_t reply_size = admitted.size;
     if (admitted.verdict == Verdict::kResolve) {
       const Resolved resolved = co_await worker_.engine().ResolveMiss(view);
@@ -158,7 +190,8 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket, IpAddress client) {
       const int64_t micros = Micros(started);
       worker_.stats().CountResponse(ServerStats::kTcp, view.qtype, reply[3] & 0xf, reply_size, micros);
       // Not `g`: a reload during the resolution may have replaced that generation.
-      if (worker_.generation().runtime->config.log_queries) {
+      const Generation& now = worker_.generation();
+      if (now.runtime->config.log_queries) {
         const std::string host = peer.address().to_string();
         Log(LogLevel::kInfo,
             FormatQueryLog({.remote = peer.address().is_v6() ? absl::StrCat("[", host, "]") : host,
@@ -166,6 +199,7 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket, IpAddress client) {
                             .reply = reply.first(reply_size), .micros = micros}));
       }
       WriteU16(out.data(), static_cast<uint16_t>(reply_size));
+      arm_deadline(now.runtime->config.limits.tcp_idle);
       co_await asio::async_write(socket, asio::buffer(out.data(), reply_size + 2),
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -173,9 +207,10 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket socket, IpAddress client) {
     // Not DNS (or the client went away): this stream cannot be trusted further.
     if (admitted.verdict == Verdict::kDrop || ec) break;
   }
+  c->deadline.cancel();
+  if (c->timed_out) ++worker_.stats().tcp_timeouts;
   boost::system::error_code ignored;
   socket.close(ignored);
-  g_tcp_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 }  // namespace meshdns

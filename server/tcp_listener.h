@@ -1,7 +1,9 @@
 // TcpListener: one worker's TCP acceptor on one listen address (SO_REUSEPORT),
 // RFC 7766: a coroutine per connection, length-framed messages, several
-// queries per connection answered in order, closed after `limits.tcp_idle`
-// of silence or when a message is not DNS at all. Connections are capped in
+// queries per connection answered in order. A client gets `limits.tcp_idle`
+// to send each query (waiting included) and again to take each reply; past
+// either, or when a message is not DNS at all, the connection is closed, so
+// slow or stalled clients cannot hold slots. Connections are capped in
 // total (`limits.tcp_connections`) and per client address
 // (`limits.tcp_connections_per_client`); one over a cap is closed at once.
 //

@@ -130,6 +130,7 @@ void UdpListener::Drain() {
         stats.CountRequest(ServerStats::kUdp, peers_[i].ss_family == AF_INET6, view.qtype, query.size(),
                            view.edns.dnssec_ok);
       }
+      if (admitted.acl_refused) ++stats.acl_blocked;
       switch (admitted.verdict) {
         case Verdict::kDrop: break;
         case Verdict::kReply:

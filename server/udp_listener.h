@@ -28,10 +28,10 @@ class Worker;
 
 class UdpListener {
  public:
-  // Queries larger than this are dropped (real ones are a few hundred bytes);
-  // replies are capped here too, larger ones go out truncated (TC) so the
-  // client asks over TCP — the DNS Flag Day 2020 advice, with room to spare.
-  static constexpr size_t kMaxDatagram = 4096;
+  // Queries larger than this are dropped (kMaxQuerySize); replies are capped
+  // here too, larger ones go out truncated (TC) so the client asks over TCP —
+  // the DNS Flag Day 2020 advice, with room to spare.
+  static constexpr size_t kMaxDatagram = kMaxQuerySize;
   static constexpr size_t kBatch = 32;
 
   static absl::StatusOr<std::unique_ptr<UdpListener>> Open(Worker& worker, const udp::endpoint& at);
