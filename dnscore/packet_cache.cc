@@ -34,7 +34,8 @@ struct PacketCache::Entry {
     auto* e = new (block) Entry;
     e->hash = hash;
     e->key_size = static_cast<uint16_t>(key.size());
-    std::memcpy(e + 1, key.data(), key.size());
+    // The key's bytes live just past the Entry, in the same block.
+    std::memcpy(reinterpret_cast<char*>(e + 1), key.data(), key.size());
     return std::unique_ptr<Entry, EntryDeleter>(e);
   }
   absl::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }

@@ -1,16 +1,45 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing (Debian packages only),
-# builds, and runs every test: unit tests, then the integration tests that
-# start real nsd and meshdns processes on 127.0.0.0/8. Then the whole suite
-# again on a build with AddressSanitizer and UndefinedBehaviorSanitizer, where
-# any report fails the test that triggered it.
+# then, each failing on the first problem:
+#  1. builds and runs every test: unit tests, fuzz-corpus replays, and the
+#     integration tests that start real nsd and meshdns processes on loopback;
+#  2. the whole suite again built with AddressSanitizer and UndefinedBehaviorSanitizer;
+#  3. the daemon built with ThreadSanitizer under the integration tests that
+#     drive its worker threads (any report fails the run);
+#  4. each libFuzzer target for a short bounded time (FUZZ_SECONDS, default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh
-(cd build && ctest --output-on-failure -j"$(nproc)" "$@")
+jobs="$(nproc)"
 
+echo "== 1/4 tests"
+bash scripts/build.sh
+(cd build && ctest --output-on-failure -j"$jobs" "$@")
+
+echo "== 2/4 tests under ASan+UBSan"
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMESHDNS_SANITIZE=address,undefined >/dev/null
-cmake --build build-sanitize -j"$(nproc)"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-sanitize && ctest --output-on-failure -j"$(nproc)" "$@")
+cmake --build build-sanitize -j"$jobs"
+(
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  cd build-sanitize && ctest --output-on-failure -j"$jobs" "$@"
+)
+
+echo "== 3/4 threaded server under TSan"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMESHDNS_SANITIZE=thread >/dev/null
+cmake --build build-tsan -j"$jobs" --target meshdns packet_cache_test
+rm -rf build-tsan/tsan-reports && mkdir -p build-tsan/tsan-reports
+(
+  # Reports go to files: a race seen while a test is shutting meshdns down
+  # must fail the run as surely as one that kills it mid-test.
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$PWD/build-tsan/tsan-reports/report"
+  cd build-tsan && ctest --output-on-failure \
+    -R '^(packet_cache_test|integration_(matrix|cli|clusterset|endpoints|hardening)_test)$' "$@"
+)
+if compgen -G "build-tsan/tsan-reports/report*" >/dev/null; then
+  cat build-tsan/tsan-reports/report* >&2
+  echo "ThreadSanitizer reported the races above" >&2
+  exit 1
+fi
+
+echo "== 4/4 fuzz targets, ${FUZZ_SECONDS:-20}s each"
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"

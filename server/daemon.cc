@@ -13,6 +13,7 @@
 #include "server/health_prober.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/tcp_listener.h"
 #include "server/log.h"
 #include "server/worker.h"
 
@@ -163,6 +164,7 @@ class Daemon {
     in.cache = generation_->cache->counters();
     in.cache_entries = generation_->cache->size();
     in.cache_capacity = generation_->cache->capacity();
+    in.tcp_connections = TcpListener::OpenConnections();
     for (const Pool& pool : rt.pools) {
       for (size_t i = 0; i < pool.resolvers.size(); ++i) {
         in.peers.push_back(PeerState{pool.name, pool.resolvers[i].ToString(), pool.health[i]->IsUp(),

@@ -193,6 +193,8 @@ std::string RenderMetrics(const MetricsInput& in) {
            "TCP connections closed at accept because a connection limit was reached.");
   p.Sample("meshdns_tcp_connections_rejected_total", "limit=\"global\"", in.dns.tcp_rejected_global);
   p.Sample("meshdns_tcp_connections_rejected_total", "limit=\"per_client\"", in.dns.tcp_rejected_per_client);
+  p.Family("meshdns_tcp_connections", "gauge", "TCP client connections open now.");
+  p.Sample("meshdns_tcp_connections", "", in.tcp_connections);
   p.Family("meshdns_tcp_timeouts_total", "counter",
            "TCP connections closed after limits.tcp_idle: idle, sending too slowly, or not reading replies.");
   p.Sample("meshdns_tcp_timeouts_total", "", in.dns.tcp_timeouts);

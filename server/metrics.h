@@ -31,6 +31,7 @@ struct MetricsInput {
   PacketCache::Counters cache;
   size_t cache_entries = 0;
   size_t cache_capacity = 0;
+  uint32_t tcp_connections = 0;  // open now, over all workers
   std::vector<PeerState> peers;
   uint64_t reloads = 0, reload_failures = 0;
 };

@@ -74,6 +74,8 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Open(Worker& worker, c
   return std::unique_ptr<TcpListener>(new TcpListener(worker, std::move(acceptor)));
 }
 
+uint32_t TcpListener::OpenConnections() { return g_tcp_connections.load(std::memory_order_relaxed); }
+
 void TcpListener::Start() { asio::co_spawn(worker_.io(), AcceptLoop(), LogIfException); }
 
 void TcpListener::Close() {

@@ -24,6 +24,8 @@ class TcpListener {
   static absl::StatusOr<std::unique_ptr<TcpListener>> Open(Worker& worker, const tcp::endpoint& at);
   void Start();
   void Close();
+  // Client connections open now, over every worker and listen address.
+  static uint32_t OpenConnections();
 
  private:
   TcpListener(Worker& worker, tcp::acceptor acceptor) : worker_(worker), acceptor_(std::move(acceptor)) {}
