@@ -131,3 +131,29 @@ class DeployTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SystemdUnitTest(unittest.TestCase):
+    UNIT = os.path.join(ROOT, "deploy", "systemd", "meshdns.service")
+
+    def setUp(self):
+        with open(self.UNIT) as f:
+            self.text = f.read()
+
+    def test_runs_unprivileged_with_only_the_bind_capability(self):
+        self.assertRegex(self.text, r"(?m)^DynamicUser=yes$")
+        self.assertRegex(self.text, r"(?m)^AmbientCapabilities=CAP_NET_BIND_SERVICE$")
+        self.assertRegex(self.text, r"(?m)^CapabilityBoundingSet=CAP_NET_BIND_SERVICE$")
+        self.assertRegex(self.text, r"(?m)^NoNewPrivileges=yes$")
+        self.assertRegex(self.text, r"(?m)^ProtectSystem=strict$", "no file writes anywhere")
+        self.assertRegex(self.text, r"(?m)^ExecStart=/usr/local/bin/meshdns serve --config /etc/meshdns/mesh.yaml$")
+
+    def test_systemd_accepts_the_unit(self):
+        if shutil.which("systemd-analyze") is None:
+            self.skipTest("systemd-analyze is not installed")
+        with tempfile.TemporaryDirectory() as d:
+            unit = os.path.join(d, "meshdns.service")
+            with open(unit, "w") as f:
+                f.write(self.text.replace("/usr/local/bin/meshdns", os.path.abspath(meshlab.MESHDNS)))
+            r = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True, text=True, cwd=d)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)

@@ -1,11 +1,16 @@
-"""Resource bounds (issue: hardening): TCP idle and read deadlines against
+"""Resource bounds (issue: hardening): TCP deadlines against
 slowloris clients and clients that never read, connection floods past the
 global and per-client caps, query floods past the in-flight limit, and
-oversized messages. In each, a well-behaved client is answered throughout."""
+oversized messages. In each, a well-behaved client is answered throughout.
+And least privilege: serving port 53 as nobody with one capability."""
 
+import os
 import re
+import shutil
 import socket
 import struct
+import subprocess
+import tempfile
 import textwrap
 import threading
 import time
@@ -328,3 +333,45 @@ class BoundsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LeastPrivilegeTest(unittest.TestCase):
+    """meshdns serves port 53 as an unprivileged user holding only
+    CAP_NET_BIND_SERVICE (as a systemd unit with AmbientCapabilities runs it),
+    from a configuration it can only read."""
+
+    def test_serves_port_53_as_nobody_with_only_net_bind_service(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to drop to another user")
+        d = tempfile.mkdtemp(prefix="meshdns-priv-")
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        path = os.path.join(d, "mesh.yaml")
+        with open(path, "w") as f:
+            f.write(textwrap.dedent("""\
+                cluster: cluster1
+                listen: ["127.10.8.53:53"]
+                clusters:
+                  cluster1:
+                    resolvers: ["127.10.8.9:5300"]
+                """))
+        os.chmod(path, 0o444)
+        os.chmod(d, 0o755)
+        # A copy nobody may run, wherever the build tree is (a clone under /root is not).
+        binary = shutil.copy(os.environ["MESHDNS"], os.path.join(d, "meshdns"))
+        os.chmod(binary, 0o555)
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--no-new-privs",
+               "--inh-caps=-all,+net_bind_service", "--ambient-caps=-all,+net_bind_service",
+               "--bounding-set=-all,+net_bind_service",
+               binary, "serve", "--config", path, "--threads", "2"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(lambda: (proc.poll() is None and proc.kill(), proc.wait()))
+        served = meshlab.wait_for_udp_dns("127.10.8.53", 53)
+        if not served:
+            proc.kill()
+            self.fail(proc.communicate()[0])
+        with open(f"/proc/{proc.pid}/status") as f:
+            status = f.read()
+        self.assertRegex(status, r"Uid:\s+65534\s+65534\s+65534\s+65534")
+        self.assertRegex(status, r"CapEff:\s+0000000000000400", "CAP_NET_BIND_SERVICE alone")
+        q = dns.message.make_query("dns-version.clusterset.local.", "TXT")
+        self.assertEqual(dns.query.tcp(q, "127.10.8.53", port=53, timeout=2).rcode(), dns.rcode.NOERROR)
