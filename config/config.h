@@ -63,6 +63,7 @@ struct ForwardConfig {
 struct CacheConfig {
   TtlPolicy ttl{.min_ttl = 5, .max_ttl = 30, .denial_ttl = 5};
   size_t capacity = 100000;
+  size_t max_entry_size = PacketCache::kDefaultMaxEntrySize;  // larger replies are answered, not cached
   Millis serve_stale = 0;
   std::optional<PrefetchPolicy> prefetch;  // off unless configured
 };

@@ -322,7 +322,7 @@ class Loader {
   }
 
   void ReadCache(const YAML::Node& v, CacheConfig& cache) {
-    ForEachKey(v, {"max_ttl", "min_ttl", "denial_ttl", "capacity", "serve_stale", "prefetch"}, "cache",
+    ForEachKey(v, {"max_ttl", "min_ttl", "denial_ttl", "capacity", "max_entry_size", "serve_stale", "prefetch"}, "cache",
                [&](const std::string& k, const YAML::Node& x) {
       if (k == "prefetch") {
         PrefetchPolicy p;
@@ -340,6 +340,10 @@ class Loader {
       else if (k == "min_ttl") Ttl(x, "cache.min_ttl", cache.ttl.min_ttl);
       else if (k == "denial_ttl") Ttl(x, "cache.denial_ttl", cache.ttl.denial_ttl);
       else if (k == "capacity") Unsigned(x, "cache.capacity", cache.capacity);
+      else if (k == "max_entry_size") {
+        Unsigned(x, "cache.max_entry_size", cache.max_entry_size, 512);
+        if (cache.max_entry_size > kMaxMessageSize) Error(x, "cache.max_entry_size is more than 65535");
+      }
       else if (k == "serve_stale") Duration(x, "cache.serve_stale", cache.serve_stale);
     });
     if (v.IsMap() && cache.ttl.min_ttl > cache.ttl.max_ttl) Error(v, "cache.min_ttl is larger than cache.max_ttl");

@@ -43,7 +43,8 @@ CacheCarryOver PlanCacheCarryOver(const Config& old, const Config& next) {
   CacheCarryOver plan;
   const TtlPolicy& a = old.cache.ttl;
   const TtlPolicy& b = next.cache.ttl;
-  if (old.cache.capacity != next.cache.capacity || a.min_ttl != b.min_ttl || a.max_ttl != b.max_ttl ||
+  if (old.cache.capacity != next.cache.capacity || old.cache.max_entry_size != next.cache.max_entry_size ||
+      a.min_ttl != b.min_ttl || a.max_ttl != b.max_ttl ||
       a.denial_ttl != b.denial_ttl || !old.domain.Equals(next.domain) ||
       !old.clusterset_domain.Equals(next.clusterset_domain)) {
     return plan;

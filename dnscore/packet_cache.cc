@@ -95,8 +95,10 @@ struct alignas(64) PacketCache::Shard {
 
 uint64_t PacketCache::DefaultHash(absl::string_view key) { return absl::Hash<absl::string_view>{}(key); }
 
-PacketCache::PacketCache(size_t capacity, size_t shards, HashFunction hash) : capacity_(capacity), hash_(hash) {
-  shards = std::max<size_t>(1, std::min(shards, std::max<size_t>(capacity, 1)));
+PacketCache::PacketCache(const Options& options)
+    : capacity_(options.capacity), max_entry_size_(options.max_entry_size), hash_(options.hash) {
+  const size_t capacity = capacity_;
+  const size_t shards = std::max<size_t>(1, std::min(options.shards, std::max<size_t>(capacity, 1)));
   for (size_t i = 0; i < shards; ++i) {
     auto shard = std::make_unique<Shard>();
     // Split exactly: the shards' capacities add up to `capacity`.
@@ -182,7 +184,7 @@ std::optional<CachedReply> PacketCache::Find(const CacheKey& key, Millis now, Mi
 }
 
 void PacketCache::Insert(const CacheKey& key, std::shared_ptr<const StoredReply> reply, Millis now) {
-  if (!reply || !reply->cacheable || reply->ttl == 0) return;
+  if (!reply || !reply->cacheable || reply->ttl == 0 || reply->wire.size() > max_entry_size_) return;
   const uint64_t hash = hash_(key.view());
   Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);

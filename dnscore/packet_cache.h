@@ -90,9 +90,19 @@ class PacketCache {
   using HashFunction = uint64_t (*)(absl::string_view key);
   static uint64_t DefaultHash(absl::string_view key);
 
-  // `capacity` entries at most, over all shards together. `hash` is for
-  // tests that need keys to collide.
-  explicit PacketCache(size_t capacity, size_t shards = 16, HashFunction hash = DefaultHash);
+  // A reply larger than this is not cached (dnsdist's packet cache has the
+  // same default), so the cache's memory is bounded by capacity x this.
+  static constexpr size_t kDefaultMaxEntrySize = 4096;
+
+  struct Options {
+    size_t capacity = 0;  // entries at most, over all shards together
+    size_t max_entry_size = kDefaultMaxEntrySize;
+    size_t shards = 16;
+    HashFunction hash = DefaultHash;  // tests that need keys to collide set their own
+  };
+  explicit PacketCache(const Options& options);
+  explicit PacketCache(size_t capacity, size_t shards = 16, HashFunction hash = DefaultHash)
+      : PacketCache(Options{.capacity = capacity, .shards = shards, .hash = hash}) {}
   ~PacketCache();
   PacketCache(const PacketCache&) = delete;
   PacketCache& operator=(const PacketCache&) = delete;
@@ -104,7 +114,7 @@ class PacketCache {
   // The entry itself, for callers that build on it (CNAME chasing, serving
   // stale): live, or expired at most `stale_for` ago.
   std::optional<CachedReply> Find(const CacheKey& key, Millis now, Millis stale_for = 0);
-  // Stores `reply` if it is cacheable; replaces an existing entry.
+  // Stores `reply` if it is cacheable and within max_entry_size; replaces an existing entry.
   void Insert(const CacheKey& key, std::shared_ptr<const StoredReply> reply, Millis now);
 
   // Removes every entry whose key the predicate accepts; returns how many.
@@ -130,6 +140,7 @@ class PacketCache {
   Shard& ShardFor(uint64_t hash);
 
   size_t capacity_;
+  size_t max_entry_size_;
   HashFunction hash_;
   std::vector<std::unique_ptr<Shard>> shards_;
 };

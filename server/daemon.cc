@@ -214,7 +214,8 @@ class Daemon {
       });
       Log(LogLevel::kDebug, "reload keeps the cache: ", g->cache->size(), " entries, ", forgotten, " dropped");
     } else {
-      g->cache = std::make_shared<PacketCache>(config.cache.capacity);
+      g->cache = std::make_shared<PacketCache>(
+          PacketCache::Options{.capacity = config.cache.capacity, .max_entry_size = config.cache.max_entry_size});
     }
     g->runtime = Runtime::Compile(std::move(config));
     generation_ = g;

@@ -170,7 +170,7 @@ clusters:
   west: {resolvers: "10.2.0.10:1053"}
 upstream: ["9.9.9.9", "[2620:fe::fe]:53"]
 forward: {policy: random, timeout: 1500ms, health_check: 1m30s, max_fails: 5, expire: 1m}
-cache: {max_ttl: 1h, min_ttl: 0s, denial_ttl: 2s, capacity: 42, serve_stale: 30s,
+cache: {max_ttl: 1h, min_ttl: 0s, denial_ttl: 2s, capacity: 42, max_entry_size: 1232, serve_stale: 30s,
         prefetch: {amount: 3, duration: 2m, percentage: 20}}
 clusterset: {services: false, affinity: remote, fanout_timeout: 250ms, ttl: 9s}
 acl: {allow: ["192.0.2.0/24"], deny: ["192.0.2.128/25"]}
@@ -198,6 +198,7 @@ log: {level: debug, queries: true}
   EXPECT_EQ(c.cache.ttl.min_ttl, 0u);
   EXPECT_EQ(c.cache.ttl.denial_ttl, 2u);
   EXPECT_EQ(c.cache.capacity, 42u);
+  EXPECT_EQ(c.cache.max_entry_size, 1232u);
   EXPECT_EQ(c.cache.serve_stale, 30000);
   ASSERT_TRUE(c.cache.prefetch.has_value());
   EXPECT_EQ(c.cache.prefetch->amount, 3u);
@@ -239,6 +240,7 @@ TEST_F(LoadYamlTest, DefaultsApplyWhenKeysAreAbsent) {
   EXPECT_EQ(c.forward.timeout, 2000);
   EXPECT_EQ(c.cache.ttl.max_ttl, 30u);
   EXPECT_EQ(c.cache.capacity, 100000u);
+  EXPECT_EQ(c.cache.max_entry_size, 4096u);
   EXPECT_FALSE(c.cache.prefetch.has_value()) << "prefetch is off unless configured";
   EXPECT_EQ(c.acl_allow.size(), 6u);
   EXPECT_TRUE(c.metrics.empty());
@@ -332,6 +334,7 @@ TEST(LoadYamlErrorsTest, EachContractErrorClassPointsAtItsNode) {
       {"prefetch percentage over 100", std::string(kMinimal) + "cache:\n  prefetch: {percentage: 150}\n", "150",
        "percentage"},
       {"bad policy", std::string(kMinimal) + "forward:\n  policy: fastest\n", "fastest", "round_robin"},
+      {"cache entry size below 512", std::string(kMinimal) + "cache:\n  max_entry_size: 100\n", "100", ">= 512"},
       // Found by fuzz/yaml_fuzzer: a domain that broke the default template's text and crashed the loader.
       {"domain with template braces", std::string(kMinimal) + "domain: \"a{{b.local\"\n", "\"a{{b.local\"",
        "not a domain name"},

@@ -130,6 +130,7 @@ TEST(CacheCarryOverTest, ClustersThatStayKeepTheirEntries) {
   EXPECT_EQ(Zones(moved), (S{"clusterset.local.", "c3.svc.cluster.local."}));
 
   EXPECT_FALSE(PlanCacheCarryOver(old, Load(base + "cache: {capacity: 5}\n")).keep);
+  EXPECT_FALSE(PlanCacheCarryOver(old, Load(base + "cache: {max_entry_size: 1024}\n")).keep);
   EXPECT_FALSE(PlanCacheCarryOver(old, Load(base + "cache: {max_ttl: 10s}\n")).keep);
   EXPECT_FALSE(PlanCacheCarryOver(old, Load(base + "domain: mesh.local\n")).keep);
 }

@@ -94,6 +94,21 @@ TEST(PacketCacheTest, HitWritesTheStoredReplyWithTheClientsId) {
   EXPECT_EQ(cache.misses(), 2u);
 }
 
+// Memory is bounded by entries x max_entry_size: a larger reply is served but never stored.
+TEST(PacketCacheTest, RepliesLargerThanTheEntrySizeAreNotStored) {
+  const std::shared_ptr<const StoredReply> reply = Answer("www.example.com", 30);
+  const size_t size = reply->wire.size();
+  PacketCache exact(PacketCache::Options{.capacity = 10, .max_entry_size = size});
+  Client client("www.example.com");
+  exact.Insert(client.key(), reply, 1000);
+  EXPECT_EQ(exact.size(), 1u) << "a reply of exactly max_entry_size is stored";
+
+  PacketCache smaller(PacketCache::Options{.capacity = 10, .max_entry_size = size - 1});
+  smaller.Insert(client.key(), reply, 1000);
+  EXPECT_EQ(smaller.size(), 0u);
+  EXPECT_FALSE(client.Lookup(smaller, 1000).has_value());
+}
+
 // The index holds hashes; the full key decides. With every hash equal, two
 // names must still never be answered with each other's reply.
 TEST(PacketCacheTest, KeysWithTheSameHashNeverAnswerForEachOther) {
