@@ -46,6 +46,9 @@ absl::StatusOr<StoredReply> StoredReply::FromMessage(std::span<const uint8_t> ms
     size_t begin = r.pos();
     RrFixed rr;
     if (!r.SkipName() || !ReadRrFixed(r, rr)) return absl::InvalidArgumentError("reply with a malformed record");
+    // meshdns never signs its queries, so a signed reply breaks RFC 8945 5.3
+    // (and its signature could not survive the rewriting anyway).
+    if (rr.type == kTypeTSIG) return absl::InvalidArgumentError("reply with TSIG to an unsigned query");
     if (rr.type == kTypeOPT) {
       if (opt_end != 0) return absl::InvalidArgumentError("reply with two OPT records");
       opt_begin = begin;

@@ -25,7 +25,7 @@ inline constexpr uint16_t kClassANY = 255;
 enum RrType : uint16_t {
   kTypeA = 1, kTypeNS = 2, kTypeCNAME = 5, kTypeSOA = 6, kTypePTR = 12, kTypeMX = 15,
   kTypeTXT = 16, kTypeAAAA = 28, kTypeSRV = 33, kTypeDNAME = 39, kTypeOPT = 41,
-  kTypeAXFR = 252, kTypeIXFR = 251, kTypeANY = 255,
+  kTypeTSIG = 250, kTypeAXFR = 252, kTypeIXFR = 251, kTypeANY = 255,
 };
 
 enum Rcode : uint8_t {

@@ -1,10 +1,10 @@
 // The bytes a client or an upstream can send, through the code that reads
 // them first: admission (header, question and EDNS read off the wire, the
 // ACL, the cache lookup that patches a stored reply), the scan that turns an
-// upstream reply into a cache entry, and the full ldns parse used off the hot
-// path. The same input is tried as a query and as a reply, and a reply that
-// is stored is then served to a query for its own question, so the TTL and
-// question patching runs on fuzzed records too.
+// upstream reply into a cache entry, and the full ldns parse of that entry
+// used off the hot path. The same input is tried as a query and as a reply;
+// a reply that is stored is then served to a query for its own question, so
+// the TTL and question patching runs on fuzzed records too.
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -58,6 +58,10 @@ void AsReply(std::span<const uint8_t> input, PacketCache& cache) {
     if (hit && hit->size > out.size()) std::abort();
   }
   (void)shared->WireWithTtl(7);
+  // Synthesis and the clusterset merge parse stored replies with ldns: never
+  // the raw bytes, so ldns's own leaks on some malformed input (two TSIGs)
+  // stay out of reach.
+  (void)ParseMessage(shared->wire);
 }
 
 }  // namespace
@@ -70,6 +74,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> input(data, size);
   AsQuery(input, cache);
   AsReply(input, cache);
-  (void)ParseMessage(input);
   return 0;
 }
