@@ -2,6 +2,7 @@
 // resolv.conf nameservers.
 #include <arpa/inet.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -99,6 +100,12 @@ absl::StatusOr<Millis> ParseDuration(absl::string_view text) {
 }
 
 absl::StatusOr<std::vector<SocketAddress>> ReadResolvConf(const std::string& path) {
+  // A device or a FIFO (/dev/zero, /dev/stdin) would never end; a resolv.conf is a few lines.
+  constexpr uintmax_t kMaxSize = 1 << 20;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > kMaxSize || ec) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", path, " (not a regular file of at most 1 MiB)"));
+  }
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::vector<SocketAddress> out;

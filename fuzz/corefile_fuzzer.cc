@@ -1,8 +1,8 @@
 // A Corefile as `check --corefile` and `import` read it: the lexer and
 // parser (quotes, escapes, nested blocks, snippets, `{$ENV}`), imports (every
 // imported name reads back a small fixed file that imports again, so cycles
-// and depth are exercised without touching the disk), the directive check
-// and the import into a mesh YAML.
+// and depth are exercised without touching the disk), the directive check,
+// every directive's options, and the import into a mesh YAML.
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "config/corefile.h"
 #include "config/corefile_import.h"
+#include "config/corefile_plugins.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace meshdns;
@@ -28,6 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (r.corefile.has_value() == !r.errors.empty()) std::abort();
   if (!r.corefile) return 0;
   (void)CheckCorefileDirectives(*r.corefile, /*ignore_unsupported=*/false);
+  (void)PlanCorefile(*r.corefile);
   const ImportResult imported = ImportCorefile(*r.corefile, std::string("cluster1"));
   if (imported.yaml.empty() == imported.errors.empty()) std::abort();
   return 0;

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "config/corefile.h"
 #include "config/corefile_import.h"
+#include "config/corefile_plugins.h"
 #include "dnscore/message.h"
 #include "server/daemon.h"
 
@@ -76,7 +77,7 @@ bool ParseArgs(int argc, char** argv, int first, Args& args, std::string& proble
   return true;
 }
 
-// Syntax and directives of a Corefile (serving one is not available yet).
+// Syntax, directives and their options of a Corefile (serving one is not available yet).
 int CheckCorefile(const Args& args) {
   meshdns::CorefileResult r = meshdns::ReadCorefileFile(args.corefile);
   for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
@@ -86,8 +87,10 @@ int CheckCorefile(const Args& args) {
     std::fprintf(stderr, "%s:%d:%d: warning: %s\n", w.file.c_str(), w.line, w.column, w.message.c_str());
   }
   for (const auto& e : d.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
-  if (!d.errors.empty()) return 2;
-  std::printf("%s: ok (syntax and directives; serve --corefile is not available in this version yet)\n",
+  const meshdns::CorefilePlan plan = meshdns::PlanCorefile(*r.corefile);
+  for (const auto& e : plan.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
+  if (!d.errors.empty() || !plan.errors.empty()) return 2;
+  std::printf("%s: ok (syntax, directives and their options; serve --corefile is not available in this version yet)\n",
               args.corefile.c_str());
   return 0;
 }

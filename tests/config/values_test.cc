@@ -102,5 +102,12 @@ TEST_F(ReadResolvConfTest, FailsWithoutNameservers) {
   EXPECT_FALSE(ReadResolvConf("/nonexistent/resolv.conf").ok());
 }
 
+// A Corefile's forward and the YAML's upstream take any file name, and a
+// device never ends: only regular files are read.
+TEST_F(ReadResolvConfTest, RefusesWhatIsNotARegularFile) {
+  EXPECT_FALSE(ReadResolvConf("/dev/zero").ok());
+  EXPECT_FALSE(ReadResolvConf("/").ok());
+}
+
 }  // namespace
 }  // namespace meshdns

@@ -1,0 +1,123 @@
+// What the directives of a Corefile mean: each server block's plugins read
+// into typed values, as CoreDNS's plugin READMEs define their syntax, with
+// every mistake reported at file:line:col. `check --corefile` runs this, and
+// it is what a Corefile-driven pipeline is built from. Execution order is
+// CoreDNS's (plugin.cfg), not the order written: a plan holds each plugin in
+// its own slot, so the order is the pipeline's to apply.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "config/corefile.h"
+#include "dnscore/dns_name.h"
+#include "dnscore/policy.h"
+
+namespace re2 { class RE2; }
+
+namespace meshdns {
+
+// rewrite [continue|stop] name|ttl [exact|prefix|suffix|substring|regex] FROM TO [answer …]
+struct RewriteRule {
+  enum class Field { kName, kTtl };
+  enum class Match { kExact, kPrefix, kSuffix, kSubstring, kRegex };
+  struct AnswerRule {
+    bool value = false;  // `answer value` (RDATA names); else `answer name` (owner names)
+    std::shared_ptr<const re2::RE2> from;
+    std::string to;      // with {n} group references
+  };
+  bool stop = true;  // CoreDNS's default mode
+  Field field = Field::kName;
+  Match match = Match::kExact;
+  std::string from;  // lower case with a trailing dot, except a regex, kept as written
+  std::string to;    // lower case with a trailing dot ({n} references with regex)
+  std::shared_ptr<const re2::RE2> regex;
+  bool answer_auto = false;  // always on for exact, as in CoreDNS
+  std::vector<AnswerRule> answers;
+  uint32_t ttl_min = 0, ttl_max = UINT32_MAX;  // Field::kTtl
+  SourcePos pos;
+};
+
+// template CLASS TYPE [ZONE…] { match … answer … additional … authority … rcode … fallthrough … }
+struct TemplateRule {
+  uint16_t qclass = 0;  // 255: ANY
+  uint16_t qtype = 0;   // 255: ANY
+  std::vector<DnsName> zones;
+  std::vector<std::string> match;  // RE2 patterns; none means every name
+  std::vector<std::string> answer, additional, authority;
+  uint8_t rcode = 0;
+  std::optional<std::vector<DnsName>> fallthrough;  // empty list: every zone
+  SourcePos pos;
+};
+
+// forward FROM TO… { except … force_tcp prefer_udp expire max_fails health_check policy max_concurrent }
+struct ForwardPlan {
+  DnsName from;
+  std::vector<SocketAddress> to;
+  std::vector<DnsName> except;
+  bool force_tcp = false, prefer_udp = false;
+  Millis expire = 10000;
+  uint32_t max_fails = 2;
+  Millis health_check = 500;
+  Policy policy = Policy::kRandom;  // CoreDNS's default, unlike meshdns's YAML
+  uint32_t max_concurrent = 0;      // 0: no limit
+  SourcePos pos;
+};
+
+// cache [TTL] [ZONE…] { success … denial … prefetch … serve_stale … keepttl }
+struct CachePlan {
+  std::vector<DnsName> zones;
+  size_t success_capacity = 9984, denial_capacity = 9984;
+  uint32_t success_ttl = 3600, success_min_ttl = 5;
+  uint32_t denial_ttl = 1800, denial_min_ttl = 5;
+  std::optional<PrefetchPolicy> prefetch;
+  Millis serve_stale = 0;  // 0: off
+  bool keepttl = false;
+  SourcePos pos;
+};
+
+// hosts [FILE [ZONE…]] { IP NAME… ttl reload no_reverse fallthrough }
+struct HostsPlan {
+  struct Entry {
+    std::string ip;  // as written; checked to be an address
+    std::vector<DnsName> names;
+    SourcePos pos;
+  };
+  std::optional<std::string> file;
+  std::vector<DnsName> zones;
+  std::vector<Entry> entries;
+  uint32_t ttl = 3600;
+  Millis reload = 5000;
+  bool no_reverse = false;
+  std::optional<std::vector<DnsName>> fallthrough;
+  SourcePos pos;
+};
+
+struct ServerPlan {
+  std::vector<CorefileKey> keys;
+  // In plugin.cfg order: the side services, then the query chain.
+  std::optional<std::string> health, ready, prometheus;  // listen addresses, "" for the default
+  std::optional<Millis> reload;
+  bool errors = false, log = false, loadbalance = false;
+  std::vector<RewriteRule> rewrites;
+  std::optional<CachePlan> cache;
+  std::vector<TemplateRule> templates;
+  std::optional<HostsPlan> hosts;
+  bool loop = false;
+  std::vector<ForwardPlan> forwards;
+};
+
+struct CorefilePlan {
+  std::vector<ServerPlan> servers;
+  std::vector<ConfigError> errors;
+};
+
+// Reads the options of every directive meshdns runs; directives it does not
+// run are left to CheckCorefileDirectives.
+CorefilePlan PlanCorefile(const Corefile& corefile);
+
+}  // namespace meshdns

@@ -1,0 +1,231 @@
+#include "config/corefile_plugins.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "re2/re2.h"
+
+namespace meshdns {
+namespace {
+
+CorefilePlan Plan(const std::string& text) {
+  CorefileResult r = ReadCorefileText(text, "Corefile");
+  for (const ConfigError& e : r.errors) ADD_FAILURE() << e.ToString();
+  if (!r.corefile) return {};
+  return PlanCorefile(*r.corefile);
+}
+
+// The first error as "line:col: message", or "" when there is none.
+std::string FirstError(const std::string& text) {
+  CorefilePlan p = Plan(text);
+  if (p.errors.empty()) return "";
+  const ConfigError& e = p.errors.front();
+  return std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message;
+}
+
+TEST(CorefilePluginsTest, TheMeshPatternPlansEveryPlugin) {
+  CorefilePlan p = Plan(R"(cluster2.svc.cluster.local:53 {
+    errors
+    cache 10
+    rewrite stop {
+        name substring cluster2.svc.cluster.local svc.cluster.local
+        answer auto
+    }
+    forward . 172.18.0.5:30053 172.18.0.6:30053 {
+        expire 10s
+        policy round_robin
+    }
+}
+clusterset.local:53 {
+    template IN ANY clusterset.local {
+        match "^(?P<host>[a-zA-Z0-9-]+)\.(?P<cluster>[a-zA-Z0-9-]+)\.(?P<svc>[a-zA-Z0-9-]+)\.(?P<ns>[a-zA-Z0-9-]+)\.svc\.clusterset\.local\.$"
+        answer "{{ .Name }} 60 IN CNAME {{ .Group.host }}.{{ .Group.svc }}.{{ .Group.ns }}.{{ .Group.cluster }}.svc.cluster.local"
+    }
+}
+)");
+  for (const ConfigError& e : p.errors) ADD_FAILURE() << e.ToString();
+  ASSERT_EQ(p.servers.size(), 2u);
+  const ServerPlan& peer = p.servers[0];
+  EXPECT_TRUE(peer.errors);
+  ASSERT_EQ(peer.rewrites.size(), 1u);
+  const RewriteRule& r = peer.rewrites[0];
+  EXPECT_TRUE(r.stop);
+  EXPECT_EQ(r.match, RewriteRule::Match::kSubstring);
+  EXPECT_EQ(r.from, "cluster2.svc.cluster.local.");
+  EXPECT_EQ(r.to, "svc.cluster.local.");
+  EXPECT_TRUE(r.answer_auto);
+  ASSERT_TRUE(peer.cache);
+  EXPECT_EQ(peer.cache->success_ttl, 10u);
+  EXPECT_EQ(peer.cache->denial_ttl, 10u);
+  EXPECT_EQ(peer.cache->zones[0].ToText(), "cluster2.svc.cluster.local.") << "zones default to the block's";
+  ASSERT_EQ(peer.forwards.size(), 1u);
+  EXPECT_EQ(peer.forwards[0].to.size(), 2u);
+  EXPECT_EQ(peer.forwards[0].to[1].ToString(), "172.18.0.6:30053");
+  EXPECT_EQ(peer.forwards[0].expire, 10000);
+  EXPECT_EQ(peer.forwards[0].policy, Policy::kRoundRobin);
+
+  const ServerPlan& clusterset = p.servers[1];
+  ASSERT_EQ(clusterset.templates.size(), 1u);
+  const TemplateRule& t = clusterset.templates[0];
+  EXPECT_EQ(t.qclass, 1);
+  EXPECT_EQ(t.qtype, 255);
+  EXPECT_EQ(t.zones[0].ToText(), "clusterset.local.");
+  EXPECT_EQ(t.match.size(), 1u);
+  EXPECT_EQ(t.answer.size(), 1u);
+}
+
+TEST(CorefilePluginsTest, TheKubernetesDefaultsOperationalPlugins) {
+  const std::string resolv = ::testing::TempDir() + "/resolv.conf";
+  std::ofstream(resolv) << "nameserver 192.0.2.53\nnameserver 2001:db8::53\n";
+  CorefilePlan p = Plan(".:53 {\n  errors\n  health {\n    lameduck 5s\n  }\n  ready\n  prometheus :9153\n"
+                        "  forward . " + resolv + " {\n    max_concurrent 1000\n  }\n  cache 30\n  loop\n"
+                        "  reload\n  loadbalance\n}\n");
+  for (const ConfigError& e : p.errors) ADD_FAILURE() << e.ToString();
+  ASSERT_EQ(p.servers.size(), 1u);
+  const ServerPlan& s = p.servers[0];
+  EXPECT_EQ(s.health, "");
+  EXPECT_EQ(s.ready, "");
+  EXPECT_EQ(s.prometheus, ":9153");
+  EXPECT_EQ(s.reload, 30000);
+  EXPECT_TRUE(s.loop && s.loadbalance && s.errors);
+  ASSERT_EQ(s.forwards.size(), 1u);
+  EXPECT_EQ(s.forwards[0].to.size(), 2u) << "a resolv.conf upstream is its nameservers";
+  EXPECT_EQ(s.forwards[0].max_concurrent, 1000u);
+  EXPECT_EQ(s.forwards[0].policy, Policy::kRandom) << "CoreDNS's default policy";
+  EXPECT_EQ(s.cache->success_ttl, 30u);
+  EXPECT_EQ(s.cache->denial_ttl, 30u);
+  std::remove(resolv.c_str());
+}
+
+TEST(CorefilePluginsTest, RewriteNameMatchTypesAreNormalisedAsCoreDnsDoes) {
+  CorefilePlan p = Plan(R"(. {
+    rewrite name foo.example.ORG bar.example.org
+    rewrite continue name prefix foo bar
+    rewrite name suffix .Cluster2.svc.cluster.local .svc.cluster.local answer auto
+    rewrite name regex (.*)\.c2\.example {1}.example answer name (.*)\.example {1}.c2.example answer value (.*)\.example {1}.c2.example
+    rewrite stop {
+        name regex ^(a)-(b)\.x$ {2}.{1}.y
+        answer auto
+    }
+    rewrite ttl exact short.example 30-60
+    rewrite ttl long.example -30
+}
+)");
+  for (const ConfigError& e : p.errors) ADD_FAILURE() << e.ToString();
+  ASSERT_EQ(p.servers.size(), 1u);
+  const auto& r = p.servers[0].rewrites;
+  ASSERT_EQ(r.size(), 7u);
+  EXPECT_EQ(r[0].match, RewriteRule::Match::kExact);
+  EXPECT_EQ(r[0].from, "foo.example.org.");
+  EXPECT_TRUE(r[0].answer_auto) << "implicit for exact";
+  EXPECT_FALSE(r[1].stop);
+  EXPECT_EQ(r[1].from, "foo.") << "prefix gets a trailing dot too";
+  EXPECT_EQ(r[1].to, "bar.");
+  EXPECT_EQ(r[2].from, ".cluster2.svc.cluster.local.");
+  EXPECT_TRUE(r[2].answer_auto);
+  ASSERT_EQ(r[3].answers.size(), 2u);
+  EXPECT_FALSE(r[3].answers[0].value);
+  EXPECT_TRUE(r[3].answers[1].value);
+  EXPECT_EQ(r[3].answers[1].to, "{1}.c2.example.");
+  EXPECT_EQ(r[3].to, "{1}.example.");
+  EXPECT_EQ(r[4].match, RewriteRule::Match::kRegex) << "block form: one rule from the block's tokens";
+  EXPECT_EQ(r[4].regex->NumberOfCapturingGroups(), 2);
+  EXPECT_TRUE(r[4].answer_auto);
+  EXPECT_EQ(r[5].field, RewriteRule::Field::kTtl);
+  EXPECT_EQ(r[5].ttl_min, 30u);
+  EXPECT_EQ(r[5].ttl_max, 60u);
+  EXPECT_EQ(r[6].ttl_min, 0u);
+  EXPECT_EQ(r[6].ttl_max, 30u);
+}
+
+TEST(CorefilePluginsTest, TemplateCacheAndHostsOptions) {
+  CorefilePlan p = Plan(R"(example.org {
+    template IN A {
+        match ^ip-(?P<a>[0-9]+)\.example\.org\.$ ^host-(?P<a>[0-9]+)\.example\.org\.$
+        answer "{{ .Name }} 60 IN A 10.0.0.{{ .Group.a }}"
+        authority "example.org. 60 IN NS ns.example.org."
+        rcode NOERROR
+        fallthrough example.org
+    }
+    cache 300 example.org {
+        success 5000 600 10
+        denial 100 30
+        prefetch 3 2m 20%
+        serve_stale 1h verify
+    }
+    hosts /etc/hosts.mesh example.org {
+        10.0.0.1 a.example.org b.example.org
+        2001:db8::1 a.example.org
+        ttl 60
+        reload 0
+        no_reverse
+        fallthrough
+    }
+}
+)");
+  for (const ConfigError& e : p.errors) ADD_FAILURE() << e.ToString();
+  const ServerPlan& s = p.servers.at(0);
+  ASSERT_EQ(s.templates.size(), 1u);
+  EXPECT_EQ(s.templates[0].qtype, 1);
+  EXPECT_EQ(s.templates[0].match.size(), 2u);
+  EXPECT_EQ(s.templates[0].authority.size(), 1u);
+  ASSERT_TRUE(s.templates[0].fallthrough);
+  EXPECT_EQ(s.templates[0].fallthrough->size(), 1u);
+  ASSERT_TRUE(s.cache);
+  EXPECT_EQ(s.cache->success_capacity, 5000u);
+  EXPECT_EQ(s.cache->success_ttl, 600u);
+  EXPECT_EQ(s.cache->success_min_ttl, 10u);
+  EXPECT_EQ(s.cache->denial_ttl, 30u);
+  ASSERT_TRUE(s.cache->prefetch);
+  EXPECT_EQ(s.cache->prefetch->percentage, 20u);
+  EXPECT_EQ(s.cache->serve_stale, 3600000);
+  ASSERT_TRUE(s.hosts);
+  EXPECT_EQ(s.hosts->file, "/etc/hosts.mesh");
+  ASSERT_EQ(s.hosts->entries.size(), 2u);
+  EXPECT_EQ(s.hosts->entries[0].names.size(), 2u);
+  EXPECT_EQ(s.hosts->ttl, 60u);
+  EXPECT_EQ(s.hosts->reload, 0);
+  EXPECT_TRUE(s.hosts->no_reverse);
+  EXPECT_TRUE(s.hosts->fallthrough && s.hosts->fallthrough->empty());
+}
+
+TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
+  const struct {
+    const char* corefile;
+    const char* error;  // line:col: start of the message
+  } cases[] = {
+      {". {\n  rewrite name regex ^(a)$ {2}.x\n}\n", "2:28: rewrite: '{2}.x' refers to a group"},
+      {". {\n  rewrite type A AAAA\n}\n", "2:11: rewrite type is not supported"},
+      {". {\n  rewrite name exact a.x b.x answer name (bad c\n}\n", "2:42: bad regex"},
+      {". {\n  rewrite name a.x b.x answer auto\n}\n", "2:24: rewrite: answer options need an explicit match type"},
+      {". {\n  rewrite ttl a.x 60-30\n}\n", "2:19: rewrite ttl: '60-30' is not SECONDS or MIN-MAX"},
+      {". {\n  forward . 192.0.2.1 {\n    policy fastest\n  }\n}\n", "3:12: policy: 'fastest' is not random"},
+      {". {\n  forward . tls://192.0.2.1\n}\n", "2:13: forward: tls://192.0.2.1: only plain DNS"},
+      {". {\n  forward . 192.0.2.1 {\n    max_fails many\n  }\n}\n", "3:15: max_fails: 'many' is not a whole number"},
+      {". {\n  forward . 192.0.2.1 {\n    expire\n  }\n}\n", "3:5: forward: expire takes one argument"},
+      {". {\n  forward .\n}\n", "2:3: forward needs FROM and at least one TO"},
+      {". {\n  cache 10\n  cache 20\n}\n", "3:3: cache can only be used once per server block"},
+      {". {\n  cache 0\n}\n", "2:9: cache TTL: '0' is not a whole number from 1"},
+      {". {\n  cache {\n    prefetch 2 1m 95%\n  }\n}\n", "3:19: prefetch percentage: '95' is not a whole number from 10 to 90"},
+      {". {\n  cache {\n    disable success\n  }\n}\n", "3:5: cache: option disable is not supported"},
+      {". {\n  template XX A\n}\n", "2:12: template: 'XX' is not a class"},
+      {". {\n  template IN NOTATYPE\n}\n", "2:15: template: 'NOTATYPE' is not a type"},
+      {". {\n  template IN A {\n    rcode MAYBE\n  }\n}\n", "3:11: rcode: 'MAYBE' is not a response code"},
+      {". {\n  template IN A {\n    match ^(?P<a>x)$\n    answer \"{{ .Group.b }} 60 IN A 10.0.0.1\"\n  }\n}\n",
+       "2:3: template: "},
+      {". {\n  hosts {\n    not-an-ip a.example\n  }\n}\n", "3:5: hosts: 'not-an-ip' is neither an option"},
+      {". {\n  prometheus localhost\n}\n", "2:14: prometheus: 'localhost' is not HOST:PORT"},
+      {". {\n  loadbalance weighted\n}\n", "2:15: loadbalance: only round_robin"},
+      {". {\n  reload soon\n}\n", "2:10: reload interval: 'soon' is not a duration"},
+  };
+  for (const auto& c : cases) {
+    const std::string got = FirstError(c.corefile);
+    EXPECT_EQ(got.rfind(c.error, 0), 0u) << c.corefile << "\n  got: " << got << "\n  want: " << c.error;
+  }
+}
+
+}  // namespace
+}  // namespace meshdns
