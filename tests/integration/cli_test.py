@@ -111,6 +111,12 @@ class CheckTest(unittest.TestCase):
         r = run("check", "--corefile", k8s, "--ignore-unsupported")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("warning: directive kubernetes", r.stderr)
+        options = self.write("Options", ".:53 {\n  forward . 127.10.7.9 {\n    policy fastest\n  }\n  cache 30 {\n"
+                                        "    prefetch 2 1m 95%\n  }\n}\n")
+        r = run("check", "--corefile", options)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f"{options}:3:12: policy: 'fastest' is not random, round_robin or sequential", r.stderr)
+        self.assertIn(f"{options}:6:19: prefetch percentage", r.stderr, "every mistake, not just the first")
 
     def test_import_prints_yaml_that_check_accepts(self):
         corefile = self.write("Corefile", textwrap.dedent("""\
