@@ -128,7 +128,7 @@ class Importer {
       if (n == "forward") {
         ReadForward(d, peer);
       } else if (n == "rewrite") {
-        strips = strips || RewriteStripsCluster(d, cluster);
+        strips = strips || RewriteStrippedCluster(d) == cluster;
       } else if (n == "cache") {
         ReadCache(d, /*mesh=*/true);
       } else if (n == "kubernetes") {
@@ -149,29 +149,27 @@ class Importer {
     peers_.push_back(std::move(peer));
   }
 
-  // `rewrite [stop|continue] name substring|suffix|exact <c>.svc.D svc.D [answer auto]`, in
-  // one line or in a block.
-  bool RewriteStripsCluster(const CorefileDirective& d, const std::string& cluster) const {
-    const std::string from = absl::StrCat(cluster, ".svc.", absl::StripSuffix(domain_.ToText(), "."));
+  // The cluster whose label `rewrite [stop|continue] name substring|suffix
+  // <c>.svc.D svc.D [answer auto]` strips (in one line or in a block), if it is such a rule.
+  std::optional<std::string> RewriteStrippedCluster(const CorefileDirective& d) const {
     const std::string to = absl::StrCat("svc.", absl::StripSuffix(domain_.ToText(), "."));
-    auto matches = [&](const std::vector<CorefileToken>& args) {
+    auto stripped = [&](const std::vector<CorefileToken>& args) -> std::optional<std::string> {
       std::vector<std::string> a;
       for (const CorefileToken& t : args) a.push_back(absl::AsciiStrToLower(absl::StripSuffix(t.text, ".")));
       for (size_t i = 0; i + 3 < a.size(); ++i) {
-        if (a[i] == "name" && (a[i + 1] == "substring" || a[i + 1] == "suffix") && a[i + 2] == from &&
-            a[i + 3] == to) {
-          return true;
-        }
+        if (a[i] != "name" || (a[i + 1] != "substring" && a[i + 1] != "suffix") || a[i + 3] != to) continue;
+        absl::StatusOr<DnsName> from = DnsName::FromText(a[i + 2]);
+        if (from.ok()) return ClusterOfZone(*from);
       }
-      return false;
+      return std::nullopt;
     };
-    if (matches(d.args)) return true;
+    if (std::optional<std::string> c = stripped(d.args)) return c;
     for (const CorefileDirective& line : d.block) {
       std::vector<CorefileToken> all{line.name};
       all.insert(all.end(), line.args.begin(), line.args.end());
-      if (matches(all)) return true;
+      if (std::optional<std::string> c = stripped(all)) return c;
     }
-    return false;
+    return std::nullopt;
   }
 
   void ReadForward(const CorefileDirective& d, Peer& into) {
@@ -234,6 +232,10 @@ class Importer {
         Peer upstream;
         ReadForward(d, upstream);
         upstream_ = upstream.resolvers;
+      } else if (std::optional<std::string> own = n == "rewrite" ? RewriteStrippedCluster(d) : std::nullopt) {
+        // The own cluster's label stripped before kubernetes sees the name:
+        // meshdns does that for every cluster (contract rule 1), and it names the cluster.
+        if (!local_block_) local_block_ = *own;
       } else if (n == "kubernetes") {
         Warn(d.name.pos, absl::StrCat("kubernetes ", domain_.ToText(), ": the cluster's own names stay with its "
                                       "kube-dns; meshdns forwards them to the local cluster's resolvers"));
