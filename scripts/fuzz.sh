@@ -18,6 +18,8 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/%/_fuzzer}"
 
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# More seeds: the Corefile tests' corpus (the same folders ctest replays).
+declare -A extra=([corefile]="tests/config/corefiles tests/config/corefiles/broken")
 for t in "${targets[@]}"; do
   artifacts="build-fuzz/artifacts/$t"
   rm -rf "$artifacts" && mkdir -p "$artifacts" "build-fuzz/corpus/$t"
@@ -26,7 +28,7 @@ for t in "${targets[@]}"; do
   status=0
   build-fuzz/fuzz/"${t}_fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
     -artifact_prefix="$artifacts/" -print_final_stats=1 \
-    "build-fuzz/corpus/$t" "fuzz/corpus/$t" >"build-fuzz/fuzz-$t.log" 2>&1 || status=$?
+    "build-fuzz/corpus/$t" "fuzz/corpus/$t" ${extra[$t]:-} >"build-fuzz/fuzz-$t.log" 2>&1 || status=$?
   grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units)' "build-fuzz/fuzz-$t.log" || true
   if [ "$status" -ne 0 ] || [ -n "$(ls -A "$artifacts")" ]; then
     tail -n 60 "build-fuzz/fuzz-$t.log" >&2
