@@ -34,16 +34,16 @@ struct RdataNames {
 std::optional<RdataNames> NamesIn(uint16_t type) {
   switch (type) {
     case kTypeCNAME: case kTypeNS: case kTypePTR: return RdataNames{0, 1, true, 0};
-    case 3: case 4: case 7: case 8: case 9: return RdataNames{0, 1, true, -1};     // MD MF MB MG MR
-    case kTypeSOA: return RdataNames{0, 2, true, 0};                               // MNAME moves, RNAME is a mailbox
-    case 14: return RdataNames{0, 2, true, -1};                                    // MINFO
+    case kTypeMD: case kTypeMF: case kTypeMB: case kTypeMG: case kTypeMR: return RdataNames{0, 1, true, -1};
+    case kTypeSOA: return RdataNames{0, 2, true, 0};  // MNAME moves, RNAME is a mailbox
+    case kTypeMINFO: return RdataNames{0, 2, true, -1};
     case kTypeMX: return RdataNames{2, 1, true, 0};
     case kTypeDNAME: return RdataNames{0, 1, false, 0};
     case kTypeSRV: return RdataNames{6, 1, false, 0};
-    case 17: return RdataNames{0, 2, false, -1};                                   // RP
-    case 18: case 21: case 36: return RdataNames{2, 1, false, -1};                 // AFSDB RT KX
-    case 26: return RdataNames{2, 2, false, -1};                                   // PX
-    case 35: return RdataNames{4, 1, false, -1};                                   // NAPTR (+3 strings)
+    case kTypeRP: return RdataNames{0, 2, false, -1};
+    case kTypeAFSDB: case kTypeRT: case kTypeKX: return RdataNames{2, 1, false, -1};
+    case kTypePX: return RdataNames{2, 2, false, -1};
+    case kTypeNAPTR: return RdataNames{4, 1, false, -1};  // after three strings, skipped below
     default: return std::nullopt;
   }
 }
@@ -91,7 +91,7 @@ absl::StatusOr<std::vector<uint8_t>> ClusterRewrite::RestoreReply(std::span<cons
       w.Bytes(reply.subspan(rr.rdata_offset, rr.rdlength));
     } else {
       size_t before = layout->before;
-      if (rr.type == 35) {  // NAPTR: order, preference, then flags, services, regexp strings
+      if (rr.type == kTypeNAPTR) {  // order, preference, then flags, services, regexp strings
         for (int s = 0; s < 3; ++s) {
           if (rr.rdata_offset + before >= rdata_end) return Malformed("NAPTR");
           before += 1 + reply[rr.rdata_offset + before];

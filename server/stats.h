@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "dnscore/admission.h"
+
 namespace meshdns {
 
 inline int64_t Micros(std::chrono::steady_clock::time_point since) {
@@ -62,6 +64,15 @@ struct ServerStats {
   uint64_t tcp_rejected_per_client = 0;  // ... limits.tcp_connections_per_client reached
   uint64_t tcp_timeouts = 0;       // connections closed after limits.tcp_idle (idle, slow, or not reading)
 
+  // A query as admission judged it: a dropped packet is not a request.
+  void CountAdmitted(Proto proto, bool ipv6, const Admitted& admitted, const QueryView& view, size_t bytes) {
+    if (admitted.verdict == Verdict::kDrop) {
+      ++dropped_malformed;
+      return;
+    }
+    CountRequest(proto, ipv6, view.qtype, bytes, view.edns.dnssec_ok);
+    if (admitted.acl_refused) ++acl_blocked;
+  }
   void CountRequest(Proto proto, bool ipv6, uint16_t qtype, size_t bytes, bool dnssec_ok) {
     ++requests[proto][ipv6 ? 1 : 0][TypeBucket(qtype)];
     request_size[proto].Observe(bytes);

@@ -176,13 +176,7 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket accepted, IpAddress client)
                                                 .now = NowMillis(), .prefetch = g.runtime->prefetch()},
                                    view, reply);
     if (admitted.prefetch) worker_.Prefetch(view);
-    ServerStats& stats = worker_.stats();
-    if (admitted.verdict == Verdict::kDrop) {
-      ++stats.dropped_malformed;
-    } else {
-      stats.CountRequest(ServerStats::kTcp, peer.address().is_v6(), view.qtype, size, view.edns.dnssec_ok);
-    }
-    if (admitted.acl_refused) ++stats.acl_blocked;
+    worker_.stats().CountAdmitted(ServerStats::kTcp, peer.address().is_v6(), admitted, view, size);
     size_t reply_size = admitted.size;
     if (admitted.verdict == Verdict::kResolve) {
       const Resolved resolved = co_await worker_.engine().ResolveMiss(view);

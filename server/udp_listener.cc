@@ -124,13 +124,7 @@ void UdpListener::Drain() {
       std::span<const uint8_t> query(in_[i].data(), in_msgs_[i].msg_len);
       QueryView view;
       const Admitted admitted = AdmitQuery(query, FromSockaddr(peers_[i]), options, view, out_[replies]);
-      if (admitted.verdict == Verdict::kDrop) {
-        ++stats.dropped_malformed;
-      } else {
-        stats.CountRequest(ServerStats::kUdp, peers_[i].ss_family == AF_INET6, view.qtype, query.size(),
-                           view.edns.dnssec_ok);
-      }
-      if (admitted.acl_refused) ++stats.acl_blocked;
+      stats.CountAdmitted(ServerStats::kUdp, peers_[i].ss_family == AF_INET6, admitted, view, query.size());
       switch (admitted.verdict) {
         case Verdict::kDrop: break;
         case Verdict::kReply:
