@@ -95,6 +95,12 @@ absl::StatusOr<Millis> ParseDuration(absl::string_view text) {
     else if (unit == "h") scale = 3600e3;
     else return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a duration like 500ms, 2s or 1m"));
     total_ms += value * scale;
+    // Well past any sensible setting, and small enough that a timer set this
+    // far ahead cannot overflow the clock's nanoseconds (nor a TTL its 32 bits).
+    constexpr double kMaxMs = 100000.0 * 3600e3;
+    if (!(total_ms <= kMaxMs)) {
+      return absl::InvalidArgumentError(absl::StrCat("'", text, "' is longer than 100000h"));
+    }
   }
   return static_cast<Millis>(total_ms);
 }
