@@ -222,7 +222,12 @@ class LifecycleTest(unittest.TestCase):
 
         asker = threading.Thread(target=ask)
         asker.start()
-        time.sleep(0.3)  # the query is now waiting on the slow resolver
+        # Signal only once the query waits on the slow resolver (a sanitizer
+        # build may take longer than any fixed sleep to forward it).
+        deadline = time.time() + 5
+        while slow.count("x.svc.cluster.local.") == 0 and time.time() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(slow.count("x.svc.cluster.local."), 1, "the query reached the resolver")
         self.proc.send_signal(signal.SIGTERM)
         asker.join()
         self.assertEqual(self.proc.wait(timeout=10), 0)
