@@ -229,9 +229,20 @@ class Importer {
     for (const CorefileDirective& d : block.directives) {
       const std::string& n = d.name.text;
       if (n == "forward") {
-        Peer upstream;
-        ReadForward(d, upstream);
-        upstream_ = upstream.resolvers;
+        Peer to;
+        ReadForward(d, to);
+        absl::StatusOr<DnsName> from = DnsName::FromText(d.args.empty() ? "." : d.args[0].text);
+        if (from.ok() && from->Equals(domain_)) {
+          // The cluster's own names sent to its kube-dns (where the kubernetes
+          // plugin runs elsewhere): those are this cluster's resolvers.
+          local_forward_ = to.resolvers;
+        } else if (from.ok() && from->IsRoot()) {
+          upstream_ = to.resolvers;
+        } else {
+          Warn(d.name.pos, absl::StrCat("forward ", d.args.empty() ? "" : d.args[0].text,
+                                        ": only `forward .` (upstream) and `forward ", domain_.ToText(),
+                                        "` (this cluster's resolvers) carry over"));
+        }
       } else if (std::optional<std::string> own = n == "rewrite" ? RewriteStrippedCluster(d) : std::nullopt) {
         // The own cluster's label stripped before kubernetes sees the name:
         // meshdns does that for every cluster (contract rule 1), and it names the cluster.
@@ -338,6 +349,7 @@ class Importer {
     for (const Peer& p : peers_) {
       if (p.name == local_) local_resolvers_ = p.resolvers;
     }
+    if (local_resolvers_.empty()) local_resolvers_ = local_forward_;
     if (local_resolvers_.empty()) {
       local_resolvers_ = {kDefaultKubeDns};
       Warn(SourcePos{corefile_.blocks.empty() ? "" : corefile_.blocks.front().pos.file, 1, 1},
@@ -397,7 +409,7 @@ class Importer {
   std::vector<Peer> peers_;
   std::optional<std::string> local_block_;
   std::string local_;
-  std::vector<std::string> local_resolvers_, upstream_;
+  std::vector<std::string> local_resolvers_, local_forward_, upstream_;
   std::map<std::string, std::string> forward_;
   std::optional<int> mesh_cache_, root_cache_;
   std::vector<std::pair<std::string, std::vector<std::string>>> templates_;

@@ -183,7 +183,6 @@ class Planner {
       return;
     }
     RewriteRule rule;
-    rule.pos = d.name.pos;
     size_t i = 0;
     if (i < tokens.size() && (tokens[i].text == "stop" || tokens[i].text == "continue")) {
       rule.stop = tokens[i++].text == "stop";
@@ -249,7 +248,7 @@ class Planner {
       Error(rest[0].pos, "rewrite: answer options need an explicit match type (exact, prefix, suffix, substring, regex)");
       return false;
     }
-    return AnswerRules(rest, rule);
+    return AnswerRules(d, rest, rule);
   }
 
   bool TtlRange(const CorefileToken& t, RewriteRule& rule) {
@@ -271,7 +270,7 @@ class Planner {
     return true;
   }
 
-  bool AnswerRules(Tokens rest, RewriteRule& rule) {
+  bool AnswerRules(const CorefileDirective& d, Tokens rest, RewriteRule& rule) {
     bool named = false;
     for (size_t i = 0; i < rest.size();) {
       if (rest[i].text == "answer") ++i;  // the word may be left out after the first rule
@@ -303,7 +302,7 @@ class Planner {
       i += 3;
     }
     if (named && rule.answer_auto && rule.match != RewriteRule::Match::kExact) {
-      Error(rule.pos, "rewrite: answer auto and answer name cannot be combined");
+      Error(d.name.pos, "rewrite: answer auto and answer name cannot be combined");
       return false;
     }
     return true;
@@ -319,7 +318,6 @@ class Planner {
 
   void Template(const CorefileDirective& d, ServerPlan& plan) {
     TemplateRule t;
-    t.pos = d.name.pos;
     if (d.args.size() < 2) return Error(d.name.pos, "template needs CLASS and TYPE");
     const std::string cls = absl::AsciiStrToUpper(d.args[0].text);
     if (cls == "ANY") t.qclass = 255;

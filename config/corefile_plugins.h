@@ -16,43 +16,10 @@
 #include "config/corefile.h"
 #include "dnscore/dns_name.h"
 #include "dnscore/policy.h"
-
-namespace re2 { class RE2; }
+#include "dnscore/rewrite.h"
+#include "dnscore/template_handler.h"
 
 namespace meshdns {
-
-// rewrite [continue|stop] name|ttl [exact|prefix|suffix|substring|regex] FROM TO [answer …]
-struct RewriteRule {
-  enum class Field { kName, kTtl };
-  enum class Match { kExact, kPrefix, kSuffix, kSubstring, kRegex };
-  struct AnswerRule {
-    bool value = false;  // `answer value` (RDATA names); else `answer name` (owner names)
-    std::shared_ptr<const re2::RE2> from;
-    std::string to;      // with {n} group references
-  };
-  bool stop = true;  // CoreDNS's default mode
-  Field field = Field::kName;
-  Match match = Match::kExact;
-  std::string from;  // lower case with a trailing dot, except a regex, kept as written
-  std::string to;    // lower case with a trailing dot ({n} references with regex)
-  std::shared_ptr<const re2::RE2> regex;
-  bool answer_auto = false;  // always on for exact, as in CoreDNS
-  std::vector<AnswerRule> answers;
-  uint32_t ttl_min = 0, ttl_max = UINT32_MAX;  // Field::kTtl
-  SourcePos pos;
-};
-
-// template CLASS TYPE [ZONE…] { match … answer … additional … authority … rcode … fallthrough … }
-struct TemplateRule {
-  uint16_t qclass = 0;  // 255: ANY
-  uint16_t qtype = 0;   // 255: ANY
-  std::vector<DnsName> zones;
-  std::vector<std::string> match;  // RE2 patterns; none means every name
-  std::vector<std::string> answer, additional, authority;
-  uint8_t rcode = 0;
-  std::optional<std::vector<DnsName>> fallthrough;  // empty list: every zone
-  SourcePos pos;
-};
 
 // forward FROM TO… { except … force_tcp prefer_udp expire max_fails health_check policy max_concurrent }
 struct ForwardPlan {

@@ -22,6 +22,9 @@ std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
     p.name = std::move(name);
     p.policy = policy;
     p.resolvers = std::move(resolvers);
+    p.health_options = HealthOptions{.max_fails = config.forward.max_fails};
+    p.timeout = config.forward.timeout;
+    p.expire = config.forward.expire;
     for (size_t i = 0; i < p.resolvers.size(); ++i) {
       p.health.push_back(std::make_shared<ResolverHealth>());
       p.health_view.push_back(p.health.back().get());
@@ -33,6 +36,24 @@ std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
       config.upstream.empty() ? config.clusters[config.LocalCluster()].resolvers : config.upstream;
   make_pool("upstream", config.forward.policy, upstream);
 
+  rt->acl = Acl(config.acl_allow, config.acl_deny);
+  rt->health = HealthOptions{.max_fails = config.forward.max_fails};
+  rt->config = std::move(config);
+  return rt;
+}
+
+std::shared_ptr<const Runtime> Runtime::Compile(Config config, CorefileServing corefile) {
+  auto rt = std::make_shared<Runtime>();
+  rt->corefile = std::move(corefile.program);
+  rt->pools = std::move(corefile.pools);
+  for (Pool& p : rt->pools) {
+    p.health.clear();
+    p.health_view.clear();
+    for (size_t i = 0; i < p.resolvers.size(); ++i) {
+      p.health.push_back(std::make_shared<ResolverHealth>());
+      p.health_view.push_back(p.health.back().get());
+    }
+  }
   rt->acl = Acl(config.acl_allow, config.acl_deny);
   rt->health = HealthOptions{.max_fails = config.forward.max_fails};
   rt->config = std::move(config);

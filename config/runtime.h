@@ -26,13 +26,35 @@ struct Pool {
   std::vector<ResolverHealth*> health_view;  // for PlanAttempts
   // Round-robin position, shared by the workers so the pool as a whole rotates.
   std::shared_ptr<std::atomic<uint64_t>> rotation = std::make_shared<std::atomic<uint64_t>>(0);
+  // How queries to it are sent: the YAML's `forward`, or one Corefile `forward`'s options.
+  HealthOptions health_options;
+  Millis timeout = 2000;  // per attempt, the most it may back off to
+  Millis expire = 10000;  // idle TCP connection lifetime
+  bool force_tcp = false;
+  uint32_t max_concurrent = 0;  // 0: no limit but limits.inflight per resolver
+  // Queries in flight over the whole pool, over all workers (for max_concurrent).
+  std::shared_ptr<std::atomic<uint32_t>> concurrent = std::make_shared<std::atomic<uint32_t>>(0);
+};
+
+class CorefileProgram;
+
+// What `serve --corefile` runs instead of the mesh: the Corefile's server
+// blocks, and one pool per `forward` (CorefileProgram's blocks name them by index).
+struct CorefileServing {
+  std::shared_ptr<const CorefileProgram> program;
+  std::vector<Pool> pools;
 };
 
 struct Runtime {
   Config config;
+  // From a meshdns YAML: the mesh and its clusterset zone.
   std::unique_ptr<Mesh> mesh;
   std::unique_ptr<ClustersetZone> clusterset;
-  std::vector<Pool> pools;  // pools[i] serves mesh->clusters()[i]; the last is upstream
+  // From a Corefile: its server blocks (then `mesh` and `clusterset` are null).
+  std::shared_ptr<const CorefileProgram> corefile;
+  // With a mesh, pools[i] serves mesh->clusters()[i] and the last is upstream;
+  // with a Corefile, pools[i] is the i-th forward's.
+  std::vector<Pool> pools;
   Acl acl;
   HealthOptions health;
 
@@ -41,6 +63,7 @@ struct Runtime {
   const PrefetchPolicy* prefetch() const { return config.cache.prefetch ? &*config.cache.prefetch : nullptr; }
 
   static std::shared_ptr<const Runtime> Compile(Config config);
+  static std::shared_ptr<const Runtime> Compile(Config config, CorefileServing corefile);
 };
 
 // What a reload keeps of the cache. Nothing when the capacity, the TTL policy

@@ -1,10 +1,6 @@
 #include "dnscore/cluster_rewrite.h"
 
-#include <optional>
-
-#include "absl/strings/str_cat.h"
-#include "dnscore/message_writer.h"
-#include "dnscore/wire.h"
+#include "dnscore/wire_rename.h"
 
 namespace meshdns {
 
@@ -18,100 +14,10 @@ bool ClusterRewrite::Restore(const DnsName& name, DnsName& out) const {
   return name.ReplaceSuffix(name.LabelCount() - svc_zone_.LabelCount(), cluster_zone_, out);
 }
 
-namespace {
-
-// Where names sit in a record's RDATA: after `before` fixed bytes, `names`
-// names in a row, then fixed bytes to the end. Types not listed carry no
-// name that needs reading (RFC 3597: no compression in other types' RDATA),
-// so their RDATA is copied as it is.
-struct RdataNames {
-  uint8_t before = 0;
-  uint8_t names = 0;
-  bool compressed = false;  // an RFC 1035 type: its names may be (and are) compressed
-  int renamed = -1;         // which of the names moves to the cluster's zone
-};
-
-std::optional<RdataNames> NamesIn(uint16_t type) {
-  switch (type) {
-    case kTypeCNAME: case kTypeNS: case kTypePTR: return RdataNames{0, 1, true, 0};
-    case kTypeMD: case kTypeMF: case kTypeMB: case kTypeMG: case kTypeMR: return RdataNames{0, 1, true, -1};
-    case kTypeSOA: return RdataNames{0, 2, true, 0};  // MNAME moves, RNAME is a mailbox
-    case kTypeMINFO: return RdataNames{0, 2, true, -1};
-    case kTypeMX: return RdataNames{2, 1, true, 0};
-    case kTypeDNAME: return RdataNames{0, 1, false, 0};
-    case kTypeSRV: return RdataNames{6, 1, false, 0};
-    case kTypeRP: return RdataNames{0, 2, false, -1};
-    case kTypeAFSDB: case kTypeRT: case kTypeKX: return RdataNames{2, 1, false, -1};
-    case kTypePX: return RdataNames{2, 2, false, -1};
-    case kTypeNAPTR: return RdataNames{4, 1, false, -1};  // after three strings, skipped below
-    default: return std::nullopt;
-  }
-}
-
-absl::Status Malformed(absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("malformed reply: ", what));
-}
-
-}  // namespace
-
 absl::StatusOr<std::vector<uint8_t>> ClusterRewrite::RestoreReply(std::span<const uint8_t> reply,
                                                                   const DnsName& client_qname) const {
-  std::optional<Header> header = Header::Read(reply);
-  if (!header) return Malformed("short header");
-  if (header->qdcount != 1) return absl::InvalidArgumentError("reply without exactly one question");
-  WireReader r(reply, kHeaderSize);
-  DnsName name;
-  uint16_t qtype, qclass;
-  if (!r.Name(name) || !r.U16(qtype) || !r.U16(qclass)) return Malformed("question");
-
-  std::vector<uint8_t> out(reply.begin(), reply.begin() + kHeaderSize);
-  out.reserve(reply.size() + 64);
-  MessageWriter w(out);
-  w.Name(client_qname, /*compress=*/false);
-  w.U16(qtype);
-  w.U16(qclass);
-
-  auto restored = [this](const DnsName& n) {
-    DnsName moved;
-    return Restore(n, moved) ? moved : n;
-  };
-  const size_t records = size_t{header->ancount} + header->nscount + header->arcount;
-  for (size_t i = 0; i < records; ++i) {
-    RrFixed rr;
-    if (!r.Name(name) || !ReadRrFixed(r, rr)) return Malformed("record");
-    w.Name(restored(name), /*compress=*/true);
-    w.U16(rr.type);
-    w.U16(rr.rclass);
-    w.U32(rr.ttl);
-    const size_t rdlength_at = w.size();
-    w.U16(0);  // filled in below
-    const size_t rdata_end = rr.rdata_offset + rr.rdlength;
-    const std::optional<RdataNames> layout = NamesIn(rr.type);
-    if (!layout) {
-      w.Bytes(reply.subspan(rr.rdata_offset, rr.rdlength));
-    } else {
-      size_t before = layout->before;
-      if (rr.type == kTypeNAPTR) {  // order, preference, then flags, services, regexp strings
-        for (int s = 0; s < 3; ++s) {
-          if (rr.rdata_offset + before >= rdata_end) return Malformed("NAPTR");
-          before += 1 + reply[rr.rdata_offset + before];
-        }
-      }
-      if (rr.rdata_offset + before > rdata_end) return Malformed("RDATA");
-      w.Bytes(reply.subspan(rr.rdata_offset, before));
-      WireReader rd(reply.first(rdata_end), rr.rdata_offset + before);
-      for (int n = 0; n < layout->names; ++n) {
-        if (!rd.Name(name)) return Malformed("name in RDATA");
-        w.Name(n == layout->renamed ? restored(name) : name, layout->compressed);
-      }
-      w.Bytes(reply.subspan(rd.pos(), rdata_end - rd.pos()));
-    }
-    const size_t rdlength = w.size() - rdlength_at - 2;
-    if (rdlength > 0xffff) return Malformed("RDATA too long");
-    WriteU16(w.at(rdlength_at), static_cast<uint16_t>(rdlength));
-  }
-  if (out.size() > kMaxMessageSize) return absl::ResourceExhaustedError("message larger than 65535 bytes");
-  return out;
+  auto restore = [this](const DnsName& in, DnsName& out) { return Restore(in, out); };
+  return RenameReply(reply, client_qname, restore, restore);
 }
 
 }  // namespace meshdns

@@ -1,7 +1,7 @@
 // Contract rule 1, both directions: a name X.<cluster>.svc.<domain> is asked
 // of the cluster's resolvers as X.svc.<domain>, and in their reply every owner
 // and RDATA name under svc.<domain> gets the cluster label back (CoreDNS's
-// `rewrite name suffix … answer auto`, extended to SRV/MX/NS/PTR/SOA targets).
+// `rewrite name suffix … answer auto`, extended to SRV/MX/NS/PTR/NAPTR/SOA targets).
 // The reply is rewritten on the wire (every miss to a cluster pays for it):
 // names are read through their compression pointers, renamed, and written
 // compressed again; RDATA without names is copied as it is.

@@ -68,10 +68,12 @@ absl::StatusOr<ClustersetOutcome> ClustersetZone::Answer(const DnsName& qname, u
 
 absl::StatusOr<std::vector<uint8_t>> BuildAuthoritativeReply(const DnsName& qname, uint16_t qtype, uint16_t qclass,
                                                              uint8_t rcode, const std::vector<RrPtr>& answer,
-                                                             const std::vector<RrPtr>& authority) {
+                                                             const std::vector<RrPtr>& authority,
+                                                             const std::vector<RrPtr>& additional) {
   PktPtr pkt = NewReply(qname, qtype, qclass, kFlagAA, rcode);
   for (const RrPtr& rr : answer) AppendRecord(pkt.get(), LDNS_SECTION_ANSWER, rr.get());
   for (const RrPtr& rr : authority) AppendRecord(pkt.get(), LDNS_SECTION_AUTHORITY, rr.get());
+  for (const RrPtr& rr : additional) AppendRecord(pkt.get(), LDNS_SECTION_ADDITIONAL, rr.get());
   return EncodeMessage(pkt.get());
 }
 

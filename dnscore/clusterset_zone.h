@@ -44,6 +44,7 @@ class ClustersetZone {
 // A fresh reply for the question with the given sections, AA set.
 absl::StatusOr<std::vector<uint8_t>> BuildAuthoritativeReply(const DnsName& qname, uint16_t qtype, uint16_t qclass,
                                                              uint8_t rcode, const std::vector<RrPtr>& answer,
-                                                             const std::vector<RrPtr>& authority);
+                                                             const std::vector<RrPtr>& authority,
+                                                             const std::vector<RrPtr>& additional = {});
 
 }  // namespace meshdns

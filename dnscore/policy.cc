@@ -12,7 +12,8 @@ void ResolverHealth::RecordSuccess() {
 
 bool ResolverHealth::RecordFailure(const HealthOptions& options, Millis now) {
   uint32_t fails = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (fails < options.max_fails) return false;
+  // max_fails 0 turns health checking off (CoreDNS's forward): never out of rotation.
+  if (options.max_fails == 0 || fails < options.max_fails) return false;
   Millis up = 0;
   if (!down_since_.compare_exchange_strong(up, std::max<Millis>(now, 1), std::memory_order_relaxed)) return false;
   return true;

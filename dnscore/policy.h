@@ -16,7 +16,7 @@ namespace meshdns {
 enum class Policy { kRoundRobin, kRandom, kSequential };
 
 struct HealthOptions {
-  uint32_t max_fails = 2;      // consecutive failures that mark a resolver down
+  uint32_t max_fails = 2;      // consecutive failures that mark a resolver down; 0: never
 };
 
 class ResolverHealth {

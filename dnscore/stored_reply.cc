@@ -22,7 +22,7 @@ bool SoaNegativeTtl(std::span<const uint8_t> msg, const RrFixed& rr, uint32_t& o
 
 }  // namespace
 
-absl::StatusOr<StoredReply> StoredReply::FromMessage(std::span<const uint8_t> msg, const TtlPolicy& policy) {
+absl::StatusOr<StoredReply> StoredReply::FromMessage(std::span<const uint8_t> msg, const TtlPolicy* policy) {
   std::optional<Header> header = Header::Read(msg);
   if (!header || !header->qr()) return absl::InvalidArgumentError("not a DNS reply");
   if (header->qdcount != 1) return absl::InvalidArgumentError("reply without exactly one question");
@@ -79,13 +79,13 @@ absl::StatusOr<StoredReply> StoredReply::FromMessage(std::span<const uint8_t> ms
 
   const uint8_t rcode = header->rcode();
   const bool truncated = header->flags & kFlagTC;
-  if (truncated) return out;
+  if (truncated || !policy) return out;
   if (rcode == kNoError && answers > 0) {
     out.cacheable = true;
-    out.ttl = Clamp(min_ttl, policy.min_ttl, policy.max_ttl);
+    out.ttl = Clamp(min_ttl, policy->min_ttl, policy->max_ttl);
   } else if ((rcode == kNxDomain || (rcode == kNoError && answers == 0)) && has_soa) {
     out.cacheable = true;
-    out.ttl = Clamp(soa_ttl, std::min(policy.min_ttl, policy.denial_ttl), policy.denial_ttl);
+    out.ttl = Clamp(soa_ttl, std::min(policy->min_ttl, policy->denial_ttl), policy->denial_ttl);
   }
   if (out.cacheable) {
     for (uint16_t at : out.ttl_offsets) WriteU32(&out.wire[at], out.ttl);

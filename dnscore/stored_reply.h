@@ -39,7 +39,12 @@ struct StoredReply {
   // Scans `msg` (a reply with exactly one question), drops its OPT record,
   // decides whether and how long it may be cached and, if so, gives every
   // record that lifetime, as CoreDNS's cache does.
-  static absl::StatusOr<StoredReply> FromMessage(std::span<const uint8_t> msg, const TtlPolicy& policy);
+  static absl::StatusOr<StoredReply> FromMessage(std::span<const uint8_t> msg, const TtlPolicy& policy) {
+    return FromMessage(msg, &policy);
+  }
+  // Without a policy the reply is not for caching: its TTLs stay as they came
+  // (a Corefile block without `cache`).
+  static absl::StatusOr<StoredReply> FromMessage(std::span<const uint8_t> msg, const TtlPolicy* policy);
 };
 
 }  // namespace meshdns

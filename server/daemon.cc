@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_join.h"
 #include "config/config.h"
+#include "config/corefile_runtime.h"
 #include "config/runtime.h"
 #include "server/health_prober.h"
 #include "server/http_server.h"
@@ -27,16 +28,22 @@ std::string ReadWholeFile(const std::string& path) {
   return ss.str();
 }
 
+// A configuration as loaded: from YAML, or from a Corefile with its blocks.
+struct Loaded {
+  Config config;
+  std::optional<CorefileServing> corefile;
+};
+
 class Daemon {
  public:
   explicit Daemon(ServeOptions options) : options_(std::move(options)) {}
 
   int Run() {
-    std::optional<Config> config = Load(/*initial=*/true);
-    if (!config) return 2;
-    SetLogLevel(ParseLogLevel(config->log_level));
-    const std::vector<SocketAddress> listen = config->listen;
-    std::shared_ptr<const Generation> generation = MakeGeneration(*std::move(config));
+    std::optional<Loaded> loaded = Load(/*initial=*/true);
+    if (!loaded) return 2;
+    SetLogLevel(ParseLogLevel(loaded->config.log_level));
+    const std::vector<SocketAddress> listen = loaded->config.listen;
+    std::shared_ptr<const Generation> generation = MakeGeneration(*std::move(loaded));
 
     const int threads = options_.threads > 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
     for (int i = 0; i < threads; ++i) {
@@ -50,8 +57,11 @@ class Daemon {
     for (auto& w : workers_) w->Start();
     std::vector<std::string> where;
     for (const SocketAddress& a : listen) where.push_back(a.ToString());
-    Log(LogLevel::kInfo, "meshdns serving cluster ", generation->runtime->config.cluster, " on ",
-        absl::StrJoin(where, ", "), " (udp+tcp) with ", threads, " threads");
+    const std::string what = generation->runtime->corefile
+                                 ? absl::StrCat("Corefile ", options_.config_path)
+                                 : absl::StrCat("cluster ", generation->runtime->config.cluster);
+    Log(LogLevel::kInfo, "meshdns serving ", what, " on ", absl::StrJoin(where, ", "), " (udp+tcp) with ", threads,
+        " threads");
 
     prober_.SetRuntime(generation->runtime);
     prober_.Start();
@@ -127,6 +137,7 @@ class Daemon {
   HttpResponse Ready() const {
     if (!started_) return {503, "starting\n"};
     const Runtime& rt = *generation_->runtime;
+    if (rt.corefile) return {200, "OK\n"};  // as CoreDNS's ready: every plugin is ready once serving
     const Pool& local = rt.ClusterPool(rt.mesh->local());
     for (const ResolverHealth* h : local.health_view) {
       if (h->IsUp()) return {200, "OK\n"};
@@ -176,8 +187,20 @@ class Daemon {
     co_return RenderMetrics(in);
   }
 
-  std::optional<Config> Load(bool initial) {
-    LoadResult r = options_.config_path.empty() ? EmbeddedDefaultConfig() : LoadConfigFile(options_.config_path);
+  std::optional<Loaded> Load(bool initial) {
+    LoadResult r;
+    std::optional<CorefileServing> corefile;
+    if (options_.corefile) {
+      CorefileLoad c = LoadCorefile(options_.config_path, {.ignore_unsupported = options_.ignore_unsupported});
+      for (const ConfigError& w : c.warnings) {
+        Log(LogLevel::kWarn, w.file, ":", w.line, ":", w.column, ": ", w.message);
+      }
+      r.config = std::move(c.config);
+      r.errors = std::move(c.errors);
+      if (r.config) corefile = std::move(c.serving);
+    } else {
+      r = options_.config_path.empty() ? EmbeddedDefaultConfig() : LoadConfigFile(options_.config_path);
+    }
     for (const ConfigError& e : r.errors) {
       if (initial) {
         std::fprintf(stderr, "%s\n", e.ToString().c_str());
@@ -197,13 +220,16 @@ class Daemon {
         r.config->listen.push_back(*a);
       }
     }
-    return r.config;
+    return Loaded{*std::move(r.config), std::move(corefile)};
   }
 
-  std::shared_ptr<const Generation> MakeGeneration(Config config) {
+  std::shared_ptr<const Generation> MakeGeneration(Loaded loaded) {
+    Config& config = loaded.config;
     auto g = std::make_shared<Generation>();
-    const CacheCarryOver plan =
-        generation_ ? PlanCacheCarryOver(generation_->runtime->config, config) : CacheCarryOver{};
+    // A Corefile's blocks may all have changed; its cache starts afresh.
+    const CacheCarryOver plan = generation_ && !loaded.corefile
+                                    ? PlanCacheCarryOver(generation_->runtime->config, config)
+                                    : CacheCarryOver{};
     if (plan.keep) {
       // Workers keep using the cache while it is pruned; the shards' locks make that safe.
       g->cache = generation_->cache;
@@ -217,18 +243,20 @@ class Daemon {
       g->cache = std::make_shared<PacketCache>(
           PacketCache::Options{.capacity = config.cache.capacity, .max_entry_size = config.cache.max_entry_size});
     }
-    g->runtime = Runtime::Compile(std::move(config));
+    g->runtime = loaded.corefile ? Runtime::Compile(std::move(config), *std::move(loaded.corefile))
+                                 : Runtime::Compile(std::move(config));
     generation_ = g;
     return g;
   }
 
   void Reload(const char* why) {
-    std::optional<Config> config = Load(/*initial=*/false);
-    if (!config) {
+    std::optional<Loaded> loaded = Load(/*initial=*/false);
+    if (!loaded) {
       ++reload_failures_;
       return;
     }
     ++reloads_;
+    const Config* config = &loaded->config;
     const auto& old_listen = generation_->runtime->config.listen;
     bool listen_changed = old_listen.size() != config->listen.size();
     for (size_t i = 0; !listen_changed && i < old_listen.size(); ++i) {
@@ -240,7 +268,7 @@ class Daemon {
       Log(LogLevel::kWarn, "metrics/health/ready addresses changed; they take effect at the next restart");
     }
     SetLogLevel(ParseLogLevel(config->log_level));
-    std::shared_ptr<const Generation> g = MakeGeneration(*std::move(config));
+    std::shared_ptr<const Generation> g = MakeGeneration(*std::move(loaded));
     for (auto& w : workers_) w->PostGeneration(g);
     prober_.SetRuntime(g->runtime);
     Log(LogLevel::kInfo, "configuration reloaded (", why, ")");

@@ -11,6 +11,8 @@ namespace meshdns {
 
 struct ServeOptions {
   std::string config_path;            // empty: the embedded default
+  bool corefile = false;              // config_path is a Corefile (serve --corefile)
+  bool ignore_unsupported = false;    // a Corefile's unsupported directives are skipped with a warning
   std::vector<std::string> listen;    // overrides the file's `listen`
   int threads = 0;                    // 0: one per core
 };

@@ -11,14 +11,14 @@
 #include "config/config.h"
 #include "config/corefile.h"
 #include "config/corefile_import.h"
-#include "config/corefile_plugins.h"
+#include "config/corefile_runtime.h"
 #include "dnscore/message.h"
 #include "server/daemon.h"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage:
-  meshdns serve [--config FILE | --corefile FILE] [--listen ADDR:PORT]... [--threads N]
+  meshdns serve [--config FILE | --corefile FILE [--ignore-unsupported]] [--listen ADDR:PORT]... [--threads N]
   meshdns check (--config FILE | --corefile FILE [--ignore-unsupported])
   meshdns import COREFILE [--cluster NAME]
   meshdns corefile --config FILE [--to ADDR:PORT]
@@ -77,21 +77,16 @@ bool ParseArgs(int argc, char** argv, int first, Args& args, std::string& proble
   return true;
 }
 
-// Syntax, directives and their options of a Corefile (serving one is not available yet).
+// Everything `serve --corefile` would check: syntax, directives, their
+// options, and what serving needs (one port, templates that render).
 int CheckCorefile(const Args& args) {
-  meshdns::CorefileResult r = meshdns::ReadCorefileFile(args.corefile);
-  for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
-  if (!r.corefile) return 2;
-  meshdns::DirectiveCheck d = meshdns::CheckCorefileDirectives(*r.corefile, args.ignore_unsupported);
-  for (const auto& w : d.warnings) {
+  meshdns::CorefileLoad c = meshdns::LoadCorefile(args.corefile, {.ignore_unsupported = args.ignore_unsupported});
+  for (const auto& w : c.warnings) {
     std::fprintf(stderr, "%s:%d:%d: warning: %s\n", w.file.c_str(), w.line, w.column, w.message.c_str());
   }
-  for (const auto& e : d.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
-  const meshdns::CorefilePlan plan = meshdns::PlanCorefile(*r.corefile);
-  for (const auto& e : plan.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
-  if (!d.errors.empty() || !plan.errors.empty()) return 2;
-  std::printf("%s: ok (syntax, directives and their options; serve --corefile is not available in this version yet)\n",
-              args.corefile.c_str());
+  for (const auto& e : c.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
+  if (!c.config) return 2;
+  std::printf("%s: ok\n", args.corefile.c_str());
   return 0;
 }
 
@@ -172,13 +167,13 @@ int main(int argc, char** argv) {
   if (command == "check") return Check(args);
   if (command == "serve") {
     if (!args.positional.empty()) return Usage("unexpected argument " + args.positional[0]);
-    if (!args.corefile.empty()) {
-      std::fprintf(stderr,
-                   "meshdns: serving a Corefile directly is not available in this version yet; convert it with "
-                   "`meshdns import COREFILE > mesh.yaml` and serve --config mesh.yaml\n");
-      return 2;
-    }
-    return meshdns::RunServe({.config_path = args.config, .listen = args.listen, .threads = args.threads});
+    if (!args.corefile.empty() && !args.config.empty()) return Usage("serve takes --config or --corefile, not both");
+    const bool corefile = !args.corefile.empty();
+    return meshdns::RunServe({.config_path = corefile ? args.corefile : args.config,
+                              .corefile = corefile,
+                              .ignore_unsupported = args.ignore_unsupported,
+                              .listen = args.listen,
+                              .threads = args.threads});
   }
   if (command == "import") return Import(args);
   if (command == "corefile") return Corefile(args);

@@ -41,7 +41,7 @@ size_t QueryEngine::WriteAnswer(const Resolved& r, std::span<const uint8_t> quer
     const size_t size = WriteReply(StoredView{s.wire, s.question_end, s.ttl_offsets}, view, query, options, out);
     if (size != 0) return size;
   }
-  return WriteErrorReply(QueryCheck::kOk, r.overloaded ? kRefused : kServFail, view, query, out);
+  return WriteErrorReply(QueryCheck::kOk, r.overloaded || r.refused ? kRefused : kServFail, view, query, out);
 }
 
 asio::awaitable<void> QueryEngine::Refresh(Question q) {
@@ -52,6 +52,7 @@ asio::awaitable<void> QueryEngine::Refresh(Question q) {
 asio::awaitable<Resolved> QueryEngine::Resolve(std::shared_ptr<const Generation> g, const Question& q, int depth,
                                                bool look_in_cache) {
   const Runtime& rt = *g->runtime;
+  if (rt.corefile) co_return co_await ResolveCorefile(std::move(g), q, depth, look_in_cache);
   const CacheKey key(q.name, q.qtype, q.qclass, q.dnssec_ok, q.checking_disabled);
   if (look_in_cache) {
     if (std::optional<CachedReply> hit = g->cache->Find(key, NowMillis())) co_return Resolved{hit->reply, hit->ttl};
@@ -122,10 +123,25 @@ asio::awaitable<Resolved> QueryEngine::Resolve(std::shared_ptr<const Generation>
 
 asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(const Runtime& rt, const Pool& pool, const Question& q,
                                                              const DnsName& ask) {
-  const ForwardConfig& config = rt.config.forward;
   const Millis started = NowMillis();
   // The whole query must end well inside a stub resolver's patience (5 s).
-  const Millis budget = std::max(kQueryBudget, config.timeout);
+  const Millis budget = std::max(kQueryBudget, pool.timeout);
+  Forwarded result;
+  // CoreDNS's max_concurrent: beyond it the query is REFUSED at once.
+  struct Slot {
+    std::atomic<uint32_t>* count = nullptr;
+    ~Slot() {
+      if (count) count->fetch_sub(1, std::memory_order_relaxed);
+    }
+  } slot;
+  if (pool.max_concurrent > 0) {
+    slot.count = pool.concurrent.get();
+    if (slot.count->fetch_add(1, std::memory_order_relaxed) >= pool.max_concurrent) {
+      ++counters_.overloaded;
+      result.overloaded = true;
+      co_return result;
+    }
+  }
   std::array<uint8_t, 256> order;
   bool all_down = false;
   const uint64_t ticket = pool.policy == Policy::kRandom ? absl::Uniform<uint64_t>(rng_)
@@ -139,7 +155,6 @@ asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(const Runtime& rt, 
   const size_t size = WriteUpstreamQuery(0, UpstreamQuestion{ask, q.qtype, q.qclass, q.recursion_desired,
                                                               q.checking_disabled, q.dnssec_ok}, query);
   const std::span<uint8_t> bytes(query.data(), size);
-  Forwarded result;
   size_t at_limit = 0;
   for (size_t a = 0; a < attempts; ++a) {
     const Millis left = budget - (NowMillis() - started);
@@ -156,14 +171,20 @@ asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(const Runtime& rt, 
     // resending every half round trip: on a lossy link each copy is another
     // chance, and a reply to any of them counts. Earlier ones get one timeout
     // each, so a silent resolver costs little before the next is tried.
-    const Millis rto = health.AttemptTimeout(config.timeout);
+    const Millis rto = health.AttemptTimeout(pool.timeout);
     const bool last_of_pass = a % planned == planned - 1;
     UpstreamChannel::UdpOptions udp{.timeout = std::min(rto, left)};
     if (last_of_pass) udp = {.timeout = left, .retransmit_every = health.RetransmitInterval()};
     bool retransmitted = false;
     const auto sent = std::chrono::steady_clock::now();
-    absl::StatusOr<std::vector<uint8_t>> reply = co_await channel.ExchangeUdp(bytes, udp, &retransmitted);
-    if (reply.ok()) {
+    absl::StatusOr<std::vector<uint8_t>> reply = absl::UnknownError("not sent");
+    // One co_await per statement: g++ 12 mishandles them inside larger expressions.
+    if (pool.force_tcp) {
+      reply = co_await channel.ExchangeTcp(bytes, std::min(pool.timeout, left), pool.expire);
+    } else {
+      reply = co_await channel.ExchangeUdp(bytes, udp, &retransmitted);
+    }
+    if (reply.ok() && !pool.force_tcp) {
       if (!retransmitted) {
         health.RecordRtt(
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent).count());
@@ -171,17 +192,18 @@ asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(const Runtime& rt, 
       // Contract rule 9: a truncated reply is asked again over TCP at once.
       if (reply->size() >= kHeaderSize && ((*reply)[2] & (kFlagTC >> 8))) {
         const Millis tcp_left = std::max<Millis>(budget - (NowMillis() - started), 1);
-        reply = co_await channel.ExchangeTcp(bytes, std::min(config.timeout, tcp_left), config.expire);
+        reply = co_await channel.ExchangeTcp(bytes, std::min(pool.timeout, tcp_left), pool.expire);
       }
-    } else if (absl::IsDeadlineExceeded(reply.status())) {
-      health.RecordTimeout(config.timeout);
+    } else if (!reply.ok() && absl::IsDeadlineExceeded(reply.status())) {
+      health.RecordTimeout(pool.timeout);
     }
     health.Release();
     if (!reply.ok()) {
       ++counters_.upstream_failures;
-      if (health.RecordFailure(rt.health, NowMillis())) {
+      if (health.RecordFailure(pool.health_options, NowMillis())) {
         Log(LogLevel::kWarn, "cluster ", pool.name, ": resolver ", pool.resolvers[i].ToString(),
-            " taken out of rotation after ", config.max_fails, " failures (", reply.status().message(), ")");
+            " taken out of rotation after ", pool.health_options.max_fails, " failures (", reply.status().message(),
+            ")");
       }
       continue;
     }
@@ -219,34 +241,44 @@ asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> QueryEngine::Synthesize(st
   if (!outcome->chase) {
     co_return BuildAuthoritativeReply(q.name, q.qtype, q.qclass, outcome->rcode, outcome->answer, outcome->authority);
   }
-  if (depth >= kMaxChainLinks) co_return absl::FailedPreconditionError("CNAME chain too long or looping");
+  co_return co_await Chase(g, q, *outcome->chase, outcome->answer, {}, {}, depth);
+}
 
+asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> QueryEngine::Chase(std::shared_ptr<const Generation> g,
+                                                                        const Question& q, const DnsName& target_name,
+                                                                        const std::vector<RrPtr>& answer,
+                                                                        const std::vector<RrPtr>& authority,
+                                                                        const std::vector<RrPtr>& additional,
+                                                                        int depth) {
+  if (depth >= kMaxChainLinks) co_return absl::FailedPreconditionError("CNAME chain too long or looping");
   // The CNAME target goes through the whole pipeline again (cache, routing,
   // forwarding), as CoreDNS's template resolves it through the server itself.
-  Resolved target = co_await Resolve(g, SameFlags(q, *outcome->chase), depth + 1);
+  Resolved target = co_await Resolve(g, SameFlags(q, target_name), depth + 1);
   if (!target.reply) co_return absl::UnavailableError("CNAME target could not be resolved");
   absl::StatusOr<PktPtr> sub = ParseMessage(target.reply->wire);
   if (!sub.ok()) co_return sub.status();
 
   PktPtr merged = NewReply(q.name, q.qtype, q.qclass, kFlagAA | (target.reply->flags() & kFlagRA),
                            target.reply->rcode());
-  for (const RrPtr& rr : outcome->answer) AppendRecord(merged.get(), LDNS_SECTION_ANSWER, rr.get());
+  for (const RrPtr& rr : answer) AppendRecord(merged.get(), LDNS_SECTION_ANSWER, rr.get());
   ldns_rr_list* answers = ldns_pkt_answer(sub->get());
   for (size_t i = 0; i < ldns_rr_list_rr_count(answers); ++i) {
     ldns_rr* rr = ldns_rr_list_rr(answers, i);
     if (target.reply->cacheable) ldns_rr_set_ttl(rr, target.ttl);
     AppendRecord(merged.get(), LDNS_SECTION_ANSWER, rr);
   }
+  for (const RrPtr& rr : authority) AppendRecord(merged.get(), LDNS_SECTION_AUTHORITY, rr.get());
   // A negative end of the chain keeps its SOA, so the whole answer can be
   // cached negatively (RFC 2308) and the client sees why.
   if (ldns_rr_list_rr_count(answers) == 0) {
-    ldns_rr_list* authority = ldns_pkt_authority(sub->get());
-    for (size_t i = 0; i < ldns_rr_list_rr_count(authority); ++i) {
-      ldns_rr* rr = ldns_rr_list_rr(authority, i);
+    ldns_rr_list* sub_authority = ldns_pkt_authority(sub->get());
+    for (size_t i = 0; i < ldns_rr_list_rr_count(sub_authority); ++i) {
+      ldns_rr* rr = ldns_rr_list_rr(sub_authority, i);
       if (target.reply->cacheable) ldns_rr_set_ttl(rr, target.ttl);
       AppendRecord(merged.get(), LDNS_SECTION_AUTHORITY, rr);
     }
   }
+  for (const RrPtr& rr : additional) AppendRecord(merged.get(), LDNS_SECTION_ADDITIONAL, rr.get());
   co_return EncodeMessage(merged.get());
 }
 

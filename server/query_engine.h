@@ -20,6 +20,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
+#include "config/corefile_runtime.h"
 #include "config/runtime.h"
 #include "dnscore/packet_cache.h"
 #include "dnscore/query_view.h"
@@ -52,6 +53,7 @@ struct Resolved {
   std::shared_ptr<const StoredReply> reply;  // null: no answer could be had
   uint32_t ttl = 0;                          // remaining lifetime, if cacheable
   bool overloaded = false;                   // every resolver at its in-flight limit: REFUSED
+  bool refused = false;                      // no server block of a Corefile holds the name: REFUSED
 };
 
 struct EngineCounters {
@@ -93,6 +95,23 @@ class QueryEngine {
     bool overloaded = false;
   };
   asio::awaitable<Forwarded> Forward(const Runtime& rt, const Pool& pool, const Question& q, const DnsName& ask);
+  // The answer `answer` (ending in a CNAME to `target`) completed with the
+  // target's records, resolved through the whole pipeline; the rcode is the
+  // chain's end's (contract rule 2).
+  asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> Chase(std::shared_ptr<const Generation> g, const Question& q,
+                                                             const DnsName& target, const std::vector<RrPtr>& answer,
+                                                             const std::vector<RrPtr>& authority,
+                                                             const std::vector<RrPtr>& additional, int depth);
+  // `serve --corefile` (corefile_chain.cc): dispatch to a server block, then
+  // its plugins in CoreDNS's order.
+  asio::awaitable<Resolved> ResolveCorefile(std::shared_ptr<const Generation> g, const Question& q, int depth,
+                                            bool look_in_cache);
+  struct Chained {
+    absl::StatusOr<std::vector<uint8_t>> wire;  // an error: no reply, SERVFAIL
+    bool overloaded = false;
+  };
+  asio::awaitable<Chained> RunBlock(std::shared_ptr<const Generation> g, const CorefileBlock& block, const Question& q,
+                                    int depth);
   asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> Synthesize(std::shared_ptr<const Generation> g,
                                                                    const Question& q, int depth);
   // Contract rule 4: every cluster asked at once, merged by affinity.

@@ -153,6 +153,7 @@ int RenamedRdataField(uint16_t type) {
     case kTypeCNAME: case kTypeDNAME: case kTypeNS: case kTypePTR: case kTypeSOA: return 0;
     case kTypeMX: return 1;
     case kTypeSRV: return 3;
+    case kTypeNAPTR: return 5;  // the replacement, a value name in CoreDNS's rewrite too
     default: return -1;
   }
 }

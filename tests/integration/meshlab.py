@@ -275,10 +275,10 @@ def cname_target(a):
     return f"{BROKER}.{SERVICE}.{NAMESPACE}.cluster{a}.svc.cluster.local."
 
 
-def check_matrix_cell(a, b, tcp):
+def check_matrix_cell(a, b, tcp, addr=meshdns_addr, port=MESH_PORT):
     """Asks cluster b's meshdns for cluster a's broker; returns a problem or None."""
     try:
-        r = query(meshdns_addr(b), clusterset_name(a), tcp=tcp)
+        r = query(addr(b), clusterset_name(a), tcp=tcp, port=port)
     except Exception as e:  # noqa: BLE001 - any failure is a failed cell
         return f"no reply: {e}"
     if r.rcode() != dns.rcode.NOERROR:
@@ -294,6 +294,6 @@ def check_matrix_cell(a, b, tcp):
     return None
 
 
-def matrix(tcp=False):
+def matrix(tcp=False, addr=meshdns_addr, port=MESH_PORT):
     """The contract's nine combinations; returns [(a, b, problem-or-None)]."""
-    return [(a, b, check_matrix_cell(a, b, tcp)) for b in (1, 2, 3) for a in (1, 2, 3)]
+    return [(a, b, check_matrix_cell(a, b, tcp, addr, port)) for b in (1, 2, 3) for a in (1, 2, 3)]

@@ -1,0 +1,221 @@
+#include "config/corefile_runtime.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "config/corefile_plugins.h"
+
+namespace meshdns {
+namespace {
+
+bool Under(const DnsName& name, const std::vector<DnsName>& zones) {
+  return std::any_of(zones.begin(), zones.end(), [&](const DnsName& z) { return name.IsSubdomainOf(z); });
+}
+
+std::string NoTrailingDot(std::string s) {
+  if (s.size() > 1 && s.back() == '.') s.pop_back();
+  return s;
+}
+
+// CoreDNS's `:8080` and `localhost:9153` as addresses meshdns can bind.
+absl::StatusOr<std::string> HttpAddress(const std::string& text, const std::string& fallback) {
+  std::string a = text.empty() ? fallback : text;
+  if (absl::StartsWith(a, ":")) a = "0.0.0.0" + a;
+  if (absl::StartsWith(a, "localhost:")) a = "127.0.0.1" + a.substr(9);
+  absl::StatusOr<SocketAddress> parsed = SocketAddress::Parse(a);
+  if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat("'", a, "' is not IP:PORT (host names are not looked up)"));
+  return parsed->ToString();
+}
+
+std::optional<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class Compiler {
+ public:
+  Compiler(const Corefile& corefile, CorefileLoad& out) : corefile_(corefile), out_(out) {}
+
+  void Run(const CorefilePlan& plan) {
+    Config config;
+    config.file = corefile_.blocks.empty() ? "" : corefile_.blocks.front().pos.file;
+    // CoreDNS answers whoever asks unless an `acl` says otherwise.
+    config.acl_allow = {*Cidr::Parse("0.0.0.0/0"), *Cidr::Parse("::/0")};
+    config.cache.capacity = 0;
+    config.forward.health_check = 500;
+    Listen(config);
+    std::vector<CorefileBlock> blocks;
+    for (size_t b = 0; b < plan.servers.size(); ++b) blocks.push_back(Block(plan.servers[b], corefile_.blocks[b], config));
+    config.cache.capacity = std::max<size_t>(config.cache.capacity, 1024);
+    if (!out_.errors.empty()) return;
+    out_.config = std::move(config);
+    out_.serving.program = std::make_shared<const CorefileProgram>(std::move(blocks));
+  }
+
+ private:
+  void Error(const SourcePos& pos, std::string message) {
+    out_.errors.push_back(ConfigError{pos.file, pos.line, pos.column, std::move(message)});
+  }
+
+  // One port for the whole file: every block answers on every listen address.
+  void Listen(Config& config) {
+    std::optional<uint16_t> port;
+    for (const CorefileServerBlock& block : corefile_.blocks) {
+      for (const CorefileKey& key : block.keys) {
+        if (!port) port = key.port;
+        if (*port != key.port) {
+          Error(key.pos, absl::StrCat("this block listens on port ", key.port, " and another on ", *port,
+                                      ": meshdns serves one port per Corefile (run one meshdns per port)"));
+          return;
+        }
+      }
+    }
+    config.listen = {*SocketAddress::Parse(absl::StrCat("0.0.0.0:", port.value_or(53)))};
+  }
+
+  // Where a side service's directive is, for its error.
+  SourcePos DirectivePos(const CorefileServerBlock& block, absl::string_view name) {
+    for (const CorefileDirective& d : block.directives) {
+      if (d.name.text == name) return d.name.pos;
+    }
+    return block.pos;
+  }
+
+  void SideServices(const ServerPlan& plan, const CorefileServerBlock& source, Config& config) {
+    const std::tuple<const std::optional<std::string>&, std::string&, const char*, const char*> services[] = {
+        {plan.health, config.health, "health", ":8080"},
+        {plan.ready, config.ready, "ready", ":8181"},
+        {plan.prometheus, config.metrics, "prometheus", "localhost:9153"}};
+    for (const auto& [wanted, slot, name, fallback] : services) {
+      if (!wanted) continue;
+      absl::StatusOr<std::string> address = HttpAddress(*wanted, fallback);
+      if (!address.ok()) {
+        Error(DirectivePos(source, name), absl::StrCat(name, ": ", address.status().message()));
+      } else if (slot.empty()) {
+        slot = *address;  // CoreDNS runs one per process; the first block's wins
+      }
+    }
+  }
+
+  CorefileBlock Block(const ServerPlan& plan, const CorefileServerBlock& source, Config& config) {
+    CorefileBlock block;
+    for (const CorefileKey& k : plan.keys) block.zones.push_back(k.zone);
+    block.name = NoTrailingDot(plan.keys.empty() ? "." : plan.keys.front().zone.ToText());
+    SideServices(plan, source, config);
+    config.log_queries = config.log_queries || plan.log;
+    block.loadbalance = plan.loadbalance;
+    block.rewrite = Rewriter(plan.rewrites);
+
+    if (plan.cache) {
+      const CachePlan& c = *plan.cache;
+      block.cache = CorefileBlock::Cache{
+          c.zones, TtlPolicy{.min_ttl = c.success_min_ttl, .max_ttl = c.success_ttl, .denial_ttl = c.denial_ttl},
+          c.serve_stale};
+      config.cache.capacity += c.success_capacity + c.denial_capacity;
+      if (c.prefetch && !config.cache.prefetch) config.cache.prefetch = c.prefetch;
+    }
+
+    absl::StatusOr<TemplateHandler> templates = TemplateHandler::Compile(plan.templates);
+    if (templates.ok()) {
+      block.templates = *std::move(templates);
+    } else {
+      Error(DirectivePos(source, "template"), absl::StrCat("template: ", templates.status().message()));
+    }
+
+    if (plan.hosts) Hosts(*plan.hosts, block);
+
+    for (const ForwardPlan& f : plan.forwards) {
+      Pool pool;
+      pool.name = block.forwards.empty() ? block.name : absl::StrCat(block.name, "#", block.forwards.size() + 1);
+      pool.policy = f.policy;
+      pool.resolvers = f.to;
+      pool.health_options = HealthOptions{.max_fails = f.max_fails};
+      pool.expire = f.expire;
+      pool.force_tcp = f.force_tcp;
+      pool.max_concurrent = f.max_concurrent;
+      config.forward.health_check = std::min(config.forward.health_check, f.health_check);
+      block.forwards.push_back(CorefileBlock::Forward{f.from, f.except, out_.serving.pools.size()});
+      out_.serving.pools.push_back(std::move(pool));
+    }
+    return block;
+  }
+
+  void Hosts(const HostsPlan& h, CorefileBlock& block) {
+    std::vector<HostsEntry> entries;
+    for (const HostsPlan::Entry& e : h.entries) entries.push_back(HostsEntry{e.ip, e.names});
+    // Like CoreDNS: /etc/hosts when no file is named; a missing file leaves the inline entries.
+    const std::string file = h.file.value_or("/etc/hosts");
+    if (std::optional<std::string> text = ReadSmallFile(file)) {
+      std::vector<HostsEntry> from_file = HostsTable::ParseFile(*text);
+      entries.insert(entries.end(), from_file.begin(), from_file.end());
+    } else {
+      out_.warnings.push_back(ConfigError{h.pos.file, h.pos.line, h.pos.column,
+                                          absl::StrCat("hosts: cannot read ", file, "; serving the inline entries")});
+    }
+    block.hosts.emplace(HostsOptions{h.zones, h.ttl, h.no_reverse, h.fallthrough}, entries);
+  }
+
+  const Corefile& corefile_;
+  CorefileLoad& out_;
+};
+
+}  // namespace
+
+const CorefileBlock::Forward* CorefileBlock::ForwardFor(const DnsName& name) const {
+  for (const Forward& f : forwards) {
+    if (!name.IsSubdomainOf(f.from)) continue;
+    // The FROM apex itself is never excluded.
+    if (!name.Equals(f.from) && Under(name, f.except)) continue;
+    return &f;
+  }
+  return nullptr;
+}
+
+const CorefileBlock::Cache* CorefileBlock::CacheFor(const DnsName& name) const {
+  return cache && Under(name, cache->zones) ? &*cache : nullptr;
+}
+
+const CorefileBlock* CorefileProgram::Dispatch(const DnsName& qname) const {
+  const CorefileBlock* best = nullptr;
+  size_t best_labels = 0;
+  for (const CorefileBlock& b : blocks_) {
+    for (const DnsName& z : b.zones) {
+      if (qname.IsSubdomainOf(z) && (!best || z.LabelCount() > best_labels)) {
+        best = &b;
+        best_labels = z.LabelCount();
+      }
+    }
+  }
+  return best;
+}
+
+CorefileLoad CompileCorefile(const Corefile& corefile, const CorefileLoadOptions& options) {
+  CorefileLoad out;
+  DirectiveCheck check = CheckCorefileDirectives(corefile, options.ignore_unsupported);
+  out.errors = std::move(check.errors);
+  out.warnings = std::move(check.warnings);
+  const CorefilePlan plan = PlanCorefile(corefile);
+  out.errors.insert(out.errors.end(), plan.errors.begin(), plan.errors.end());
+  if (!out.errors.empty()) return out;
+  Compiler(corefile, out).Run(plan);
+  return out;
+}
+
+CorefileLoad LoadCorefile(const std::string& path, const CorefileLoadOptions& options) {
+  CorefileResult r = ReadCorefileFile(path, options.read);
+  if (!r.corefile) {
+    CorefileLoad out;
+    out.errors = std::move(r.errors);
+    return out;
+  }
+  return CompileCorefile(*r.corefile, options);
+}
+
+}  // namespace meshdns

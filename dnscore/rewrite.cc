@@ -1,0 +1,163 @@
+#include "dnscore/rewrite.h"
+
+#include <re2/re2.h>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+namespace meshdns {
+namespace {
+
+using Groups = absl::InlinedVector<absl::string_view, 8>;
+
+// Go's FindStringSubmatch: unanchored, [0] the whole match, [i] group i.
+bool Find(const re2::RE2& re, absl::string_view text, Groups& groups) {
+  const int n = re.NumberOfCapturingGroups() + 1;
+  absl::InlinedVector<re2::StringPiece, 8> found(n);
+  if (!re.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), re2::RE2::UNANCHORED, found.data(), n)) {
+    return false;
+  }
+  groups.clear();
+  for (const re2::StringPiece& g : found) groups.push_back(absl::string_view(g.data() ? g.data() : "", g.size()));
+  return true;
+}
+
+// `to` with every {n} replaced by group n.
+std::string Substitute(absl::string_view to, const Groups& groups) {
+  std::string out;
+  for (size_t i = 0; i < to.size(); ++i) {
+    if (to[i] == '{') {
+      const size_t close = to.find('}', i);
+      size_t n = 0;
+      if (close != absl::string_view::npos && absl::SimpleAtoi(to.substr(i + 1, close - i - 1), &n) &&
+          n < groups.size()) {
+        out.append(groups[n].data(), groups[n].size());
+        i = close;
+        continue;
+      }
+    }
+    out.push_back(to[i]);
+  }
+  return out;
+}
+
+std::string Fqdn(std::string s) {
+  absl::AsciiStrToLower(&s);
+  if (s.empty() || s.back() != '.') s.push_back('.');
+  return s;
+}
+
+// The request side of one rule: the name it makes of `name`, if it matches.
+std::optional<std::string> Match(const RewriteRule& rule, const std::string& name) {
+  const std::string& from = rule.from;
+  switch (rule.match) {
+    case RewriteRule::Match::kExact:
+      if (name == from) return rule.to;
+      return std::nullopt;
+    case RewriteRule::Match::kPrefix:
+      if (absl::StartsWith(name, from)) return absl::StrCat(rule.to, name.substr(from.size()));
+      return std::nullopt;
+    case RewriteRule::Match::kSuffix:
+      if (absl::EndsWith(name, from)) return absl::StrCat(name.substr(0, name.size() - from.size()), rule.to);
+      return std::nullopt;
+    case RewriteRule::Match::kSubstring:
+      if (absl::StrContains(name, from)) return absl::StrReplaceAll(name, {{from, rule.to}});
+      return std::nullopt;
+    case RewriteRule::Match::kRegex: {
+      Groups groups;
+      if (!Find(*rule.regex, name, groups)) return std::nullopt;
+      return Fqdn(Substitute(rule.to, groups));
+    }
+  }
+  return std::nullopt;
+}
+
+// `text` ends with `suffix` where a label begins.
+bool EndsWithLabels(absl::string_view text, absl::string_view suffix) {
+  if (!absl::EndsWith(text, suffix)) return false;
+  return text.size() == suffix.size() || suffix.front() == '.' || text[text.size() - suffix.size() - 1] == '.';
+}
+
+// The response side of one step: the name `text` maps back to, if it does.
+std::optional<std::string> MapBack(const RewriteOutcome::Step& step, bool value, const std::string& text) {
+  const RewriteRule& rule = *step.rule;
+  for (const RewriteRule::AnswerRule& a : rule.answers) {
+    if (a.value != value) continue;
+    Groups groups;
+    if (Find(*a.from, text, groups)) return Fqdn(Substitute(a.to, groups));
+  }
+  if (!rule.answer_auto) return std::nullopt;
+  // CoreDNS's mapping for every match type: the rewritten name, and names
+  // below it, go back to the client's.
+  if (step.after != "." && EndsWithLabels(text, step.after)) {
+    return absl::StrCat(text.substr(0, text.size() - step.after.size()), step.before);
+  }
+  // A new ending maps back wherever it appears (contract rule 1; CoreDNS
+  // does this for suffix rules only, matching the plain string).
+  if (rule.match == RewriteRule::Match::kSuffix && absl::EndsWith(text, rule.to)) {
+    return absl::StrCat(text.substr(0, text.size() - rule.to.size()), rule.from);
+  }
+  if (rule.match == RewriteRule::Match::kSubstring && absl::EndsWith(step.before, rule.from) &&
+      absl::EndsWith(step.after, rule.to) && rule.to != "." && EndsWithLabels(text, rule.to)) {
+    return absl::StrCat(text.substr(0, text.size() - rule.to.size()), rule.from);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::StatusOr<RewriteOutcome> Rewriter::Apply(const DnsName& qname) const {
+  RewriteOutcome out;
+  out.name = qname;
+  if (rules_.empty()) return out;
+  std::string name = Fqdn(qname.ToText());
+  for (const RewriteRule& rule : rules_) {
+    std::optional<std::string> next = Match(rule, name);
+    if (!next) continue;
+    if (rule.field == RewriteRule::Field::kTtl) {
+      out.ttl = TtlClamp{rule.ttl_min, rule.ttl_max};
+    } else {
+      out.steps.push_back(RewriteOutcome::Step{&rule, name, *next});
+      name = *std::move(next);
+    }
+    if (rule.stop) break;
+  }
+  if (!out.steps.empty()) {
+    absl::StatusOr<DnsName> rewritten = DnsName::FromText(name);
+    if (!rewritten.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("rewrite made '", name, "', which is not a domain name"));
+    }
+    out.name = *std::move(rewritten);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<uint8_t>> Rewriter::Revert(const RewriteOutcome& outcome, std::span<const uint8_t> reply,
+                                                      const DnsName& client_qname) {
+  // Several rules map back in reverse order, each seeing the previous one's result.
+  auto map_back = [&outcome](bool value, const DnsName& in, DnsName& out) {
+    if (outcome.steps.empty()) return false;
+    std::string text = Fqdn(in.ToText());
+    bool changed = false;
+    for (auto step = outcome.steps.rbegin(); step != outcome.steps.rend(); ++step) {
+      if (std::optional<std::string> back = MapBack(*step, value, text)) {
+        text = *std::move(back);
+        changed = true;
+      }
+    }
+    if (!changed) return false;
+    absl::StatusOr<DnsName> name = DnsName::FromText(text);
+    if (!name.ok()) return false;  // the name stays as the chain gave it
+    out = *std::move(name);
+    return true;
+  };
+  auto owner = [&](const DnsName& in, DnsName& out) { return map_back(false, in, out); };
+  auto value = [&](const DnsName& in, DnsName& out) { return map_back(true, in, out); };
+  return RenameReply(reply, client_qname, owner, value, outcome.ttl);
+}
+
+}  // namespace meshdns
