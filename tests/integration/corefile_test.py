@@ -12,10 +12,14 @@ Addresses (cluster N): nsd 127.11.N.1:5300; meshdns --corefile
 
 import os
 import re
+import signal
 import subprocess
+import time
 import unittest
 
+import dns.flags
 import dns.rcode
+import dns.rdatatype
 
 import meshlab
 from meshlab import BROKER, HEADLESS, MESH_PORT, NAMESPACE, NSD_PORT, SERVICE, query
@@ -178,6 +182,172 @@ class CorefileMeshTest(unittest.TestCase):
                 finally:
                     proc.terminate()
                     proc.wait(timeout=10)
+
+
+DIRECTIVES_NSD = "127.11.9.1"
+DIRECTIVES = "127.11.9.2"
+BROKER_A = f"{BROKER}.{SERVICE}.{NAMESPACE}.svc.cluster.local."
+
+# Written in an order CoreDNS would not run them in: the chain must still run
+# rewrite, cache, template, hosts, forward.
+DIRECTIVES_COREFILE = f"""\
+example.org {{
+    log
+    forward . {DIRECTIVES_NSD}:{NSD_PORT}
+    hosts {{
+        10.0.0.1 web.example.org
+        fallthrough
+    }}
+    template IN TXT example.org {{
+        match ^(?P<x>[a-z]+)\\.example\\.org\\.$
+        answer "{{{{ .Name }}}} 30 IN TXT {{{{ .Group.x }}}}"
+        fallthrough
+    }}
+    rewrite name exact alias.example.org web.example.org
+    cache 20
+}}
+cluster.local {{
+    rewrite ttl suffix .svc.cluster.local 100-200
+    forward . {DIRECTIVES_NSD}:{NSD_PORT} {{
+        max_concurrent 100
+    }}
+}}
+clusterset.local {{
+    template IN ANY clusterset.local {{
+        match "^(?P<host>[a-z0-9-]+)\\.cluster1\\.(?P<svc>[a-z0-9-]+)\\.(?P<ns>[a-z0-9-]+)\\.svc\\.clusterset\\.local\\.$"
+        answer "{{{{ .Name }}}} 60 IN CNAME {{{{ .Group.host }}}}.{{{{ .Group.svc }}}}.{{{{ .Group.ns }}}}.svc.cluster.local"
+        fallthrough
+    }}
+    template IN ANY clusterset.local {{
+        rcode NXDOMAIN
+        authority "clusterset.local. 60 IN SOA ns.dns.clusterset.local. hostmaster.clusterset.local. 1 7200 1800 86400 60"
+    }}
+}}
+"""
+
+
+def ask(name, rdtype="A", tcp=False):
+    return query(DIRECTIVES, name, rdtype, tcp=tcp)
+
+
+class CorefileDirectivesTest(unittest.TestCase):
+    """One meshdns --corefile exercising the directives beyond the seed's."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.mesh = meshlab.Mesh(threads=1)
+        try:
+            cls.mesh.start_nsd("kube-dns", DIRECTIVES_NSD, meshlab.zone_text(1, "kube-dns"))
+            if not meshlab.wait_for_udp_dns(DIRECTIVES_NSD, NSD_PORT):
+                raise RuntimeError(cls.mesh.log("kube-dns"))
+            cls.path = os.path.join(cls.mesh.dir, "Corefile")
+            with open(cls.path, "w") as f:
+                f.write(DIRECTIVES_COREFILE)
+            cls.proc = cls.mesh._spawn("meshdns", [meshlab.MESHDNS, "serve", "--corefile", cls.path, "--listen",
+                                                   f"{DIRECTIVES}:{MESH_PORT}", "--threads", "1"])
+            if not meshlab.wait_for_udp_dns(DIRECTIVES, MESH_PORT):
+                raise RuntimeError(cls.mesh.log("meshdns"))
+        except BaseException:
+            cls.mesh.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mesh.stop()
+
+    def test_rewrite_runs_before_hosts_and_maps_the_answer_back(self):
+        r = ask("Alias.Example.org.")
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        self.assertTrue(r.flags & dns.flags.AA)
+        self.assertEqual([(rr.name.to_text().lower(), [rd.address for rd in rr]) for rr in r.answer],
+                         [("alias.example.org.", ["10.0.0.1"])])
+
+    def test_template_runs_before_hosts_and_type_mismatches_pass_on(self):
+        r = ask("web.example.org.", "TXT")
+        self.assertEqual([rr.to_text() for rr in r.answer], ['web.example.org. 20 IN TXT "web"'])
+        r = ask("web.example.org.", "A")
+        self.assertEqual([rd.address for rd in r.answer[0]], ["10.0.0.1"])
+
+    def test_hosts_falls_through_to_forward(self):
+        r = ask("nothing.example.org.", "A")
+        self.assertEqual(r.rcode(), dns.rcode.REFUSED, "nsd is not authoritative for example.org")
+
+    def test_block_cache_sets_one_ttl_and_counts_down(self):
+        first = ask("counted.example.org.", "TXT")
+        self.assertEqual(first.answer[0].ttl, 20, "the template's 30 capped by `cache 20`")
+        time.sleep(1.2)
+        second = ask("counted.example.org.", "TXT")
+        self.assertLess(second.answer[0].ttl, 20)
+
+    def test_block_without_cache_keeps_upstream_ttls_and_rewrite_ttl_clamps_them(self):
+        r = ask(BROKER_A)
+        self.assertEqual([rd.address for rd in r.answer[0]], [meshlab.broker_ip(1)])
+        self.assertEqual(r.answer[0].ttl, 100, "nsd's 5 raised to the rule's minimum")
+        time.sleep(1.1)
+        self.assertEqual(ask(BROKER_A).answer[0].ttl, 100, "nothing cached, nothing counted down")
+
+    def test_template_cname_is_chased_through_another_block(self):
+        r = ask(f"{BROKER}.cluster1.{SERVICE}.{NAMESPACE}.svc.clusterset.local.", tcp=True)
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        types = [rr.rdtype for rr in r.answer]
+        self.assertEqual(types, [dns.rdatatype.CNAME, dns.rdatatype.A])
+        self.assertEqual(r.answer[0][0].target.to_text(), BROKER_A)
+        self.assertEqual([rd.address for rd in r.answer[1]], [meshlab.broker_ip(1)])
+
+    def test_template_fallthrough_reaches_the_next_template(self):
+        r = ask(f"{BROKER}.cluster2.{SERVICE}.{NAMESPACE}.svc.clusterset.local.")
+        self.assertEqual(r.rcode(), dns.rcode.NXDOMAIN)
+        self.assertEqual([rr.rdtype for rr in r.authority], [dns.rdatatype.SOA])
+
+    def test_a_name_in_no_block_is_refused(self):
+        self.assertEqual(ask("example.com.").rcode(), dns.rcode.REFUSED)
+
+    def test_log_writes_coredns_query_lines(self):
+        ask("logged.example.org.", "TXT")
+        deadline = time.time() + 5
+        while time.time() < deadline and "logged.example.org." not in self.mesh.log("meshdns"):
+            time.sleep(0.1)
+        self.assertIn('"TXT IN logged.example.org. udp', self.mesh.log("meshdns"))
+
+    def test_zz_reload_keeps_the_old_corefile_when_the_new_one_is_bad(self):
+        # Named to run last: it changes the running Corefile.
+        with open(self.path, "w") as f:
+            f.write(DIRECTIVES_COREFILE.replace("cache 20", "cache 20 {\n        success\n    }"))
+        self.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        self.assertIn("reload rejected", self.mesh.log("meshdns"))
+        self.assertEqual([rd.address for rd in ask("alias.example.org.").answer[0]], ["10.0.0.1"])
+        with open(self.path, "w") as f:
+            f.write(DIRECTIVES_COREFILE.replace("10.0.0.1 web.example.org", "10.0.0.2 web.example.org"))
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 5
+        addresses = []
+        while time.time() < deadline:
+            addresses = [rd.address for rd in ask("web.example.org.").answer[0]]
+            if addresses == ["10.0.0.2"]:
+                break
+            time.sleep(0.1)
+        self.assertEqual(addresses, ["10.0.0.2"])
+
+
+class CorefileServeRefusalTest(unittest.TestCase):
+    def test_unsupported_directives_stop_serve_unless_ignored(self):
+        mesh = meshlab.Mesh()
+        try:
+            path = os.path.join(mesh.dir, "Corefile")
+            with open(path, "w") as f:
+                f.write(".:53 {\n    errors\n    kubernetes cluster.local\n    forward . 127.11.9.1:5300\n}\n")
+            r = subprocess.run([meshlab.MESHDNS, "serve", "--corefile", path, "--listen", "127.11.9.3:30053"],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(f"{path}:3:5: directive kubernetes is not supported", r.stderr)
+            proc = mesh._spawn("meshdns", [meshlab.MESHDNS, "serve", "--corefile", path, "--ignore-unsupported",
+                                           "--listen", "127.11.9.3:30053", "--threads", "1"])
+            self.assertTrue(meshlab.wait_for_udp_dns("127.11.9.3", MESH_PORT), mesh.log("meshdns"))
+            self.assertIn(f"[WARN] {path}:3:5: directive kubernetes is not supported", mesh.log("meshdns"))
+            self.assertIsNone(proc.poll())
+        finally:
+            mesh.stop()
 
 
 if __name__ == "__main__":
