@@ -157,21 +157,26 @@ class CorefileMeshTest(unittest.TestCase):
         failures = [(a, b, p) for a, b, p in meshlab.matrix(True, corefile_addr) if p]
         self.assertEqual(failures, [])
 
+    def start_imported(self, n):
+        """meshdns --config on `import` of cluster n's Corefile; returns (process, YAML path, YAML)."""
+        r = subprocess.run([meshlab.MESHDNS, "import", self.corefiles[n], "--cluster", f"cluster{n}"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        yaml = re.sub(r"(?m)^(listen|metrics|health|ready):.*\n", "", r.stdout)
+        yaml += f"listen: ['{imported_addr(n)}:{MESH_PORT}']\n"
+        name = f"imported{n}"
+        path = self.mesh.write_config(name, yaml)
+        proc = self.mesh._spawn(name, [meshlab.MESHDNS, "serve", "--config", path, "--threads", "1"])
+        self.assertTrue(self.wait(imported_addr(n)), self.mesh.log(name))
+        return proc, path, yaml
+
     def test_import_then_serve_config_answers_as_serve_corefile(self):
         queries = corpus()
         self.assertGreaterEqual(len(queries), 200)
         for n in (1, 2, 3):
             with self.subTest(cluster=n):
-                r = subprocess.run([meshlab.MESHDNS, "import", self.corefiles[n], "--cluster", f"cluster{n}"],
-                                   capture_output=True, text=True)
-                self.assertEqual(r.returncode, 0, r.stderr)
-                yaml = re.sub(r"(?m)^(listen|metrics|health|ready):.*\n", "", r.stdout)
-                yaml += f"listen: ['{imported_addr(n)}:{MESH_PORT}']\n"
-                name = f"imported{n}"
-                path = self.mesh.write_config(name, yaml)
-                proc = self.mesh._spawn(name, [meshlab.MESHDNS, "serve", "--config", path, "--threads", "1"])
+                proc, _, yaml = self.start_imported(n)
                 try:
-                    self.assertTrue(self.wait(imported_addr(n)), self.mesh.log(name))
                     differences = []
                     for qname, rdtype in queries:
                         want = summary(query(corefile_addr(n), qname, rdtype))
@@ -182,6 +187,37 @@ class CorefileMeshTest(unittest.TestCase):
                 finally:
                     proc.terminate()
                     proc.wait(timeout=10)
+
+    def test_the_generated_stanza_served_as_kube_dns_hands_the_mesh_to_meshdns(self):
+        """`meshdns corefile` output pasted into a kube-dns Corefile, served
+        by meshdns --corefile in CoreDNS's place: the mesh's names reach the
+        meshdns of the YAML, the cluster's own names stay with kube-dns."""
+        proc, path, _ = self.start_imported(1)
+        kube_dns = None
+        try:
+            r = subprocess.run([meshlab.MESHDNS, "corefile", "--config", path], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f"forward . {imported_addr(1)}:{MESH_PORT}", r.stdout)
+            corefile = os.path.join(self.mesh.dir, "kube-dns.Corefile")
+            with open(corefile, "w") as f:
+                f.write(f".:53 {{\n    errors\n    forward cluster.local {nsd_addr(1)}:{NSD_PORT}\n    cache 30\n}}\n")
+                f.write(r.stdout)
+            checked = subprocess.run([meshlab.MESHDNS, "check", "--corefile", corefile], capture_output=True, text=True)
+            self.assertEqual(checked.returncode, 0, checked.stderr)
+            addr = "127.11.1.4"
+            kube_dns = self.mesh._spawn("kube-dns-corefile", [meshlab.MESHDNS, "serve", "--corefile", corefile,
+                                                              "--listen", f"{addr}:{MESH_PORT}", "--threads", "1"])
+            self.assertTrue(self.wait(addr), self.mesh.log("kube-dns-corefile"))
+            problems = [(a, meshlab.check_matrix_cell(a, 1, tcp, lambda b: addr)) for a in (1, 2, 3)
+                        for tcp in (False, True)]
+            self.assertEqual([p for p in problems if p[1]], [])
+            own = query(addr, f"{BROKER}.{SERVICE}.{NAMESPACE}.svc.cluster.local.")
+            self.assertEqual([rd.address for rd in own.answer[0]], [meshlab.broker_ip(1)])
+        finally:
+            for p in (kube_dns, proc):
+                if p:
+                    p.terminate()
+                    p.wait(timeout=10)
 
 
 DIRECTIVES_NSD = "127.11.9.1"
