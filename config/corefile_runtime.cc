@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "config/corefile_plugins.h"
@@ -52,11 +53,25 @@ class Compiler {
     config.forward.health_check = 500;
     Listen(config);
     std::vector<CorefileBlock> blocks;
-    for (size_t b = 0; b < plan.servers.size(); ++b) blocks.push_back(Block(plan.servers[b], corefile_.blocks[b], config));
+    std::optional<LoopProbe> loop;
+    for (size_t b = 0; b < plan.servers.size(); ++b) {
+      blocks.push_back(Block(plan.servers[b], corefile_.blocks[b], config));
+      if (plan.servers[b].loop && !loop && !blocks.back().zones.empty()) loop = Probe(blocks.back().zones.front());
+    }
     config.cache.capacity = std::max<size_t>(config.cache.capacity, 1024);
     if (!out_.errors.empty()) return;
     out_.config = std::move(config);
-    out_.serving.program = std::make_shared<const CorefileProgram>(std::move(blocks));
+    out_.serving.program = std::make_shared<const CorefileProgram>(std::move(blocks), std::move(loop));
+  }
+
+  // <random>.<random>.<zone>, as CoreDNS's loop plugin asks.
+  static std::optional<LoopProbe> Probe(const DnsName& zone) {
+    absl::BitGen rng;
+    DnsName labels;
+    const std::string a = absl::StrCat(absl::Uniform<uint64_t>(rng)), b = absl::StrCat(absl::Uniform<uint64_t>(rng));
+    DnsName name;
+    if (!labels.AppendLabel(a) || !labels.AppendLabel(b) || !labels.ReplaceSuffix(2, zone, name)) return std::nullopt;
+    return LoopProbe{name};
   }
 
  private:
@@ -111,15 +126,22 @@ class Compiler {
     SideServices(plan, source, config);
     config.log_queries = config.log_queries || plan.log;
     block.loadbalance = plan.loadbalance;
+    block.errors = plan.errors;
     block.rewrite = Rewriter(plan.rewrites);
 
     if (plan.cache) {
       const CachePlan& c = *plan.cache;
       block.cache = CorefileBlock::Cache{
-          c.zones, TtlPolicy{.min_ttl = c.success_min_ttl, .max_ttl = c.success_ttl, .denial_ttl = c.denial_ttl},
+          c.zones,
+          TtlPolicy{.min_ttl = c.success_min_ttl, .max_ttl = c.success_ttl, .denial_ttl = c.denial_ttl,
+                    .denial_min_ttl = c.denial_min_ttl},
           c.serve_stale};
       config.cache.capacity += c.success_capacity + c.denial_capacity;
       if (c.prefetch && !config.cache.prefetch) config.cache.prefetch = c.prefetch;
+      if (c.keepttl) {
+        out_.warnings.push_back(ConfigError{c.pos.file, c.pos.line, c.pos.column,
+                                            "cache keepttl is not supported: served TTLs count down"});
+      }
     }
 
     absl::StatusOr<TemplateHandler> templates = TemplateHandler::Compile(plan.templates);
@@ -152,6 +174,7 @@ class Compiler {
     for (const HostsPlan::Entry& e : h.entries) entries.push_back(HostsEntry{e.ip, e.names});
     // Like CoreDNS: /etc/hosts when no file is named; a missing file leaves the inline entries.
     const std::string file = h.file.value_or("/etc/hosts");
+    out_.watch.push_back(file);
     if (std::optional<std::string> text = ReadSmallFile(file)) {
       std::vector<HostsEntry> from_file = HostsTable::ParseFile(*text);
       entries.insert(entries.end(), from_file.begin(), from_file.end());

@@ -7,6 +7,7 @@
 // Immutable once compiled and shared by every worker.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,21 +46,36 @@ struct CorefileBlock {
   std::optional<HostsTable> hosts;
   std::vector<Forward> forwards;  // in Corefile order; the first whose FROM holds the name
   bool loadbalance = false;
+  bool errors = false;  // log why a query got no answer, as CoreDNS's errors plugin
 
   const Forward* ForwardFor(const DnsName& name) const;
   const Cache* CacheFor(const DnsName& name) const;
 };
 
+// CoreDNS's `loop`: at start the server asks itself an HINFO question for a
+// random name in the block's zone; seeing that question more than twice
+// means forwarding comes back to this server, and the process must stop.
+struct LoopProbe {
+  DnsName name;
+  // How often the question has arrived, over all workers and reloads of this program.
+  std::shared_ptr<std::atomic<int>> seen = std::make_shared<std::atomic<int>>(0);
+  static constexpr int kMaxSeen = 2;
+};
+
 class CorefileProgram {
  public:
-  explicit CorefileProgram(std::vector<CorefileBlock> blocks) : blocks_(std::move(blocks)) {}
+  explicit CorefileProgram(std::vector<CorefileBlock> blocks, std::optional<LoopProbe> loop = std::nullopt)
+      : blocks_(std::move(blocks)), loop_(std::move(loop)) {}
   // CoreDNS's dispatch: the block with the longest zone holding the name;
   // null when none does (then the answer is REFUSED).
   const CorefileBlock* Dispatch(const DnsName& qname) const;
   const std::vector<CorefileBlock>& blocks() const { return blocks_; }
+  // Set when a block has `loop`.
+  const std::optional<LoopProbe>& loop() const { return loop_; }
 
  private:
   std::vector<CorefileBlock> blocks_;
+  std::optional<LoopProbe> loop_;
 };
 
 struct CorefileLoad {
@@ -67,6 +83,7 @@ struct CorefileLoad {
   CorefileServing serving;
   std::vector<ConfigError> errors;
   std::vector<ConfigError> warnings;  // directives skipped with --ignore-unsupported
+  std::vector<std::string> watch;     // files besides the Corefile whose change means reload (hosts)
 };
 
 struct CorefileLoadOptions {

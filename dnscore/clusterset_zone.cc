@@ -37,8 +37,7 @@ absl::StatusOr<ClustersetOutcome> ClustersetZone::Answer(const DnsName& qname, u
       return out;
     }
     const std::string lower = qname.Lowered().ToText();
-    const char* type_name = ldns_rr_descript(qtype) && ldns_rr_descript(qtype)->_name ? ldns_rr_descript(qtype)->_name
-                                                                                        : "TYPE0";
+    const std::string type_name = TypeMnemonic(qtype);
     for (const auto& t : templates_) {
       TemplateMatch m;
       if (!t->Match(lower, m)) continue;

@@ -72,4 +72,9 @@ void AppendRecord(ldns_pkt* pkt, ldns_pkt_section section, const ldns_rr* rr) {
   ldns_pkt_push_rr(pkt, section, ldns_rr_clone(rr));
 }
 
+std::string TypeMnemonic(uint16_t type) {
+  const ldns_rr_descriptor* d = ldns_rr_descript(type);
+  return d && d->_name ? std::string(d->_name) : "TYPE" + std::to_string(type);
+}
+
 }  // namespace meshdns

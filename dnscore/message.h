@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
 
@@ -30,6 +31,9 @@ absl::StatusOr<std::vector<uint8_t>> EncodeMessage(const ldns_pkt* pkt);
 // One record in zone-file syntax ("name TTL IN CNAME target"); names are
 // taken as absolute and a missing TTL reads as 3600 (as miekg/dns does).
 absl::StatusOr<RrPtr> ParseRecord(absl::string_view text);
+
+// "A", "AAAA", … or "TYPE65280" for a type without a mnemonic (RFC 3597).
+std::string TypeMnemonic(uint16_t type);
 
 RdfPtr NameToRdf(const DnsName& name);
 bool RdfToName(const ldns_rdf* rdf, DnsName& out);

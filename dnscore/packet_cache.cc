@@ -146,7 +146,7 @@ std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView
     ++shard.misses;
     return std::nullopt;
   }
-  hit.size = WriteReply(StoredView{reply.wire, reply.question_end, reply.ttl_offsets}, query, query_wire, write, out);
+  hit.size = WriteReply(reply.View(), query, query_wire, write, out);
   if (hit.size == 0) {
     ++shard.misses;
     return std::nullopt;

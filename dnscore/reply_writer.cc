@@ -1,5 +1,6 @@
 #include "dnscore/reply_writer.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace meshdns {
@@ -39,7 +40,16 @@ size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<con
   uint16_t arcount = ReadU16(&reply.wire[10]);
   if (fits) {
     if (options.ttl) {
-      for (uint16_t at : reply.ttl_offsets) WriteU32(&out[at], *options.ttl);
+      const uint32_t ttl = std::clamp(*options.ttl, reply.ttl_floor, std::max(reply.ttl_floor, reply.ttl_ceiling));
+      for (uint16_t at : reply.ttl_offsets) WriteU32(&out[at], ttl);
+    }
+    const Rotation& r = reply.rotation;
+    if (r.at != 0 && r.count > 1 && size_t{r.at} + size_t{r.count} * r.size <= body) {
+      // Each worker turns its own counter: no shared line, and clients of a
+      // worker see every order in turn.
+      thread_local uint32_t turn = 0;
+      uint8_t* first = &out[r.at];
+      std::rotate(first, first + (++turn % r.count) * r.size, first + size_t{r.count} * r.size);
     }
   } else {
     flags |= kFlagTC;

@@ -16,10 +16,22 @@ namespace meshdns {
 inline constexpr uint16_t kAdvertisedUdpSize = 1232;
 inline constexpr size_t kOptSize = 11;
 
+// A run of records of one size served rotated by one more each time
+// (CoreDNS's `loadbalance round_robin`): offset of the first, how many.
+struct Rotation {
+  uint16_t at = 0;  // 0: none
+  uint8_t count = 0;
+  uint8_t size = 0;
+};
+
 struct StoredView {
   std::span<const uint8_t> wire;
   size_t question_end = 0;
   std::span<const uint16_t> ttl_offsets;
+  Rotation rotation;
+  // Served TTLs stay within these (CoreDNS's `rewrite ttl`, which wraps its cache).
+  uint32_t ttl_floor = 0;
+  uint32_t ttl_ceiling = UINT32_MAX;
 };
 
 struct WriteOptions {

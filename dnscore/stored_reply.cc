@@ -85,7 +85,8 @@ absl::StatusOr<StoredReply> StoredReply::FromMessage(std::span<const uint8_t> ms
     out.ttl = Clamp(min_ttl, policy->min_ttl, policy->max_ttl);
   } else if ((rcode == kNxDomain || (rcode == kNoError && answers == 0)) && has_soa) {
     out.cacheable = true;
-    out.ttl = Clamp(soa_ttl, std::min(policy->min_ttl, policy->denial_ttl), policy->denial_ttl);
+    out.ttl = Clamp(soa_ttl, std::min(policy->denial_min_ttl.value_or(policy->min_ttl), policy->denial_ttl),
+                    policy->denial_ttl);
   }
   if (out.cacheable) {
     for (uint16_t at : out.ttl_offsets) WriteU32(&out.wire[at], out.ttl);
@@ -99,6 +100,32 @@ std::vector<uint8_t> StoredReply::WireWithTtl(uint32_t ttl) const {
     for (uint16_t at : ttl_offsets) WriteU32(&out[at], ttl);
   }
   return out;
+}
+
+bool StoredReply::MarkAddressRotation() {
+  std::optional<Header> header = Header::Read(wire);
+  if (!header) return false;
+  WireReader r(wire, question_end);
+  size_t run_at = 0, run_count = 0, run_size = 0;
+  for (size_t i = 0; i < header->ancount; ++i) {
+    const size_t begin = r.pos();
+    RrFixed rr;
+    if (!r.SkipName() || !ReadRrFixed(r, rr)) return false;
+    const size_t size = r.pos() - begin;
+    const bool address = rr.type == kTypeA || rr.type == kTypeAAAA;
+    const bool pointer_owner = rr.ttl_offset - begin == 2 + 4 && (wire[begin] & 0xc0) == 0xc0;
+    if (address && pointer_owner && (run_count == 0 || size == run_size) && size <= 0xff) {
+      if (run_count == 0) run_at = begin, run_size = size;
+      ++run_count;
+    } else if (run_count > 1) {
+      break;  // the first run is the one rotated
+    } else {
+      run_count = 0;
+    }
+  }
+  if (run_count < 2 || run_at > 0xffff || run_count > 0xff) return false;
+  rotation = Rotation{static_cast<uint16_t>(run_at), static_cast<uint8_t>(run_count), static_cast<uint8_t>(run_size)};
+  return true;
 }
 
 }  // namespace meshdns

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
+#include "dnscore/reply_writer.h"
 #include "dnscore/wire.h"
 
 namespace meshdns {
@@ -19,6 +21,9 @@ struct TtlPolicy {
   uint32_t min_ttl = 5;
   uint32_t max_ttl = 30;
   uint32_t denial_ttl = 5;
+  // The least a denial lives; unset, the lesser of min_ttl and denial_ttl
+  // (the YAML's one min_ttl; a Corefile's cache has one per kind).
+  std::optional<uint32_t> denial_min_ttl;
 };
 
 struct StoredReply {
@@ -28,6 +33,18 @@ struct StoredReply {
   absl::InlinedVector<uint16_t, 4> ttl_offsets;
   uint32_t ttl = 0;                   // the uniform lifetime, when cacheable
   bool cacheable = false;
+  // Set by a Corefile block's loadbalance and rewrite ttl.
+  Rotation rotation;
+  uint32_t ttl_floor = 0;
+  uint32_t ttl_ceiling = UINT32_MAX;
+
+  StoredView View() const {
+    return StoredView{wire, question_end, ttl_offsets, rotation, ttl_floor, ttl_ceiling};
+  }
+  // Marks the answer's run of A/AAAA records for rotation when each is the
+  // same size and owned by a compression pointer (so nothing can point into
+  // them and they can move as whole records); false if there is no such run.
+  bool MarkAddressRotation();
 
   uint8_t rcode() const { return wire[3] & 0xf; }
   uint16_t flags() const { return ReadU16(&wire[2]); }

@@ -15,11 +15,6 @@ const DnsName* LongestZone(const std::vector<DnsName>& zones, const DnsName& nam
   return best;
 }
 
-std::string Mnemonic(uint16_t type) {
-  const ldns_rr_descriptor* d = ldns_rr_descript(type);
-  return d && d->_name ? std::string(d->_name) : absl::StrCat("TYPE", type);
-}
-
 std::string ClassMnemonic(uint16_t qclass) {
   switch (qclass) {
     case kClassIN: return "IN";
@@ -83,7 +78,7 @@ TemplateOutcome TemplateHandler::Answer(const DnsName& qname, uint16_t qtype, ui
     const std::string zone_text = zone->Lowered().ToText();
     // A question of class or type ANY shows the template's own in .Class and .Type.
     const std::string class_text = ClassMnemonic(qclass == kClassANY ? rule.qclass : qclass);
-    const std::string type_text = Mnemonic(qtype == kTypeANY ? rule.qtype : qtype);
+    const std::string type_text = TypeMnemonic(qtype == kTypeANY ? rule.qtype : qtype);
     absl::StatusOr<std::vector<RrPtr>> records = matched->Render(m, TemplateData{lower, zone_text, class_text, type_text});
     if (!records.ok()) {
       out.kind = TemplateOutcome::Kind::kServFail;  // as CoreDNS does when a rendered record does not parse

@@ -23,7 +23,7 @@ inline constexpr uint16_t kClassIN = 1;
 inline constexpr uint16_t kClassANY = 255;
 
 enum RrType : uint16_t {
-  kTypeA = 1, kTypeNS = 2, kTypeCNAME = 5, kTypeSOA = 6, kTypePTR = 12, kTypeMX = 15,
+  kTypeA = 1, kTypeNS = 2, kTypeCNAME = 5, kTypeSOA = 6, kTypePTR = 12, kTypeHINFO = 13, kTypeMX = 15,
   kTypeTXT = 16, kTypeAAAA = 28, kTypeSRV = 33, kTypeDNAME = 39, kTypeOPT = 41,
   // Obsolete or rare types whose RDATA holds names (RFC 3597 section 4).
   kTypeMD = 3, kTypeMF = 4, kTypeMB = 7, kTypeMG = 8, kTypeMR = 9, kTypeMINFO = 14, kTypeRP = 17,

@@ -1,11 +1,13 @@
 // `serve --corefile`: the query path through a Corefile's server blocks.
 //   dispatch (longest zone) → rewrite → cache → template → hosts → forward
-//   → cache insert → rewrite reverted → loadbalance
+//   → rewrite reverted → cache insert (loadbalance and rewrite ttl ride along
+//   with the stored reply and act each time it is served)
 // CoreDNS's plugin.cfg order, whatever order the Corefile wrote. The cache
 // sits in front of the whole chain (admission looks there first), keyed by
 // the client's question and holding the reply as the client gets it; each
 // block decides with its own `cache` whether and how long a reply is kept.
 #include <algorithm>
+#include <cstdlib>
 
 #include "dnscore/clusterset_zone.h"
 #include "dnscore/message.h"
@@ -22,39 +24,21 @@ Question Renamed(const Question& q, const DnsName& name) {
   return out;
 }
 
-// CoreDNS's loadbalance round_robin: CNAMEs first, then other records, then
-// the address records and MX records each shuffled.
-absl::StatusOr<std::vector<uint8_t>> Shuffle(const std::vector<uint8_t>& wire, absl::BitGen& rng) {
-  absl::StatusOr<PktPtr> pkt = ParseMessage(wire);
-  if (!pkt.ok()) return pkt.status();
-  if (ldns_pkt_get_rcode(pkt->get()) != LDNS_RCODE_NOERROR) return wire;
-  ldns_rr_list* answers = ldns_pkt_answer(pkt->get());
-  const size_t n = ldns_rr_list_rr_count(answers);
-  if (n < 2) return wire;
-  std::vector<ldns_rr*> cname, other, address, mx;
-  for (size_t i = 0; i < n; ++i) {
-    ldns_rr* rr = ldns_rr_list_rr(answers, i);
-    switch (ldns_rr_get_type(rr)) {
-      case LDNS_RR_TYPE_CNAME: cname.push_back(rr); break;
-      case LDNS_RR_TYPE_A: case LDNS_RR_TYPE_AAAA: address.push_back(rr); break;
-      case LDNS_RR_TYPE_MX: mx.push_back(rr); break;
-      default: other.push_back(rr); break;
-    }
-  }
-  std::shuffle(address.begin(), address.end(), rng);
-  std::shuffle(mx.begin(), mx.end(), rng);
-  size_t at = 0;
-  for (const auto* group : {&cname, &other, &address, &mx}) {
-    for (ldns_rr* rr : *group) ldns_rr_list_set_rr(answers, rr, at++);
-  }
-  return EncodeMessage(pkt->get());
-}
-
 }  // namespace
 
 asio::awaitable<Resolved> QueryEngine::ResolveCorefile(std::shared_ptr<const Generation> g, const Question& q,
                                                        int depth, bool look_in_cache) {
   const Runtime& rt = *g->runtime;
+  if (const std::optional<LoopProbe>& loop = rt.corefile->loop();
+      loop && q.qtype == kTypeHINFO && q.name.Equals(loop->name) &&
+      loop->seen->fetch_add(1, std::memory_order_relaxed) + 1 > LoopProbe::kMaxSeen) {
+    // CoreDNS's loop plugin stops the process: a forwarding loop would
+    // otherwise multiply every query until the resolvers give up.
+    Log(LogLevel::kError, "loop detected: the probe HINFO ", loop->name.ToText(),
+        " came back more than twice; a forward leads back to this server (see CoreDNS's loop plugin "
+        "troubleshooting: point forward at a resolver that is not this one)");
+    std::_Exit(1);
+  }
   const CorefileBlock* block = rt.corefile->Dispatch(q.name);
   if (!block) co_return Resolved{.refused = true};  // no block for the name, and no root block
   const CacheKey key(q.name, q.qtype, q.qclass, q.dnssec_ok, q.checking_disabled);
@@ -76,16 +60,27 @@ asio::awaitable<Resolved> QueryEngine::ResolveCorefile(std::shared_ptr<const Gen
     return Resolved{old->reply, old->ttl};
   };
 
-  Chained chained = co_await RunBlock(g, *block, Renamed(q, rewritten->name), depth);
+  const Question asked = Renamed(q, rewritten->name);
+  Chained chained = co_await RunBlock(g, *block, asked, depth);
   absl::StatusOr<std::vector<uint8_t>> wire = std::move(chained.wire);
   if (wire.ok() && rewritten->changed()) wire = Rewriter::Revert(*rewritten, *wire, q.name);
-  if (wire.ok() && block->loadbalance) wire = Shuffle(*wire, rng_);
   absl::StatusOr<StoredReply> stored = wire.ok() ? StoredReply::FromMessage(*wire, cache ? &cache->ttl : nullptr)
                                                  : absl::StatusOr<StoredReply>(wire.status());
   if (!stored.ok() || stored->rcode() == kServFail) {
-    if (!stored.ok()) Log(LogLevel::kDebug, "no answer for ", q.name.ToText(), ": ", stored.status().message());
+    if (!stored.ok()) {
+      // The errors plugin's line: rcode, question, why.
+      Log(block->errors ? LogLevel::kError : LogLevel::kDebug, "plugin/errors: 2 ", q.name.ToText(), " ",
+          TypeMnemonic(q.qtype), ": ", stored.status().message());
+    }
     if (std::optional<Resolved> old = stale()) co_return *old;
     if (!stored.ok()) co_return Resolved{.overloaded = chained.overloaded};
+  }
+  // loadbalance and rewrite ttl act on every reply served, cache hits
+  // included (both wrap the cache in CoreDNS's plugin order).
+  if (block->loadbalance) stored->MarkAddressRotation();
+  if (rewritten->ttl) {
+    stored->ttl_floor = rewritten->ttl->min;
+    stored->ttl_ceiling = rewritten->ttl->max;
   }
   auto shared = std::make_shared<const StoredReply>(*std::move(stored));
   // As in Resolve: a generation this worker no longer serves does not fill the cache.

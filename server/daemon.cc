@@ -11,6 +11,8 @@
 #include "config/config.h"
 #include "config/corefile_runtime.h"
 #include "config/runtime.h"
+#include "dnscore/upstream_query.h"
+#include "dnscore/wire.h"
 #include "server/health_prober.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
@@ -75,8 +77,11 @@ class Daemon {
     asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
     WaitForSignal(signals);
     if (!options_.config_path.empty()) {
-      last_text_ = ReadWholeFile(options_.config_path);
+      last_text_ = WatchedText();
       WatchFile();
+    }
+    if (const auto& program = generation_->runtime->corefile; program && program->loop()) {
+      asio::co_spawn(io_, AskSelf(program->loop()->name, listen.front()), asio::detached);
     }
     io_.run();
     started_ = false;
@@ -197,7 +202,10 @@ class Daemon {
       }
       r.config = std::move(c.config);
       r.errors = std::move(c.errors);
-      if (r.config) corefile = std::move(c.serving);
+      if (r.config) {
+        corefile = std::move(c.serving);
+        watch_files_ = std::move(c.watch);
+      }
     } else {
       r = options_.config_path.empty() ? EmbeddedDefaultConfig() : LoadConfigFile(options_.config_path);
     }
@@ -278,7 +286,7 @@ class Daemon {
     signals.async_wait([this, &signals](const boost::system::error_code& ec, int signal) {
       if (ec) return;
       if (signal == SIGHUP) {
-        if (!options_.config_path.empty()) last_text_ = ReadWholeFile(options_.config_path);
+        if (!options_.config_path.empty()) last_text_ = WatchedText();
         Reload("SIGHUP");
         WaitForSignal(signals);
         return;
@@ -288,13 +296,40 @@ class Daemon {
     });
   }
 
+  // The configuration file and what it reads besides (a Corefile's hosts
+  // files), as one text: any change there is a reason to reload.
+  std::string WatchedText() const {
+    std::string text = ReadWholeFile(options_.config_path);
+    if (text.empty()) return text;  // mid-swap: wait for the file to be back
+    for (const std::string& path : watch_files_) absl::StrAppend(&text, std::string(1, '\0'), path, "\n", ReadWholeFile(path));
+    return text;
+  }
+
+  // CoreDNS's loop plugin: the probe question asked of this server itself.
+  // Only asked; the chain counts its arrivals (corefile_chain.cc).
+  asio::awaitable<void> AskSelf(DnsName name, SocketAddress to) {
+    // A wildcard listen address is reached on loopback.
+    if (to.HostString() == "0.0.0.0" || to.HostString() == "::") {
+      to = *SocketAddress::Parse(to.v6 ? "::1" : "127.0.0.1", to.port);
+    }
+    std::array<uint8_t, kHeaderSize + DnsName::kMaxWireSize + 4 + kOptSize> query;
+    const size_t size = WriteUpstreamQuery(static_cast<uint16_t>(NowMillis()),
+                                           UpstreamQuestion{name, kTypeHINFO, kClassIN, true}, query);
+    udp::socket socket(io_, to.v6 ? udp::v6() : udp::v4());
+    boost::system::error_code ec;
+    socket.send_to(asio::buffer(query.data(), size), udp::endpoint(ToAsioAddress(to), to.port), 0, ec);
+    if (ec) Log(LogLevel::kWarn, "loop: cannot ask ", to.ToString(), ": ", ec.message());
+    // The reply, if any, tells nothing: whether the probe came back is counted where it arrives.
+    co_return;
+  }
+
   // A mounted ConfigMap changes by a symlink swap, which inotify on the path
   // would miss; comparing the content once a second sees every kind of change.
   void WatchFile() {
     watch_.expires_after(std::chrono::seconds(1));
     watch_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      std::string text = ReadWholeFile(options_.config_path);
+      std::string text = WatchedText();
       if (!text.empty() && text != last_text_) {
         last_text_ = std::move(text);
         Reload("file changed");
@@ -313,6 +348,7 @@ class Daemon {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::shared_ptr<const Generation> generation_;
   std::string last_text_;
+  std::vector<std::string> watch_files_;
 };
 
 }  // namespace

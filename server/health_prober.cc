@@ -39,9 +39,15 @@ asio::awaitable<void> HealthProber::Probe(std::shared_ptr<const Runtime> runtime
   const size_t size =
       WriteUpstreamQuery(0, UpstreamQuestion{kRoot, kTypeNS, kClassIN, /*recursion_desired=*/false}, query);
   const Millis timeout = std::min(runtime->config.forward.health_check, runtime->config.forward.timeout);
-  absl::StatusOr<std::vector<uint8_t>> reply =
-      co_await channels_.Get(pool.resolvers[r])
-          .ExchangeUdp(std::span<uint8_t>(query.data(), size), {.timeout = std::max<Millis>(timeout, 10)});
+  // A force_tcp upstream may answer over TCP only: it is probed the way it is asked.
+  const std::span<uint8_t> bytes(query.data(), size);
+  UpstreamChannel& channel = channels_.Get(pool.resolvers[r]);
+  absl::StatusOr<std::vector<uint8_t>> reply = absl::UnknownError("not sent");
+  if (pool.force_tcp) {
+    reply = co_await channel.ExchangeTcp(bytes, std::max<Millis>(timeout, 10), pool.expire);
+  } else {
+    reply = co_await channel.ExchangeUdp(bytes, {.timeout = std::max<Millis>(timeout, 10)});
+  }
   if (reply.ok()) {
     health.RecordSuccess();
     Log(LogLevel::kInfo, "cluster ", pool.name, ": resolver ", pool.resolvers[r].ToString(), " answers again");

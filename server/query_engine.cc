@@ -38,7 +38,7 @@ size_t QueryEngine::WriteAnswer(const Resolved& r, std::span<const uint8_t> quer
     const StoredReply& s = *r.reply;
     WriteOptions options{.limit = limit};
     if (s.cacheable) options.ttl = r.ttl;
-    const size_t size = WriteReply(StoredView{s.wire, s.question_end, s.ttl_offsets}, view, query, options, out);
+    const size_t size = WriteReply(s.View(), view, query, options, out);
     if (size != 0) return size;
   }
   return WriteErrorReply(QueryCheck::kOk, r.overloaded || r.refused ? kRefused : kServFail, view, query, out);
@@ -241,7 +241,8 @@ asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> QueryEngine::Synthesize(st
   if (!outcome->chase) {
     co_return BuildAuthoritativeReply(q.name, q.qtype, q.qclass, outcome->rcode, outcome->answer, outcome->authority);
   }
-  co_return co_await Chase(g, q, *outcome->chase, outcome->answer, {}, {}, depth);
+  const std::vector<RrPtr> none;
+  co_return co_await Chase(g, q, *outcome->chase, outcome->answer, none, none, depth);
 }
 
 asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> QueryEngine::Chase(std::shared_ptr<const Generation> g,

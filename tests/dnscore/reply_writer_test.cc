@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
 #include <vector>
 
 #include "dnscore/stored_reply.h"
@@ -29,7 +31,7 @@ StoredReply StoredAnswer() {
 // (std::nullopt spelled out: g++ 12 warns when a designated initialiser skips an optional.)
 WriteOptions Limit(size_t limit) { return {.ttl = std::nullopt, .limit = limit}; }
 
-StoredView View(const StoredReply& r) { return {r.wire, r.question_end, r.ttl_offsets}; }
+StoredView View(const StoredReply& r) { return r.View(); }
 
 struct Written {
   std::vector<uint8_t> bytes;
@@ -90,6 +92,49 @@ TEST(WriteReplyTest, SetsEveryTtlOnlyWhenAsked) {
     EXPECT_EQ(ReadU32(&aged.bytes[at]), 7u);
   }
   EXPECT_EQ(stored.ttl_offsets.size(), 3u);
+}
+
+// "www.example.com A" answered with three addresses whose owners point at the question, as servers write them.
+StoredReply CompressedAnswer() {
+  Wire w = Wire().Header(0, kFlagQR | kFlagRD | kFlagRA, 1, 3).Question("www.example.com", kTypeA);
+  for (uint8_t last : {1, 2, 3}) w.Pointer(kHeaderSize).RrBody(kTypeA, 20, std::vector<uint8_t>{192, 0, 2, last});
+  return *StoredReply::FromMessage(w, TtlPolicy{.min_ttl = 1, .max_ttl = 60});
+}
+
+std::vector<uint8_t> LastOctets(const Written& w) {
+  std::vector<uint8_t> out;
+  const size_t question_end = kHeaderSize + 17 + 4;
+  for (size_t i = 0; i < 3; ++i) out.push_back(w.bytes[question_end + i * 16 + 15]);
+  return out;
+}
+
+TEST(WriteReplyTest, LoadbalanceRotatesTheAddressRunOnEveryWrite) {
+  StoredReply reply = CompressedAnswer();
+  ASSERT_TRUE(reply.MarkAddressRotation());
+  EXPECT_EQ(reply.rotation.count, 3);
+  EXPECT_EQ(reply.rotation.size, 16);
+  std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA);
+  std::set<std::vector<uint8_t>> orders;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<uint8_t> order = LastOctets(Write(reply, query));
+    std::vector<uint8_t> sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, (std::vector<uint8_t>{1, 2, 3})) << "every record, whole";
+    orders.insert(order);
+  }
+  EXPECT_EQ(orders.size(), 3u) << "three writes, three rotations";
+  EXPECT_FALSE(StoredAnswer().MarkAddressRotation()) << "owners written out in full could be pointed into";
+}
+
+TEST(WriteReplyTest, TtlFloorAndCeilingBoundTheServedTtl) {
+  StoredReply reply = CompressedAnswer();
+  reply.ttl_floor = 30;
+  reply.ttl_ceiling = 40;
+  std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA);
+  Written low = Write(reply, query, {.ttl = 7, .limit = 512});
+  EXPECT_EQ(ReadU32(&low.bytes[reply.ttl_offsets[0]]), 30u);
+  Written high = Write(reply, query, {.ttl = 300, .limit = 512});
+  EXPECT_EQ(ReadU32(&high.bytes[reply.ttl_offsets[2]]), 40u);
 }
 
 TEST(WriteReplyTest, AppendsOptOnlyWhenTheQueryHadEdns) {

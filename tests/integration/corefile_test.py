@@ -10,6 +10,7 @@ more than 200 queries.
 Addresses (cluster N): nsd 127.11.N.1:5300; meshdns --corefile
 127.11.N.2:30053; meshdns --config (imported) 127.11.N.3:30053."""
 
+import concurrent.futures
 import os
 import re
 import signal
@@ -22,6 +23,7 @@ import dns.rcode
 import dns.rdatatype
 
 import meshlab
+from fakes import FakeResolver, TruncatingResolver
 from meshlab import BROKER, HEADLESS, MESH_PORT, NAMESPACE, NSD_PORT, SERVICE, query
 
 SEEDS = os.path.join(meshlab.REPO, "tests", "config", "corefiles")
@@ -222,6 +224,8 @@ class CorefileMeshTest(unittest.TestCase):
 
 DIRECTIVES_NSD = "127.11.9.1"
 DIRECTIVES = "127.11.9.2"
+SLOW = "127.11.9.6"       # answers after half a second
+TCP_ONLY = "127.11.9.7"   # answers UDP with TC only
 BROKER_A = f"{BROKER}.{SERVICE}.{NAMESPACE}.svc.cluster.local."
 
 # Written in an order CoreDNS would not run them in: the chain must still run
@@ -248,6 +252,22 @@ cluster.local {{
         max_concurrent 100
     }}
 }}
+{HEADLESS}.strimzi.svc.cluster.local {{
+    loadbalance
+    cache 30
+    rewrite ttl exact {HEADLESS}.strimzi.svc.cluster.local 100-
+    forward . {DIRECTIVES_NSD}:{NSD_PORT}
+}}
+slow.example {{
+    forward . {SLOW}:{NSD_PORT} {{
+        max_concurrent 1
+    }}
+}}
+tcp.example {{
+    forward . {TCP_ONLY}:{NSD_PORT} {{
+        force_tcp
+    }}
+}}
 clusterset.local {{
     template IN ANY clusterset.local {{
         match "^(?P<host>[a-z0-9-]+)\\.cluster1\\.(?P<svc>[a-z0-9-]+)\\.(?P<ns>[a-z0-9-]+)\\.svc\\.clusterset\\.local\\.$"
@@ -272,6 +292,8 @@ class CorefileDirectivesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.mesh = meshlab.Mesh(threads=1)
+        cls.slow = FakeResolver(SLOW, NSD_PORT, address="192.0.2.66", delay=0.5)
+        cls.tcp_only = TruncatingResolver(TCP_ONLY, NSD_PORT, address="192.0.2.77")
         try:
             cls.mesh.start_nsd("kube-dns", DIRECTIVES_NSD, meshlab.zone_text(1, "kube-dns"))
             if not meshlab.wait_for_udp_dns(DIRECTIVES_NSD, NSD_PORT):
@@ -284,12 +306,39 @@ class CorefileDirectivesTest(unittest.TestCase):
             if not meshlab.wait_for_udp_dns(DIRECTIVES, MESH_PORT):
                 raise RuntimeError(cls.mesh.log("meshdns"))
         except BaseException:
-            cls.mesh.stop()
+            cls.tearDownClass()
             raise
 
     @classmethod
     def tearDownClass(cls):
         cls.mesh.stop()
+        cls.slow.close()
+        cls.tcp_only.close()
+
+    def test_loadbalance_rotates_cached_answers_and_rewrite_ttl_bounds_them(self):
+        name = f"{HEADLESS}.{NAMESPACE}.svc.cluster.local."
+        orders = []
+        for _ in range(4):
+            r = ask(name)
+            self.assertEqual(sorted(rd.address for rd in r.answer[0]), [meshlab.pod_ip(1, 0), meshlab.pod_ip(1, 1)])
+            self.assertEqual(r.answer[0].ttl, 100, "nsd's 5, cached, still raised by rewrite ttl")
+            orders.append([rd.address for rd in r.answer[0]])
+        self.assertGreater(len({tuple(o) for o in orders}), 1, f"every answer in one order: {orders}")
+
+    def test_max_concurrent_refuses_beyond_the_limit_and_frees_its_slot(self):
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            first = pool.submit(ask, "a.slow.example.")
+            time.sleep(0.2)  # the first is now waiting on the slow resolver
+            second = ask("b.slow.example.")
+            self.assertEqual(second.rcode(), dns.rcode.REFUSED)
+            self.assertEqual([rd.address for rd in first.result().answer[0]], ["192.0.2.66"])
+        self.assertEqual([rd.address for rd in ask("c.slow.example.").answer[0]], ["192.0.2.66"])
+
+    def test_force_tcp_asks_over_tcp_only(self):
+        r = ask("x.tcp.example.")
+        self.assertEqual([rd.address for rd in r.answer[0]], ["192.0.2.77"])
+        self.assertEqual(self.tcp_only.udp_queries, 0)
+        self.assertGreaterEqual(self.tcp_only.tcp_queries, 1)
 
     def test_rewrite_runs_before_hosts_and_maps_the_answer_back(self):
         r = ask("Alias.Example.org.")
@@ -382,6 +431,35 @@ class CorefileServeRefusalTest(unittest.TestCase):
             self.assertTrue(meshlab.wait_for_udp_dns("127.11.9.3", MESH_PORT), mesh.log("meshdns"))
             self.assertIn(f"[WARN] {path}:3:5: directive kubernetes is not supported", mesh.log("meshdns"))
             self.assertIsNone(proc.poll())
+        finally:
+            mesh.stop()
+
+    def test_loop_stops_a_server_that_forwards_to_itself(self):
+        mesh = meshlab.Mesh()
+        try:
+            looped = os.path.join(mesh.dir, "Looped")
+            with open(looped, "w") as f:
+                f.write(".:53 {\n    loop\n    forward . 127.11.9.8:30053\n}\n")
+            proc = mesh._spawn("looped", [meshlab.MESHDNS, "serve", "--corefile", looped, "--listen",
+                                          "127.11.9.8:30053", "--threads", "1"])
+            self.assertEqual(proc.wait(timeout=20), 1, mesh.log("looped"))
+            self.assertIn("loop detected", mesh.log("looped"))
+            # The same with a resolver that is not itself: the probe is answered once and serving goes on.
+            fine = os.path.join(mesh.dir, "Fine")
+            with open(fine, "w") as f:
+                f.write(".:53 {\n    loop\n    forward . 127.11.9.9:5300\n}\n")
+            nsd = FakeResolver("127.11.9.9", NSD_PORT, mode="nxdomain")
+            try:
+                proc = mesh._spawn("fine", [meshlab.MESHDNS, "serve", "--corefile", fine, "--listen",
+                                            "127.11.9.8:30053", "--threads", "1"])
+                deadline = time.time() + 10
+                while time.time() < deadline and nsd.count() == 0:
+                    time.sleep(0.05)
+                self.assertEqual(nsd.count(), 1, "the probe went out once")
+                time.sleep(0.5)
+                self.assertIsNone(proc.poll(), mesh.log("fine"))
+            finally:
+                nsd.close()
         finally:
             mesh.stop()
 

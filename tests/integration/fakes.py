@@ -207,6 +207,7 @@ class TruncatingResolver:
         self.drop_first = drop_first_connection
         self.connections = 0
         self.tcp_queries = 0
+        self.udp_queries = 0
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind((addr, port))
         self.udp.settimeout(0.05)
@@ -229,6 +230,7 @@ class TruncatingResolver:
                 continue
             except OSError:
                 return
+            self.udp_queries += 1
             r = dns.message.make_response(dns.message.from_wire(data))
             r.flags |= dns.flags.TC
             self.udp.sendto(r.to_wire(), peer)
