@@ -8,6 +8,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "config/corefile_import.h"
 #include "config/corefile_plugins.h"
 
 namespace meshdns {
@@ -60,8 +61,36 @@ class Compiler {
     }
     config.cache.capacity = std::max<size_t>(config.cache.capacity, 1024);
     if (!out_.errors.empty()) return;
-    out_.config = std::move(config);
     out_.serving.program = std::make_shared<const CorefileProgram>(std::move(blocks), std::move(loop));
+    ReadMesh(config);
+    out_.config = std::move(config);
+  }
+
+  // A Corefile in the mesh pattern (what `import` understands) names the
+  // clusters; with them the contract's clusterset rules 3 and 4 apply here
+  // too (coredns-semantics.md: "the same improvements apply").
+  void ReadMesh(Config& config) {
+    ImportResult imported = ImportCorefile(corefile_, std::nullopt);
+    if (!imported.errors.empty()) return;
+    LoadResult mesh = LoadConfigText(imported.yaml, "<imported>");
+    if (!mesh.config) return;
+    config.cluster = mesh.config->cluster;
+    config.domain = mesh.config->domain;
+    config.clusterset_domain = mesh.config->clusterset_domain;
+    config.clusters = mesh.config->clusters;
+    config.clusterset = mesh.config->clusterset;
+    // Where each cluster's names go: ask the program itself, as a query would.
+    const CorefileProgram& program = *out_.serving.program;
+    for (const ClusterConfig& c : config.clusters) {
+      int pool = -1;
+      absl::StatusOr<DnsName> name = DnsName::FromText(absl::StrCat("x.", c.name, ".svc.", config.domain.ToText()));
+      const CorefileBlock* block = name.ok() ? program.Dispatch(*name) : nullptr;
+      absl::StatusOr<RewriteOutcome> rewritten = block ? block->rewrite.Apply(*name) : absl::NotFoundError("");
+      if (rewritten.ok()) {
+        if (const CorefileBlock::Forward* f = block->ForwardFor(rewritten->name)) pool = static_cast<int>(f->pool);
+      }
+      out_.serving.cluster_pools.push_back(pool);
+    }
   }
 
   // <random>.<random>.<zone>, as CoreDNS's loop plugin asks.

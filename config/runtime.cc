@@ -46,6 +46,15 @@ std::shared_ptr<const Runtime> Runtime::Compile(Config config, CorefileServing c
   auto rt = std::make_shared<Runtime>();
   rt->corefile = std::move(corefile.program);
   rt->pools = std::move(corefile.pools);
+  rt->cluster_pools = std::move(corefile.cluster_pools);
+  if (!config.clusters.empty()) {
+    std::vector<std::string> names;
+    for (const ClusterConfig& c : config.clusters) names.push_back(c.name);
+    rt->mesh = std::make_unique<Mesh>(config.domain, config.clusterset_domain, names, config.LocalCluster());
+    // The Corefile's own templates answer; this zone gives the rest of it (rules 3 and 4).
+    rt->clusterset = std::make_unique<ClustersetZone>(*rt->mesh, std::vector<std::shared_ptr<const Template>>{},
+                                                      config.cache.ttl.denial_ttl);
+  }
   for (Pool& p : rt->pools) {
     p.health.clear();
     p.health_view.clear();

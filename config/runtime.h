@@ -43,6 +43,9 @@ class CorefileProgram;
 struct CorefileServing {
   std::shared_ptr<const CorefileProgram> program;
   std::vector<Pool> pools;
+  // When the Corefile has the mesh pattern (config.clusters is then set from
+  // it, as `import` reads it): the pool each cluster's names end up in, or -1.
+  std::vector<int> cluster_pools;
 };
 
 struct Runtime {
@@ -50,8 +53,10 @@ struct Runtime {
   // From a meshdns YAML: the mesh and its clusterset zone.
   std::unique_ptr<Mesh> mesh;
   std::unique_ptr<ClustersetZone> clusterset;
-  // From a Corefile: its server blocks (then `mesh` and `clusterset` are null).
+  // From a Corefile: its server blocks. `mesh` and `clusterset` are set too
+  // when the Corefile has the mesh pattern, for contract rules 3 and 4.
   std::shared_ptr<const CorefileProgram> corefile;
+  std::vector<int> cluster_pools;  // with a Corefile and a mesh: see CorefileServing
   // With a mesh, pools[i] serves mesh->clusters()[i] and the last is upstream;
   // with a Corefile, pools[i] is the i-th forward's.
   std::vector<Pool> pools;
@@ -59,6 +64,12 @@ struct Runtime {
   HealthOptions health;
 
   const Pool& ClusterPool(size_t cluster) const { return pools[cluster]; }
+  // The pool a cluster's names are sent to, whatever the configuration's
+  // kind; null when a Corefile does not tell.
+  const Pool* PoolOfCluster(size_t cluster) const {
+    if (!corefile) return &pools[cluster];
+    return cluster < cluster_pools.size() && cluster_pools[cluster] >= 0 ? &pools[cluster_pools[cluster]] : nullptr;
+  }
   const Pool& UpstreamPool() const { return pools.back(); }
   const PrefetchPolicy* prefetch() const { return config.cache.prefetch ? &*config.cache.prefetch : nullptr; }
 

@@ -91,6 +91,7 @@ TemplateOutcome TemplateHandler::Answer(const DnsName& qname, uint16_t qtype, ui
     }
     out.kind = TemplateOutcome::Kind::kAnswer;
     out.rcode = rule.rcode;
+    if (std::optional<absl::string_view> cluster = matched->Group(m, "cluster")) out.cluster = std::string(*cluster);
     if (!out.answer.empty() && qtype != kTypeCNAME && qtype != kTypeANY) {
       const ldns_rr* last = out.answer.back().get();
       DnsName target;

@@ -41,6 +41,7 @@ struct TemplateOutcome {
   uint8_t rcode = 0;
   std::vector<RrPtr> answer, additional, authority;
   std::optional<DnsName> chase;  // a CNAME target whose records complete the answer
+  std::optional<std::string> cluster;  // what the matching regex's `cluster` group took, if it has one
 };
 
 class TemplateHandler {

@@ -94,6 +94,24 @@ asio::awaitable<QueryEngine::Chained> QueryEngine::RunBlock(std::shared_ptr<cons
   Chained out{.wire = absl::UnavailableError("no plugin answered")};
 
   const TemplateOutcome t = block.templates.Answer(q.name, q.qtype, q.qclass);
+  // With a mesh the Corefile names, the contract's clusterset rules hold here
+  // as they do for a meshdns YAML.
+  if (rt.mesh && q.name.IsSubdomainOf(rt.mesh->clusterset())) {
+    if (t.kind == TemplateOutcome::Kind::kServFail) {
+      // Rule 4: the rest of the zone is the MCS service answer, the schema
+      // version or NXDOMAIN with an SOA, not SERVFAIL.
+      out.wire = co_await Synthesize(g, q, depth);
+      co_return out;
+    }
+    if (t.kind == TemplateOutcome::Kind::kAnswer && t.cluster && !rt.mesh->FindCluster(*t.cluster)) {
+      // Rule 3: a cluster outside the mesh cannot have hosts; nothing is forwarded for it.
+      ++counters_.synthesized;
+      std::vector<RrPtr> soa;
+      soa.push_back(rt.clusterset->Soa());
+      out.wire = BuildAuthoritativeReply(q.name, q.qtype, q.qclass, kNxDomain, {}, soa);
+      co_return out;
+    }
+  }
   if (t.kind == TemplateOutcome::Kind::kServFail) {
     out.wire = absl::FailedPreconditionError("template: no regex matched, or the record did not render");
     co_return out;

@@ -297,8 +297,8 @@ asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> QueryEngine::ResolveServic
   };
   auto fan = std::make_shared<FanOut>(io_);
   for (size_t c = 0; c < rt.mesh->clusters().size(); ++c) {
-    const Pool& pool = rt.ClusterPool(c);
-    if (std::none_of(pool.health_view.begin(), pool.health_view.end(), [](auto* h) { return h->IsUp(); })) {
+    const Pool* pool = rt.PoolOfCluster(c);
+    if (pool && std::none_of(pool->health_view.begin(), pool->health_view.end(), [](auto* h) { return h->IsUp(); })) {
       ++counters_.fanout_left_out;  // a cluster known to be down is not waited for
       continue;
     }

@@ -55,6 +55,7 @@ TEST(TemplateHandlerTest, TheSeedTemplateAnswersACnameToChase) {
       << "the regex saw the lower-cased name";
   ASSERT_TRUE(out.chase.has_value());
   EXPECT_EQ(out.chase->ToText(), "broker-0.kafka.ns.cluster2.svc.cluster.local.");
+  EXPECT_EQ(out.cluster, "cluster2") << "what contract rule 3 checks against the mesh";
   EXPECT_FALSE(h.Answer(N("broker-0.cluster2.kafka.ns.svc.clusterset.local"), kTypeCNAME, kClassIN).chase)
       << "a CNAME question gets the CNAME alone";
   EXPECT_TRUE(h.Answer(N("broker-0.cluster2.kafka.ns.svc.clusterset.local"), kTypeSRV, kClassIN).chase)

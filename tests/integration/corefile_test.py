@@ -90,6 +90,20 @@ def corpus():
         for name, types in per_cluster:
             names += [(name, t) for t in types]
     names += [(f"{SERVICE}.{NAMESPACE}.svc.cluster.local.", "A"), ("nothing.svc.cluster.local.", "A")]
+    # Contract rules 3 and 4, which hold in --corefile mode too: a cluster
+    # outside the mesh, MCS service names merged over the clusters, the schema
+    # version, and the rest of the clusterset zone.
+    names += [(f"{BROKER}.cluster9.{SERVICE}.{NAMESPACE}.svc.clusterset.local.", "A"),
+              ("x.cluster9.svc.cluster.local.", "A"),
+              (f"{SERVICE}.{NAMESPACE}.svc.clusterset.local.", "A"),
+              (f"{HEADLESS}.{NAMESPACE}.svc.clusterset.local.", "A"),
+              (f"{HEADLESS}.{NAMESPACE}.svc.clusterset.local.", "AAAA"),
+              (f"_kafka._tcp.{HEADLESS}.{NAMESPACE}.svc.clusterset.local.", "SRV"),
+              (f"web.{NAMESPACE}.svc.clusterset.local.", "A"),
+              ("dns-version.clusterset.local.", "TXT"),
+              ("dns-version.clusterset.local.", "A"),
+              (f"cluster2.{SERVICE}.{NAMESPACE}.svc.clusterset.local.", "A"),
+              ("nothing.clusterset.local.", "A")]
     out = []
     for i, (name, rdtype) in enumerate(names):
         out.append((name, rdtype))
