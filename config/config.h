@@ -121,6 +121,10 @@ LoadResult LoadConfigText(absl::string_view yaml, const std::string& file_name);
 // The configuration `meshdns serve` runs without a file (contract section 6).
 LoadResult EmbeddedDefaultConfig();
 
+// A configuration-sized file read whole: a regular file of at most
+// `max_size` bytes (a device or FIFO such as /dev/zero would never end).
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uintmax_t max_size = 16 << 20);
+
 // Nameservers listed in a resolv.conf-style file.
 absl::StatusOr<std::vector<SocketAddress>> ReadResolvConf(const std::string& path);
 // Go-style durations: "500ms", "2s", "1m30s", "0".

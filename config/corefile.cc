@@ -28,11 +28,9 @@ struct Token {
 
 std::optional<std::string> ReadWholeFile(const CorefileReadOptions& options, const std::string& path) {
   if (options.read_file) return options.read_file(path);
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  absl::StatusOr<std::string> text = ReadRegularFile(path);
+  if (!text.ok()) return std::nullopt;
+  return *std::move(text);
 }
 
 ConfigError ErrorAt(const SourcePos& pos, std::string message) {

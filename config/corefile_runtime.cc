@@ -1,9 +1,7 @@
 #include "config/corefile_runtime.h"
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
@@ -31,14 +29,6 @@ absl::StatusOr<std::string> HttpAddress(const std::string& text, const std::stri
   absl::StatusOr<SocketAddress> parsed = SocketAddress::Parse(a);
   if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat("'", a, "' is not IP:PORT (host names are not looked up)"));
   return parsed->ToString();
-}
-
-std::optional<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 class Compiler {
@@ -204,12 +194,12 @@ class Compiler {
     // Like CoreDNS: /etc/hosts when no file is named; a missing file leaves the inline entries.
     const std::string file = h.file.value_or("/etc/hosts");
     out_.watch.push_back(file);
-    if (std::optional<std::string> text = ReadSmallFile(file)) {
+    if (absl::StatusOr<std::string> text = ReadRegularFile(file); text.ok()) {
       std::vector<HostsEntry> from_file = HostsTable::ParseFile(*text);
       entries.insert(entries.end(), from_file.begin(), from_file.end());
     } else {
       out_.warnings.push_back(ConfigError{h.pos.file, h.pos.line, h.pos.column,
-                                          absl::StrCat("hosts: cannot read ", file, "; serving the inline entries")});
+                                          absl::StrCat("hosts: ", text.status().message(), "; serving the inline entries")});
     }
     block.hosts.emplace(HostsOptions{h.zones, h.ttl, h.no_reverse, h.fallthrough}, entries);
   }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -105,18 +106,25 @@ absl::StatusOr<Millis> ParseDuration(absl::string_view text) {
   return static_cast<Millis>(total_ms);
 }
 
-absl::StatusOr<std::vector<SocketAddress>> ReadResolvConf(const std::string& path) {
-  // A device or a FIFO (/dev/zero, /dev/stdin) would never end; a resolv.conf is a few lines.
-  constexpr uintmax_t kMaxSize = 1 << 20;
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uintmax_t max_size) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > kMaxSize || ec) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", path, " (not a regular file of at most 1 MiB)"));
+  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > max_size || ec) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read ", path, " (not a regular file of at most ", max_size / 1024, " KiB)"));
   }
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+absl::StatusOr<std::vector<SocketAddress>> ReadResolvConf(const std::string& path) {
+  // A resolv.conf is a few lines.
+  absl::StatusOr<std::string> text = ReadRegularFile(path, 1 << 20);
+  if (!text.ok()) return text.status();
   std::vector<SocketAddress> out;
-  std::string line;
-  while (std::getline(in, line)) {
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     std::vector<absl::string_view> words = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (words.size() < 2 || words[0] != "nameserver") continue;
     absl::string_view host = words[1];

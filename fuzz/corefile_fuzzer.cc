@@ -2,7 +2,8 @@
 // parser (quotes, escapes, nested blocks, snippets, `{$ENV}`), imports (every
 // imported name reads back a small fixed file that imports again, so cycles
 // and depth are exercised without touching the disk), the directive check,
-// every directive's options, and the import into a mesh YAML.
+// every directive's options, the import into a mesh YAML, and the compiled
+// server blocks `serve --corefile` runs, asked a few questions.
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "config/corefile.h"
 #include "config/corefile_import.h"
 #include "config/corefile_plugins.h"
+#include "config/corefile_runtime.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace meshdns;
@@ -32,5 +34,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)PlanCorefile(*r.corefile);
   const ImportResult imported = ImportCorefile(*r.corefile, std::string("cluster1"));
   if (imported.yaml.empty() == imported.errors.empty()) std::abort();
+  const CorefileLoad load = CompileCorefile(*r.corefile, {.ignore_unsupported = true});
+  if (load.config.has_value() == !load.errors.empty()) std::abort();
+  if (!load.config) return 0;
+  for (const char* text : {"www.example.org", "a.cluster2.svc.cluster.local", "x.y.svc.clusterset.local", "."}) {
+    const DnsName name = *DnsName::FromText(text);
+    const CorefileBlock* block = load.serving.program->Dispatch(name);
+    if (!block) continue;
+    absl::StatusOr<RewriteOutcome> rewritten = block->rewrite.Apply(name);
+    if (!rewritten.ok()) continue;
+    (void)block->templates.Answer(rewritten->name, 1, 1);
+    if (block->hosts) (void)block->hosts->Lookup(rewritten->name, 1);
+    (void)block->ForwardFor(rewritten->name);
+  }
   return 0;
 }

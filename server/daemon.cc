@@ -301,7 +301,10 @@ class Daemon {
   std::string WatchedText() const {
     std::string text = ReadWholeFile(options_.config_path);
     if (text.empty()) return text;  // mid-swap: wait for the file to be back
-    for (const std::string& path : watch_files_) absl::StrAppend(&text, std::string(1, '\0'), path, "\n", ReadWholeFile(path));
+    for (const std::string& path : watch_files_) {
+      absl::StatusOr<std::string> content = ReadRegularFile(path);
+      absl::StrAppend(&text, std::string(1, '\0'), path, "\n", content.ok() ? *content : "");
+    }
     return text;
   }
 
