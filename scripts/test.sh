@@ -33,7 +33,7 @@ rm -rf build-tsan/tsan-reports && mkdir -p build-tsan/tsan-reports
   # must fail the run as surely as one that kills it mid-test.
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$PWD/build-tsan/tsan-reports/report"
   cd build-tsan && ctest --output-on-failure \
-    -R '^(packet_cache_test|integration_(matrix|cli|clusterset|endpoints|hardening)_test)$' "$@"
+    -R '^(packet_cache_test|integration_(matrix|cli|clusterset|endpoints|hardening|corefile)_test)$' "$@"
 )
 if compgen -G "build-tsan/tsan-reports/report*" >/dev/null; then
   cat build-tsan/tsan-reports/report* >&2
