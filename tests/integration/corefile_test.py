@@ -137,15 +137,12 @@ class CorefileMeshTest(unittest.TestCase):
                     raise RuntimeError(f"nsd {n} did not start: {mesh.log(f'kube-dns{n}')}")
             cls.corefiles = {}
             for n in (1, 2, 3):
-                path = os.path.join(mesh.dir, f"cluster{n}.Corefile")
-                with open(path, "w") as f:
-                    f.write(loopback_corefile(n))
-                cls.corefiles[n] = path
-                mesh._spawn(f"corefile{n}", [meshlab.MESHDNS, "serve", "--corefile", path, "--listen",
-                                             f"{corefile_addr(n)}:{MESH_PORT}", "--threads", "1"])
+                # Peers may still be starting: answers come once all three are up.
+                _, cls.corefiles[n] = mesh.start_corefile(f"cluster{n}", loopback_corefile(n), corefile_addr(n),
+                                                          wait=False)
             for n in (1, 2, 3):
                 if not cls.wait(corefile_addr(n)):
-                    raise RuntimeError(f"meshdns --corefile {n} did not start: {mesh.log(f'corefile{n}')}")
+                    raise RuntimeError(f"meshdns --corefile {n} did not start: {mesh.log(f'cluster{n}')}")
         except BaseException:
             mesh.stop()
             raise
@@ -214,16 +211,12 @@ class CorefileMeshTest(unittest.TestCase):
             r = subprocess.run([meshlab.MESHDNS, "corefile", "--config", path], capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn(f"forward . {imported_addr(1)}:{MESH_PORT}", r.stdout)
-            corefile = os.path.join(self.mesh.dir, "kube-dns.Corefile")
-            with open(corefile, "w") as f:
-                f.write(f".:53 {{\n    errors\n    forward cluster.local {nsd_addr(1)}:{NSD_PORT}\n    cache 30\n}}\n")
-                f.write(r.stdout)
+            addr = "127.11.1.4"
+            kube_dns, corefile = self.mesh.start_corefile(
+                "kube-dns", f".:53 {{\n    errors\n    forward cluster.local {nsd_addr(1)}:{NSD_PORT}\n    cache 30\n}}\n"
+                + r.stdout, addr)
             checked = subprocess.run([meshlab.MESHDNS, "check", "--corefile", corefile], capture_output=True, text=True)
             self.assertEqual(checked.returncode, 0, checked.stderr)
-            addr = "127.11.1.4"
-            kube_dns = self.mesh._spawn("kube-dns-corefile", [meshlab.MESHDNS, "serve", "--corefile", corefile,
-                                                              "--listen", f"{addr}:{MESH_PORT}", "--threads", "1"])
-            self.assertTrue(self.wait(addr), self.mesh.log("kube-dns-corefile"))
             problems = [(a, meshlab.check_matrix_cell(a, 1, tcp, lambda b: addr)) for a in (1, 2, 3)
                         for tcp in (False, True)]
             self.assertEqual([p for p in problems if p[1]], [])
@@ -312,13 +305,7 @@ class CorefileDirectivesTest(unittest.TestCase):
             cls.mesh.start_nsd("kube-dns", DIRECTIVES_NSD, meshlab.zone_text(1, "kube-dns"))
             if not meshlab.wait_for_udp_dns(DIRECTIVES_NSD, NSD_PORT):
                 raise RuntimeError(cls.mesh.log("kube-dns"))
-            cls.path = os.path.join(cls.mesh.dir, "Corefile")
-            with open(cls.path, "w") as f:
-                f.write(DIRECTIVES_COREFILE)
-            cls.proc = cls.mesh._spawn("meshdns", [meshlab.MESHDNS, "serve", "--corefile", cls.path, "--listen",
-                                                   f"{DIRECTIVES}:{MESH_PORT}", "--threads", "1"])
-            if not meshlab.wait_for_udp_dns(DIRECTIVES, MESH_PORT):
-                raise RuntimeError(cls.mesh.log("meshdns"))
+            cls.proc, cls.path = cls.mesh.start_corefile("meshdns", DIRECTIVES_COREFILE, DIRECTIVES)
         except BaseException:
             cls.tearDownClass()
             raise
@@ -437,16 +424,11 @@ class CorefileServeRefusalTest(unittest.TestCase):
     def test_unsupported_directives_stop_serve_unless_ignored(self):
         mesh = meshlab.Mesh()
         try:
-            path = os.path.join(mesh.dir, "Corefile")
-            with open(path, "w") as f:
-                f.write(".:53 {\n    errors\n    kubernetes cluster.local\n    forward . 127.11.9.1:5300\n}\n")
-            r = subprocess.run([meshlab.MESHDNS, "serve", "--corefile", path, "--listen", "127.11.9.3:30053"],
-                               capture_output=True, text=True, timeout=10)
-            self.assertEqual(r.returncode, 2)
-            self.assertIn(f"{path}:3:5: directive kubernetes is not supported", r.stderr)
-            proc = mesh._spawn("meshdns", [meshlab.MESHDNS, "serve", "--corefile", path, "--ignore-unsupported",
-                                           "--listen", "127.11.9.3:30053", "--threads", "1"])
-            self.assertTrue(meshlab.wait_for_udp_dns("127.11.9.3", MESH_PORT), mesh.log("meshdns"))
+            text = ".:53 {\n    errors\n    kubernetes cluster.local\n    forward . 127.11.9.1:5300\n}\n"
+            proc, path = mesh.start_corefile("refused", text, "127.11.9.3", wait=False)
+            self.assertEqual(proc.wait(timeout=10), 2)
+            self.assertIn(f"{path}:3:5: directive kubernetes is not supported", mesh.log("refused"))
+            proc, path = mesh.start_corefile("meshdns", text, "127.11.9.3", extra=["--ignore-unsupported"])
             self.assertIn(f"[WARN] {path}:3:5: directive kubernetes is not supported", mesh.log("meshdns"))
             self.assertIsNone(proc.poll())
         finally:
@@ -455,21 +437,15 @@ class CorefileServeRefusalTest(unittest.TestCase):
     def test_loop_stops_a_server_that_forwards_to_itself(self):
         mesh = meshlab.Mesh()
         try:
-            looped = os.path.join(mesh.dir, "Looped")
-            with open(looped, "w") as f:
-                f.write(".:53 {\n    loop\n    forward . 127.11.9.8:30053\n}\n")
-            proc = mesh._spawn("looped", [meshlab.MESHDNS, "serve", "--corefile", looped, "--listen",
-                                          "127.11.9.8:30053", "--threads", "1"])
+            proc, _ = mesh.start_corefile("looped", ".:53 {\n    loop\n    forward . 127.11.9.8:30053\n}\n",
+                                          "127.11.9.8", wait=False)
             self.assertEqual(proc.wait(timeout=20), 1, mesh.log("looped"))
             self.assertIn("loop detected", mesh.log("looped"))
             # The same with a resolver that is not itself: the probe is answered once and serving goes on.
-            fine = os.path.join(mesh.dir, "Fine")
-            with open(fine, "w") as f:
-                f.write(".:53 {\n    loop\n    forward . 127.11.9.9:5300\n}\n")
             nsd = FakeResolver("127.11.9.9", NSD_PORT, mode="nxdomain")
             try:
-                proc = mesh._spawn("fine", [meshlab.MESHDNS, "serve", "--corefile", fine, "--listen",
-                                            "127.11.9.8:30053", "--threads", "1"])
+                proc, _ = mesh.start_corefile("fine", ".:53 {\n    loop\n    forward . 127.11.9.9:5300\n}\n",
+                                              "127.11.9.8", wait=False)
                 deadline = time.time() + 10
                 while time.time() < deadline and nsd.count() == 0:
                     time.sleep(0.05)

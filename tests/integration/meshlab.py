@@ -196,6 +196,17 @@ class Mesh:
             raise RuntimeError(f"{name} did not start: {self.log(name)}")
         return proc
 
+    def start_corefile(self, name, text, addr, port=MESH_PORT, *, extra=(), wait=True):
+        """meshdns serve --corefile on `text` at addr:port; waits for it to answer unless told not to."""
+        path = os.path.join(self.dir, f"{name}.Corefile")
+        with open(path, "w") as f:
+            f.write(text)
+        proc = self._spawn(name, [MESHDNS, "serve", "--corefile", path, *extra, "--listen", f"{addr}:{port}",
+                                  "--threads", "1"])
+        if wait and not wait_for_udp_dns(addr, port):
+            raise RuntimeError(f"{name} did not start: {self.log(name)}")
+        return proc, path
+
     def log(self, name):
         try:
             with open(os.path.join(self.dir, f"{name}.log")) as f:
