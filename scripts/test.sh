@@ -17,7 +17,8 @@ bash scripts/build.sh
 (cd build && ctest --output-on-failure -j"$jobs" "$@")
 
 echo "== 2/4 tests under ASan+UBSan"
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMESHDNS_SANITIZE=address,undefined >/dev/null
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMESHDNS_SANITIZE=address,undefined \
+  -DMESHDNS_BENCH=OFF >/dev/null
 cmake --build build-sanitize -j"$jobs"
 (
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -25,7 +26,7 @@ cmake --build build-sanitize -j"$jobs"
 )
 
 echo "== 3/4 threaded server under TSan"
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMESHDNS_SANITIZE=thread >/dev/null
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMESHDNS_SANITIZE=thread -DMESHDNS_BENCH=OFF >/dev/null
 cmake --build build-tsan -j"$jobs" --target meshdns packet_cache_test
 rm -rf build-tsan/tsan-reports && mkdir -p build-tsan/tsan-reports
 (

@@ -45,6 +45,7 @@ class Daemon {
     if (!loaded) return 2;
     SetLogLevel(ParseLogLevel(loaded->config.log_level));
     const std::vector<SocketAddress> listen = loaded->config.listen;
+    bound_ = listen;
     std::shared_ptr<const Generation> generation = MakeGeneration(*std::move(loaded));
 
     const int threads = options_.threads > 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -80,9 +81,7 @@ class Daemon {
       last_text_ = WatchedText();
       WatchFile();
     }
-    if (const auto& program = generation_->runtime->corefile; program && program->loop()) {
-      asio::co_spawn(io_, AskSelf(program->loop()->name, listen.front()), asio::detached);
-    }
+    AskSelfIfLooping();
     io_.run();
     started_ = false;
     http_.Stop();
@@ -280,6 +279,13 @@ class Daemon {
     for (auto& w : workers_) w->PostGeneration(g);
     prober_.SetRuntime(g->runtime);
     Log(LogLevel::kInfo, "configuration reloaded (", why, ")");
+    AskSelfIfLooping();  // as CoreDNS, whose loop plugin checks again with every new Corefile
+  }
+
+  void AskSelfIfLooping() {
+    const auto& program = generation_->runtime->corefile;
+    if (!program || !program->loop()) return;
+    asio::co_spawn(io_, AskSelf(program->loop()->name, bound_.front()), asio::detached);
   }
 
   void WaitForSignal(asio::signal_set& signals) {
@@ -352,6 +358,7 @@ class Daemon {
   std::shared_ptr<const Generation> generation_;
   std::string last_text_;
   std::vector<std::string> watch_files_;
+  std::vector<SocketAddress> bound_;  // where the listeners are (a reload cannot move them)
 };
 
 }  // namespace
