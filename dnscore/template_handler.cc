@@ -48,6 +48,7 @@ absl::StatusOr<TemplateHandler> TemplateHandler::Compile(std::vector<TemplateRul
 
 TemplateOutcome TemplateHandler::Answer(const DnsName& qname, uint16_t qtype, uint16_t qclass) const {
   TemplateOutcome out;
+  if (templates_.empty()) return out;  // most blocks: nothing to render, nothing to allocate
   const std::string lower = qname.Lowered().ToText();
   for (const Compiled& c : templates_) {
     const TemplateRule& rule = c.rule;

@@ -61,7 +61,17 @@ asio::awaitable<Resolved> QueryEngine::ResolveCorefile(std::shared_ptr<const Gen
   };
 
   const Question asked = Renamed(q, rewritten->name);
-  Chained chained = co_await RunBlock(g, *block, asked, depth);
+  std::optional<Chained> local;
+  // The usual block only forwards: then no coroutine frame for the local plugins.
+  if (!block->templates.empty() || block->hosts) local = co_await AnswerInBlock(g, *block, asked, depth);
+  Chained chained{.wire = absl::UnavailableError("no plugin answered")};
+  if (local) {
+    chained = *std::move(local);
+  } else if (const CorefileBlock::Forward* forward = block->ForwardFor(asked.name)) {
+    Forwarded forwarded = co_await Forward(rt, rt.pools[forward->pool], asked, asked.name);
+    chained.overloaded = forwarded.overloaded;
+    if (forwarded.reply) chained.wire = *std::move(forwarded.reply);
+  }  // else CoreDNS's "no next plugin found": SERVFAIL
   absl::StatusOr<std::vector<uint8_t>> wire = std::move(chained.wire);
   if (wire.ok() && rewritten->changed()) wire = Rewriter::Revert(*rewritten, *wire, q.name);
   absl::StatusOr<StoredReply> stored = wire.ok() ? StoredReply::FromMessage(*wire, cache ? &cache->ttl : nullptr)
@@ -88,8 +98,9 @@ asio::awaitable<Resolved> QueryEngine::ResolveCorefile(std::shared_ptr<const Gen
   co_return Resolved{shared, shared->cacheable ? shared->ttl : 0};
 }
 
-asio::awaitable<QueryEngine::Chained> QueryEngine::RunBlock(std::shared_ptr<const Generation> g,
-                                                            const CorefileBlock& block, const Question& q, int depth) {
+asio::awaitable<std::optional<QueryEngine::Chained>> QueryEngine::AnswerInBlock(std::shared_ptr<const Generation> g,
+                                                                                const CorefileBlock& block,
+                                                                                const Question& q, int depth) {
   const Runtime& rt = *g->runtime;
   Chained out{.wire = absl::UnavailableError("no plugin answered")};
 
@@ -137,14 +148,7 @@ asio::awaitable<QueryEngine::Chained> QueryEngine::RunBlock(std::shared_ptr<cons
       co_return out;
     }
   }
-
-  const CorefileBlock::Forward* forward = block.ForwardFor(q.name);
-  if (!forward) co_return out;  // CoreDNS: "no next plugin found", SERVFAIL
-  const Pool& pool = rt.pools[forward->pool];
-  Forwarded forwarded = co_await Forward(rt, pool, q, q.name);
-  out.overloaded = forwarded.overloaded;
-  if (forwarded.reply) out.wire = *std::move(forwarded.reply);
-  co_return out;
+  co_return std::nullopt;  // on to forward
 }
 
 }  // namespace meshdns

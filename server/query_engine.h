@@ -110,8 +110,9 @@ class QueryEngine {
     absl::StatusOr<std::vector<uint8_t>> wire;  // an error: no reply, SERVFAIL
     bool overloaded = false;
   };
-  asio::awaitable<Chained> RunBlock(std::shared_ptr<const Generation> g, const CorefileBlock& block, const Question& q,
-                                    int depth);
+  // The block's template and hosts; nothing when the question passes on to forward.
+  asio::awaitable<std::optional<Chained>> AnswerInBlock(std::shared_ptr<const Generation> g, const CorefileBlock& block,
+                                                        const Question& q, int depth);
   asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> Synthesize(std::shared_ptr<const Generation> g,
                                                                    const Question& q, int depth);
   // Contract rule 4: every cluster asked at once, merged by affinity.

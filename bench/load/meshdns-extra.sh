@@ -6,6 +6,8 @@
 #               cluster rewrite behind it) against plain cache hits
 #   threads     --threads 1 (pinned to cpu 1) against --threads 2 (both cores),
 #               hit and miss workloads
+#   corefile    serve --corefile on the CoreDNS equivalent of the YAML (one
+#               root block: cache, forward), hit and miss workloads
 # Rounds are interleaved; medians are printed. Loopback only; every dnsperf
 # run is bounded by -l. Usage: bench/load/meshdns-extra.sh [rounds]
 set -euo pipefail
@@ -49,10 +51,17 @@ log: {level: warn}
 EOF
 }
 config "$tmp/meshdns.yaml"
+cat > "$tmp/Corefile" <<EOF
+.:25300 {
+    cache 30
+    forward . 127.0.0.1:25353
+}
+EOF
 
-measure() {  # measure NAME CPUS THREADS DATAFILE WARM -> "NAME qps srv% kq/core"
-  local name=$1 cpus=$2 threads=$3 data=$4 warm=$5
-  taskset -c "$cpus" "$meshdns" serve --config "$tmp/meshdns.yaml" --threads "$threads" > "$tmp/$name.log" 2>&1 &
+measure() {  # measure NAME CPUS THREADS DATAFILE WARM [FILE FLAG] -> "NAME qps srv% kq/core"
+  local name=$1 cpus=$2 threads=$3 data=$4 warm=$5 file=${6:-$tmp/meshdns.yaml} flag=${7:---config}
+  taskset -c "$cpus" "$meshdns" serve "$flag" "$file" --listen 127.0.0.1:25300 --threads "$threads" \
+    > "$tmp/$name.log" 2>&1 &
   local pid=$!
   sleep 0.5
   if [ "$warm" = warm ]; then
@@ -81,10 +90,12 @@ for r in $(seq "$rounds"); do
   measure threads2-hit 0,1 2 "$tmp/plain.txt" warm
   miss_file; measure threads1-miss 1 1 "$tmp/miss.txt" cold
   miss_file; measure threads2-miss 0,1 2 "$tmp/miss.txt" cold
+  measure corefile-hit 1 1 "$tmp/plain.txt" warm "$tmp/Corefile" --corefile
+  miss_file; measure corefile-miss 1 1 "$tmp/miss.txt" cold "$tmp/Corefile" --corefile
 done > "$tmp/raw.txt"
 
 echo "case             qps(med)  srv%(med)  kq/core(med)   (${rounds} rounds, ${secs}s each, dnsperf -c 4 -q 200 -T 2 on cpu 0)"
-for name in plain-hit clusterset-hit threads1-hit threads2-hit threads1-miss threads2-miss; do
+for name in plain-hit clusterset-hit threads1-hit threads2-hit threads1-miss threads2-miss corefile-hit corefile-miss; do
   grep "^$name " "$tmp/raw.txt" | awk -v n="$name" '
     { q[NR] = $2; s[NR] = $3; k[NR] = $4 }
     function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } return a[int((n + 1) / 2)] }
