@@ -7,7 +7,7 @@
 #   threads     --threads 1 (pinned to cpu 1) against --threads 2 (both cores),
 #               hit and miss workloads
 #   corefile    serve --corefile on the CoreDNS equivalent of the YAML (one
-#               root block: cache, forward), hit and miss workloads
+#               root block: cache of the same size, forward), hit and miss workloads
 # Rounds are interleaved; medians are printed. Loopback only; every dnsperf
 # run is bounded by -l. Usage: bench/load/meshdns-extra.sh [rounds]
 set -euo pipefail
@@ -53,8 +53,12 @@ EOF
 config "$tmp/meshdns.yaml"
 cat > "$tmp/Corefile" <<EOF
 .:25300 {
-    cache 30
-    forward . 127.0.0.1:25353
+    cache 30 {
+        success 1000000
+    }
+    forward . 127.0.0.1:25353 {
+        policy round_robin
+    }
 }
 EOF
 
