@@ -6,7 +6,6 @@
 // sits in front of the whole chain (admission looks there first), keyed by
 // the client's question and holding the reply as the client gets it; each
 // block decides with its own `cache` whether and how long a reply is kept.
-#include <algorithm>
 #include <cstdlib>
 
 #include "dnscore/clusterset_zone.h"
