@@ -8,14 +8,39 @@
 
 namespace meshdns {
 
-std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
-  auto rt = std::make_shared<Runtime>();
+namespace {
+
+// Every resolver of the pool gets its health, shared by the workers.
+void AddHealth(Pool& p) {
+  p.health.clear();
+  p.health_view.clear();
+  for (size_t i = 0; i < p.resolvers.size(); ++i) {
+    p.health.push_back(std::make_shared<ResolverHealth>());
+    p.health_view.push_back(p.health.back().get());
+  }
+}
+
+// The mesh of config.clusters and its clusterset zone, with `templates`.
+void AddMesh(Runtime& rt, const Config& config, std::vector<std::shared_ptr<const Template>> templates) {
   std::vector<std::string> names;
   for (const ClusterConfig& c : config.clusters) names.push_back(c.name);
-  rt->mesh = std::make_unique<Mesh>(config.domain, config.clusterset_domain, names, config.LocalCluster());
+  rt.mesh = std::make_unique<Mesh>(config.domain, config.clusterset_domain, names, config.LocalCluster());
+  rt.clusterset = std::make_unique<ClustersetZone>(*rt.mesh, std::move(templates), config.cache.ttl.denial_ttl);
+}
+
+void AddAccess(Runtime& rt, Config config) {
+  rt.acl = Acl(config.acl_allow, config.acl_deny);
+  rt.health = HealthOptions{.max_fails = config.forward.max_fails};
+  rt.config = std::move(config);
+}
+
+}  // namespace
+
+std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
+  auto rt = std::make_shared<Runtime>();
   std::vector<std::shared_ptr<const Template>> templates;
   for (const TemplateConfig& t : config.templates) templates.push_back(t.compiled);
-  rt->clusterset = std::make_unique<ClustersetZone>(*rt->mesh, std::move(templates), config.cache.ttl.denial_ttl);
+  AddMesh(*rt, config, std::move(templates));
 
   auto make_pool = [&](std::string name, Policy policy, std::vector<SocketAddress> resolvers) {
     Pool p;
@@ -25,20 +50,14 @@ std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
     p.health_options = HealthOptions{.max_fails = config.forward.max_fails};
     p.timeout = config.forward.timeout;
     p.expire = config.forward.expire;
-    for (size_t i = 0; i < p.resolvers.size(); ++i) {
-      p.health.push_back(std::make_shared<ResolverHealth>());
-      p.health_view.push_back(p.health.back().get());
-    }
+    AddHealth(p);
     rt->pools.push_back(std::move(p));
   };
   for (const ClusterConfig& c : config.clusters) make_pool(c.name, c.policy.value_or(config.forward.policy), c.resolvers);
   std::vector<SocketAddress> upstream =
       config.upstream.empty() ? config.clusters[config.LocalCluster()].resolvers : config.upstream;
   make_pool("upstream", config.forward.policy, upstream);
-
-  rt->acl = Acl(config.acl_allow, config.acl_deny);
-  rt->health = HealthOptions{.max_fails = config.forward.max_fails};
-  rt->config = std::move(config);
+  AddAccess(*rt, std::move(config));
   return rt;
 }
 
@@ -47,25 +66,10 @@ std::shared_ptr<const Runtime> Runtime::Compile(Config config, CorefileServing c
   rt->corefile = std::move(corefile.program);
   rt->pools = std::move(corefile.pools);
   rt->cluster_pools = std::move(corefile.cluster_pools);
-  if (!config.clusters.empty()) {
-    std::vector<std::string> names;
-    for (const ClusterConfig& c : config.clusters) names.push_back(c.name);
-    rt->mesh = std::make_unique<Mesh>(config.domain, config.clusterset_domain, names, config.LocalCluster());
-    // The Corefile's own templates answer; this zone gives the rest of it (rules 3 and 4).
-    rt->clusterset = std::make_unique<ClustersetZone>(*rt->mesh, std::vector<std::shared_ptr<const Template>>{},
-                                                      config.cache.ttl.denial_ttl);
-  }
-  for (Pool& p : rt->pools) {
-    p.health.clear();
-    p.health_view.clear();
-    for (size_t i = 0; i < p.resolvers.size(); ++i) {
-      p.health.push_back(std::make_shared<ResolverHealth>());
-      p.health_view.push_back(p.health.back().get());
-    }
-  }
-  rt->acl = Acl(config.acl_allow, config.acl_deny);
-  rt->health = HealthOptions{.max_fails = config.forward.max_fails};
-  rt->config = std::move(config);
+  // The Corefile's own templates answer; the zone gives the rest of it (rules 3 and 4).
+  if (!config.clusters.empty()) AddMesh(*rt, config, {});
+  for (Pool& p : rt->pools) AddHealth(p);
+  AddAccess(*rt, std::move(config));
   return rt;
 }
 

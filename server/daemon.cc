@@ -1,10 +1,8 @@
 #include "server/daemon.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_join.h"
@@ -23,12 +21,6 @@
 namespace meshdns {
 namespace {
 
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A configuration as loaded: from YAML, or from a Corefile with its blocks.
 struct Loaded {
@@ -305,8 +297,10 @@ class Daemon {
   // The configuration file and what it reads besides (a Corefile's hosts
   // files), as one text: any change there is a reason to reload.
   std::string WatchedText() const {
-    std::string text = ReadWholeFile(options_.config_path);
-    if (text.empty()) return text;  // mid-swap: wait for the file to be back
+    absl::StatusOr<std::string> file = ReadRegularFile(options_.config_path);
+    // Missing or empty (mid-swap): wait for the file to be back.
+    if (!file.ok() || file->empty()) return "";
+    std::string text = *std::move(file);
     for (const std::string& path : watch_files_) {
       absl::StatusOr<std::string> content = ReadRegularFile(path);
       absl::StrAppend(&text, std::string(1, '\0'), path, "\n", content.ok() ? *content : "");
