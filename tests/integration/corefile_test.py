@@ -17,6 +17,7 @@ import signal
 import subprocess
 import time
 import unittest
+import urllib.request
 
 import dns.flags
 import dns.rcode
@@ -161,6 +162,20 @@ class CorefileMeshTest(unittest.TestCase):
         for n, path in self.corefiles.items():
             r = subprocess.run([meshlab.MESHDNS, "check", "--corefile", path], capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_the_seeds_health_ready_and_prometheus_serve_their_pages(self):
+        me = corefile_addr(2)
+        query(me, meshlab.clusterset_name(1))
+        pages = {}
+        for port, path in ((8080, "/health"), (8181, "/ready"), (9153, "/metrics")):
+            with urllib.request.urlopen(f"http://{me}:{port}{path}", timeout=5) as r:
+                pages[path] = (r.status, r.read().decode())
+        self.assertEqual(pages["/health"], (200, "OK\n"))
+        self.assertEqual(pages["/ready"], (200, "OK\n"))
+        self.assertEqual(pages["/metrics"][0], 200)
+        self.assertIn('coredns_dns_requests_total{', pages["/metrics"][1])
+        self.assertIn('meshdns_peer_up{cluster="cluster1.svc.cluster.local",resolver="127.11.1.2:30053"} 1',
+                      pages["/metrics"][1], "each forward's resolvers, named by their block")
 
     def test_matrix_over_udp(self):
         failures = [(a, b, p) for a, b, p in meshlab.matrix(False, corefile_addr) if p]
