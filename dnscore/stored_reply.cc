@@ -23,6 +23,15 @@ bool SoaNegativeTtl(std::span<const uint8_t> msg, const RrFixed& rr, uint32_t& o
 }  // namespace
 
 absl::StatusOr<StoredReply> StoredReply::FromMessage(std::span<const uint8_t> msg, const TtlPolicy* policy) {
+  return Scan(msg, policy, nullptr);
+}
+
+absl::StatusOr<StoredReply> StoredReply::FromMessage(std::vector<uint8_t>&& msg, const TtlPolicy& policy) {
+  return Scan(msg, &policy, &msg);
+}
+
+absl::StatusOr<StoredReply> StoredReply::Scan(std::span<const uint8_t> msg, const TtlPolicy* policy,
+                                              std::vector<uint8_t>* owned) {
   std::optional<Header> header = Header::Read(msg);
   if (!header || !header->qr()) return absl::InvalidArgumentError("not a DNS reply");
   if (header->qdcount != 1) return absl::InvalidArgumentError("reply without exactly one question");
@@ -67,7 +76,11 @@ absl::StatusOr<StoredReply> StoredReply::FromMessage(std::span<const uint8_t> ms
   // (pointers only point backwards), two might point at each other.
   if (records_after_opt > 1) return absl::InvalidArgumentError("reply with records after its OPT");
 
-  out.wire.assign(msg.begin(), msg.end());
+  if (owned != nullptr) {
+    out.wire = std::move(*owned);  // `msg` is not read from here on
+  } else {
+    out.wire.assign(msg.begin(), msg.end());
+  }
   if (opt_end != 0) {
     out.wire.erase(out.wire.begin() + opt_begin, out.wire.begin() + opt_end);
     WriteU16(&out.wire[10], header->arcount - 1);

@@ -62,6 +62,13 @@ struct StoredReply {
   // Without a policy the reply is not for caching: its TTLs stay as they came
   // (a Corefile block without `cache`).
   static absl::StatusOr<StoredReply> FromMessage(std::span<const uint8_t> msg, const TtlPolicy* policy);
+  // The same for a message already in a vector of its own, which the stored
+  // reply then takes over instead of copying.
+  static absl::StatusOr<StoredReply> FromMessage(std::vector<uint8_t>&& msg, const TtlPolicy& policy);
+
+ private:
+  static absl::StatusOr<StoredReply> Scan(std::span<const uint8_t> msg, const TtlPolicy* policy,
+                                          std::vector<uint8_t>* owned);
 };
 
 }  // namespace meshdns

@@ -53,8 +53,9 @@ absl::StatusOr<std::vector<uint8_t>> RenameReply(std::span<const uint8_t> reply,
   uint16_t qtype, qclass;
   if (!r.Name(name) || !r.U16(qtype) || !r.U16(qclass)) return Malformed("question");
 
-  std::vector<uint8_t> out(reply.begin(), reply.begin() + kHeaderSize);
-  out.reserve(reply.size() + 64);
+  std::vector<uint8_t> out;
+  out.reserve(reply.size() + 64);  // one allocation: names may grow, by a label at most each
+  out.assign(reply.begin(), reply.begin() + kHeaderSize);
   MessageWriter w(out);
   w.Name(question_name, /*compress=*/false);
   w.U16(qtype);

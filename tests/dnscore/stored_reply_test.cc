@@ -178,6 +178,21 @@ TEST(StoredReplyTest, TtlOffsetsFollowRecordsThatComeAfterTheOpt) {
   EXPECT_EQ(r.ttl_offsets[1], r.wire.size() - 4 - 2 - 4);
 }
 
+TEST(StoredReplyTest, AMessageOfItsOwnIsTakenOverNotCopied) {
+  Wire w = Reply(kNoError, 1, 0, 2).A("www.example.com", 25).Opt(1232).A("ns.example.com", 15, {198, 51, 100, 1});
+  const TtlPolicy policy{.min_ttl = 1, .max_ttl = 30};
+  const StoredReply copied = Store(w, policy);
+  std::vector<uint8_t> owned = w.bytes();
+  const uint8_t* buffer = owned.data();
+  absl::StatusOr<StoredReply> taken = StoredReply::FromMessage(std::move(owned), policy);
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->wire.data(), buffer) << "the same buffer, OPT removed in place";
+  EXPECT_EQ(taken->wire, copied.wire);
+  EXPECT_EQ(taken->ttl_offsets, copied.ttl_offsets);
+  EXPECT_EQ(taken->ttl, copied.ttl);
+  EXPECT_TRUE(taken->cacheable);
+}
+
 TEST(StoredReplyTest, RefusesWhatIsNotAOneQuestionReply) {
   const struct {
     Wire wire;
