@@ -67,7 +67,7 @@ asio::awaitable<Resolved> QueryEngine::ResolveCorefile(std::shared_ptr<const Gen
   if (local) {
     chained = *std::move(local);
   } else if (const CorefileBlock::Forward* forward = block->ForwardFor(asked.name)) {
-    Forwarded forwarded = co_await Forward(rt, rt.pools[forward->pool], asked, asked.name);
+    Forwarded forwarded = co_await Forward(g->runtime, rt.pools[forward->pool], asked, asked.name);
     chained.overloaded = forwarded.overloaded;
     if (forwarded.reply) chained.wire = *std::move(forwarded.reply);
   }  // else CoreDNS's "no next plugin found": SERVFAIL

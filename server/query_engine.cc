@@ -12,12 +12,6 @@ namespace {
 // Contract rule 2: a CNAME chain longer than this, or one that loops (which
 // ends up longer than this), gives SERVFAIL.
 constexpr int kMaxChainLinks = 8;
-// A forwarded query's whole time, over all attempts: well inside the 5 s a
-// stub resolver waits before it asks again.
-constexpr Millis kQueryBudget = 2500;
-// Attempts per query: a pool is gone through more than once if it must, so a
-// lossy link still answers within the budget.
-constexpr size_t kMaxAttempts = 8;
 
 Question SameFlags(const Question& q, const DnsName& name) {
   Question out = q;
@@ -26,6 +20,53 @@ Question SameFlags(const Question& q, const DnsName& name) {
 }
 
 }  // namespace
+
+bool QueryEngine::StartMiss(const QueryView& view, MissWaiter* waiter) {
+  const Runtime& rt = *generation_->runtime;
+  if (rt.corefile) return false;
+  const Question q{view.qname, view.qtype, view.qclass, view.rd(), view.cd(), view.edns.dnssec_ok};
+  const Route route = rt.mesh->RouteName(q.name);
+  if (route.kind == Route::Kind::kClusterset) return false;
+  Job& job = TakeJob();
+  job.g = generation_;
+  job.q = q;
+  job.key.emplace(q.name, q.qtype, q.qclass, q.dnssec_ok, q.checking_disabled);
+  job.waiter = waiter;
+  if (std::optional<Resolved> now = PlanForward(*job.g, job.q, route, *job.key, job.target)) {
+    ReturnJob(job);
+    waiter->Answer(*now);
+    return true;
+  }
+  job.forward.Start(job.g->runtime, *job.target.pool,
+                    UpstreamQuestion{job.target.ask, q.qtype, q.qclass, q.recursion_desired, q.checking_disabled,
+                                     q.dnssec_ok},
+                    &job);
+  return true;
+}
+
+void QueryEngine::FinishMiss(Job& job) {
+  MissWaiter* waiter = job.waiter;
+  const Resolved resolved = AfterForward(job.g, job.q, *job.key, job.target, job.forward.reply(),
+                                         job.forward.overloaded());
+  ReturnJob(job);
+  waiter->Answer(resolved);
+}
+
+QueryEngine::Job& QueryEngine::TakeJob() {
+  if (idle_jobs_.empty()) {
+    jobs_.push_back(std::make_unique<Job>(*this));
+    return *jobs_.back();
+  }
+  Job* job = idle_jobs_.back();
+  idle_jobs_.pop_back();
+  return *job;
+}
+
+void QueryEngine::ReturnJob(Job& job) {
+  job.g.reset();  // an idle job keeps no configuration alive
+  job.waiter = nullptr;
+  idle_jobs_.push_back(&job);
+}
 
 asio::awaitable<Resolved> QueryEngine::ResolveMiss(const QueryView& view) {
   const Question q{view.qname, view.qtype, view.qclass, view.rd(), view.cd(), view.edns.dnssec_ok};
@@ -60,173 +101,95 @@ asio::awaitable<Resolved> QueryEngine::Resolve(std::shared_ptr<const Generation>
     if (std::optional<CachedReply> hit = g->cache->Find(key, NowMillis())) co_return Resolved{hit->reply, hit->ttl};
   }
 
-  // RFC 8767: when a cluster cannot answer, an answer that expired at most
-  // `serve_stale` ago beats SERVFAIL.
-  auto stale = [&]() -> std::optional<Resolved> {
-    const Millis window = rt.config.cache.serve_stale;
-    if (window <= 0) return std::nullopt;
-    std::optional<CachedReply> old = g->cache->Find(key, NowMillis(), window);
-    if (!old) return std::nullopt;
-    ++counters_.stale_answers;
-    return Resolved{old->reply, old->ttl};
-  };
-  auto pool_down = [](const Pool& pool) {
-    for (const ResolverHealth* h : pool.health_view) {
-      if (h->IsUp()) return false;
-    }
-    return true;
-  };
-
-  // Not an error status up front: that would allocate for every query.
-  absl::StatusOr<std::vector<uint8_t>> wire = std::vector<uint8_t>();
-  bool answered = false;
-  bool overloaded = false;
   const Route route = rt.mesh->RouteName(q.name);
   if (route.kind == Route::Kind::kClusterset) {
-    wire = co_await Synthesize(g, q, depth);
-    answered = true;
-  } else {
-    const bool to_cluster = route.kind == Route::Kind::kCluster;
-    const Pool& pool = to_cluster ? rt.ClusterPool(route.cluster) : rt.UpstreamPool();
-    DnsName ask = q.name;
-    if (to_cluster && !rt.mesh->clusters()[route.cluster].rewrite.Strip(q.name, ask)) co_return Resolved{};
-    // With the whole pool down, a stale answer now beats a wait for a resolver that is known to be gone.
-    if (pool_down(pool)) {
-      if (std::optional<Resolved> old = stale()) co_return *old;
-    }
-    Forwarded forwarded = co_await Forward(rt, pool, q, ask);
-    overloaded = forwarded.overloaded;
-    if (forwarded.reply) {
-      answered = true;
-      wire = to_cluster ? rt.mesh->clusters()[route.cluster].rewrite.RestoreReply(*forwarded.reply, q.name)
-                        : std::move(*forwarded.reply);
-    }
+    absl::StatusOr<std::vector<uint8_t>> wire = co_await Synthesize(g, q, depth);
+    co_return Keep(g, q, key, wire.ok() ? StoredReply::FromMessage(*std::move(wire), rt.config.cache.ttl)
+                                        : absl::StatusOr<StoredReply>(wire.status()),
+                   false);
   }
-  if (!answered) {
-    if (std::optional<Resolved> old = stale()) co_return *old;
-    co_return Resolved{.overloaded = overloaded};
+  ForwardTarget target;
+  if (std::optional<Resolved> now = PlanForward(*g, q, route, key, target)) co_return *now;
+  Forwarded forwarded = co_await Forward(g->runtime, *target.pool, q, target.ask);
+  co_return AfterForward(g, q, key, target, forwarded.reply ? std::span<const uint8_t>(*forwarded.reply)
+                                                            : std::span<const uint8_t>(),
+                         forwarded.overloaded);
+}
+
+std::optional<Resolved> QueryEngine::Stale(const Generation& g, const CacheKey& key) {
+  const Millis window = g.runtime->config.cache.serve_stale;
+  if (window <= 0) return std::nullopt;
+  std::optional<CachedReply> old = g.cache->Find(key, NowMillis(), window);
+  if (!old) return std::nullopt;
+  ++counters_.stale_answers;
+  return Resolved{old->reply, old->ttl};
+}
+
+std::optional<Resolved> QueryEngine::PlanForward(const Generation& g, const Question& q, const Route& route,
+                                                 const CacheKey& key, ForwardTarget& target) {
+  const Runtime& rt = *g.runtime;
+  const bool to_cluster = route.kind == Route::Kind::kCluster;
+  target.pool = to_cluster ? &rt.ClusterPool(route.cluster) : &rt.UpstreamPool();
+  target.cluster = to_cluster ? static_cast<int>(route.cluster) : -1;
+  target.ask = q.name;
+  if (to_cluster && !rt.mesh->clusters()[route.cluster].rewrite.Strip(q.name, target.ask)) return Resolved{};
+  // With the whole pool down, a stale answer now beats a wait for a resolver that is known to be gone.
+  const auto& health = target.pool->health_view;
+  if (std::none_of(health.begin(), health.end(), [](const ResolverHealth* h) { return h->IsUp(); })) {
+    if (std::optional<Resolved> old = Stale(g, key)) return old;
   }
-  absl::StatusOr<StoredReply> stored = wire.ok() ? StoredReply::FromMessage(*wire, rt.config.cache.ttl)
-                                                 : absl::StatusOr<StoredReply>(wire.status());
+  return std::nullopt;
+}
+
+Resolved QueryEngine::AfterForward(const std::shared_ptr<const Generation>& g, const Question& q,
+                                   const CacheKey& key, const ForwardTarget& target, std::span<const uint8_t> reply,
+                                   bool overloaded) {
+  if (reply.empty()) {
+    if (std::optional<Resolved> old = Stale(*g, key)) return *old;
+    return Resolved{.overloaded = overloaded};
+  }
+  const Runtime& rt = *g->runtime;
+  if (target.cluster < 0) return Keep(g, q, key, StoredReply::FromMessage(reply, rt.config.cache.ttl), overloaded);
+  absl::StatusOr<std::vector<uint8_t>> restored = rt.mesh->clusters()[target.cluster].rewrite.RestoreReply(reply, q.name);
+  return Keep(g, q, key,
+              restored.ok() ? StoredReply::FromMessage(*std::move(restored), rt.config.cache.ttl)
+                            : absl::StatusOr<StoredReply>(restored.status()),
+              overloaded);
+}
+
+Resolved QueryEngine::Keep(const std::shared_ptr<const Generation>& g, const Question& q, const CacheKey& key,
+                           absl::StatusOr<StoredReply> stored, bool overloaded) {
   if (!stored.ok()) {
     Log(LogLevel::kDebug, "no answer for ", q.name.ToText(), ": ", stored.status().ToString());
-    if (std::optional<Resolved> old = stale()) co_return *old;
-    co_return Resolved{.overloaded = overloaded};
+    if (std::optional<Resolved> old = Stale(*g, key)) return *old;
+    return Resolved{.overloaded = overloaded};
   }
   if (stored->rcode() == kServFail) {
-    if (std::optional<Resolved> old = stale()) co_return *old;
+    if (std::optional<Resolved> old = Stale(*g, key)) return *old;
   }
   auto shared = std::make_shared<const StoredReply>(*std::move(stored));
   // An answer of a generation this worker no longer serves is not cached: the
   // new one may have pruned what it would put back.
   if (g == generation_) g->cache->Insert(key, shared, NowMillis());
-  co_return Resolved{shared, shared->ttl};
+  return Resolved{shared, shared->ttl};
 }
 
-asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(const Runtime& rt, const Pool& pool, const Question& q,
-                                                             const DnsName& ask) {
-  const Millis started = NowMillis();
-  // The whole query must end well inside a stub resolver's patience (5 s).
-  const Millis budget = std::max(kQueryBudget, pool.timeout);
-  Forwarded result;
-  // CoreDNS's max_concurrent: beyond it the query is REFUSED at once.
-  struct Slot {
-    std::atomic<uint32_t>* count = nullptr;
-    ~Slot() {
-      if (count) count->fetch_sub(1, std::memory_order_relaxed);
-    }
-  } slot;
-  if (pool.max_concurrent > 0) {
-    slot.count = pool.concurrent.get();
-    if (slot.count->fetch_add(1, std::memory_order_relaxed) >= pool.max_concurrent) {
-      ++counters_.overloaded;
-      result.overloaded = true;
-      co_return result;
-    }
-  }
-  std::array<uint8_t, 256> order;
-  bool all_down = false;
-  const uint64_t ticket = pool.policy == Policy::kRandom ? absl::Uniform<uint64_t>(rng_)
-                                                         : pool.rotation->fetch_add(1, std::memory_order_relaxed);
-  const size_t planned = PlanAttempts(pool.policy, ticket, pool.health_view, order, &all_down);
-  // Cycling through the plan again lets a lossy pool still answer; a pool
-  // that is down altogether gets its one try and no more.
-  const size_t attempts = all_down ? 1 : std::max(planned, kMaxAttempts);
-
-  std::array<uint8_t, kHeaderSize + DnsName::kMaxWireSize + 4 + kOptSize> query;
-  const size_t size = WriteUpstreamQuery(0, UpstreamQuestion{ask, q.qtype, q.qclass, q.recursion_desired,
-                                                              q.checking_disabled, q.dnssec_ok}, query);
-  const std::span<uint8_t> bytes(query.data(), size);
-  size_t at_limit = 0;
-  for (size_t a = 0; a < attempts; ++a) {
-    const Millis left = budget - (NowMillis() - started);
-    if (left <= 0) break;
-    const size_t i = order[a % planned];
-    ResolverHealth& health = *pool.health[i];
-    if (!health.TryAcquire(rt.config.limits.inflight)) {
-      if (++at_limit >= planned) break;  // every resolver is saturated
-      continue;
-    }
-    UpstreamChannel& channel = channels_.Get(pool.resolvers[i]);
-    channel.CountAttempt();
-    // The last resolver of a pass may use what is left of the budget,
-    // resending every half round trip: on a lossy link each copy is another
-    // chance, and a reply to any of them counts. Earlier ones get one timeout
-    // each, so a silent resolver costs little before the next is tried.
-    const Millis rto = health.AttemptTimeout(pool.timeout);
-    const bool last_of_pass = a % planned == planned - 1;
-    UpstreamChannel::UdpOptions udp{.timeout = std::min(rto, left)};
-    if (last_of_pass) udp = {.timeout = left, .retransmit_every = health.RetransmitInterval()};
-    bool retransmitted = false;
-    const auto sent = std::chrono::steady_clock::now();
-    absl::StatusOr<std::vector<uint8_t>> reply = absl::UnknownError("not sent");
-    // One co_await per statement: g++ 12 mishandles them inside larger expressions.
-    if (pool.force_tcp) {
-      reply = co_await channel.ExchangeTcp(bytes, std::min(pool.timeout, left), pool.expire);
-    } else {
-      reply = co_await channel.ExchangeUdp(bytes, udp, &retransmitted);
-    }
-    if (reply.ok() && !pool.force_tcp) {
-      if (!retransmitted) {
-        health.RecordRtt(
-            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent).count());
-      }
-      // Contract rule 9: a truncated reply is asked again over TCP at once.
-      if (reply->size() >= kHeaderSize && ((*reply)[2] & (kFlagTC >> 8))) {
-        const Millis tcp_left = std::max<Millis>(budget - (NowMillis() - started), 1);
-        reply = co_await channel.ExchangeTcp(bytes, std::min(pool.timeout, tcp_left), pool.expire);
-      }
-    } else if (!reply.ok() && absl::IsDeadlineExceeded(reply.status())) {
-      health.RecordTimeout(pool.timeout);
-    }
-    health.Release();
-    if (!reply.ok()) {
-      ++counters_.upstream_failures;
-      if (health.RecordFailure(pool.health_options, NowMillis())) {
-        Log(LogLevel::kWarn, "cluster ", pool.name, ": resolver ", pool.resolvers[i].ToString(),
-            " taken out of rotation after ", pool.health_options.max_fails, " failures (", reply.status().message(),
-            ")");
-      }
-      continue;
-    }
-    health.RecordSuccess();
-    const uint8_t rcode = (*reply)[3] & 0xf;
-    channel.CountResponse(rcode, std::chrono::duration_cast<std::chrono::microseconds>(
-                                     std::chrono::steady_clock::now() - sent).count());
-    if (rcode == kServFail || rcode == kRefused) {
-      // One broken node should not fail the query: try the next resolver first.
-      result.reply = *std::move(reply);
-      if (a + 1 >= planned) break;  // each resolver had its say
-      continue;
-    }
-    result.reply = *std::move(reply);
-    co_return result;
-  }
-  if (!result.reply && at_limit > 0) {
-    ++counters_.overloaded;
-    result.overloaded = true;
-  }
-  co_return result;
+asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(std::shared_ptr<const Runtime> rt, const Pool& pool,
+                                                             const Question& q, const DnsName& ask) {
+  struct Wake final : ForwardJob::Done {
+    explicit Wake(asio::io_context& io) : wakeup(io) {}
+    void Forwarded(ForwardJob&) override { wakeup.Wake(); }
+    Wakeup wakeup;
+  } wake(io_);
+  Job& job = TakeJob();
+  job.forward.Start(std::move(rt), pool,
+                    UpstreamQuestion{ask, q.qtype, q.qclass, q.recursion_desired, q.checking_disabled, q.dnssec_ok},
+                    &wake);
+  co_await wake.wakeup.Wait();
+  Forwarded out{.overloaded = job.forward.overloaded()};
+  if (!job.forward.reply().empty()) out.reply.emplace(job.forward.reply().begin(), job.forward.reply().end());
+  ReturnJob(job);
+  co_return out;
 }
 
 asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> QueryEngine::Synthesize(std::shared_ptr<const Generation> g,

@@ -26,6 +26,8 @@
 #include "dnscore/query_view.h"
 #include "dnscore/service_merge.h"
 #include "server/asio.h"
+#include "server/forward_job.h"
+#include "server/stats.h"
 #include "server/upstream_channel.h"
 
 namespace meshdns {
@@ -56,15 +58,6 @@ struct Resolved {
   bool refused = false;                      // no server block of a Corefile holds the name: REFUSED
 };
 
-struct EngineCounters {
-  uint64_t upstream_failures = 0;
-  uint64_t synthesized = 0;
-  uint64_t stale_answers = 0;
-  uint64_t overloaded = 0;
-  uint64_t prefetches = 0;
-  uint64_t fanout_left_out = 0;  // clusters down or too slow for a clusterset service answer
-};
-
 class QueryEngine {
  public:
   explicit QueryEngine(asio::io_context& io) : io_(io), channels_(io) {}
@@ -72,6 +65,20 @@ class QueryEngine {
   void SetGeneration(std::shared_ptr<const Generation> g) { generation_ = std::move(g); }
   const std::shared_ptr<const Generation>& generation() const { return generation_; }
 
+  // Told the answer of a miss StartMiss() took.
+  class MissWaiter {
+   public:
+    virtual void Answer(const Resolved& r) = 0;
+
+   protected:
+    ~MissWaiter() = default;
+  };
+  // The hot path for a client's query that admission found no cache entry
+  // for and that is forwarded as it is (to its cluster or upstream): no
+  // coroutine, and no allocation but the reply's own. Returns false when the
+  // query needs ResolveMiss() (synthesis, clusterset services, a Corefile);
+  // otherwise `waiter` is told the answer, perhaps before this returns.
+  bool StartMiss(const QueryView& view, MissWaiter* waiter);
   // Resolves a client's query that admission found no cache entry for.
   asio::awaitable<Resolved> ResolveMiss(const QueryView& view);
   // The client's reply for `r`: SERVFAIL when nothing came back, REFUSED when
@@ -94,7 +101,29 @@ class QueryEngine {
     std::optional<std::vector<uint8_t>> reply;
     bool overloaded = false;
   };
-  asio::awaitable<Forwarded> Forward(const Runtime& rt, const Pool& pool, const Question& q, const DnsName& ask);
+  // A ForwardJob for a coroutine.
+  asio::awaitable<Forwarded> Forward(std::shared_ptr<const Runtime> rt, const Pool& pool, const Question& q,
+                                     const DnsName& ask);
+  // Where a mesh question is forwarded: the pool, and the name asked there.
+  struct ForwardTarget {
+    const Pool* pool = nullptr;
+    int cluster = -1;  // the cluster whose label was stripped, or -1 (upstream)
+    DnsName ask;
+  };
+  // Strips the cluster label and picks the pool. An answer instead when
+  // there is one already: SERVFAIL for a name that cannot be stripped, or a
+  // stale one when the whole pool is down.
+  std::optional<Resolved> PlanForward(const Generation& g, const Question& q, const Route& route,
+                                      const CacheKey& key, ForwardTarget& target);
+  // The forwarded reply (empty: none came) made into the question's answer:
+  // cluster names restored, then Keep().
+  Resolved AfterForward(const std::shared_ptr<const Generation>& g, const Question& q, const CacheKey& key,
+                        const ForwardTarget& target, std::span<const uint8_t> reply, bool overloaded);
+  // The stored reply for `q`, cached; a stale answer instead of none or of SERVFAIL.
+  Resolved Keep(const std::shared_ptr<const Generation>& g, const Question& q, const CacheKey& key,
+                absl::StatusOr<StoredReply> stored, bool overloaded);
+  // RFC 8767: an answer that expired at most `serve_stale` ago.
+  std::optional<Resolved> Stale(const Generation& g, const CacheKey& key);
   // The answer `answer` (ending in a CNAME to `target`) completed with the
   // target's records, resolved through the whole pipeline; the rcode is the
   // chain's end's (contract rule 2).
@@ -120,11 +149,31 @@ class QueryEngine {
                                                                        const Question& q, const ServiceName& name,
                                                                        int depth);
 
+  // A forwarded question and what it is for: a StartMiss() query, or a
+  // coroutine's Forward(). Kept for reuse once done.
+  struct Job final : ForwardJob::Done {
+    explicit Job(QueryEngine& e) : engine(e), forward(e.io_, e.channels_, e.rng_, e.counters_) {}
+    void Forwarded(ForwardJob&) override { engine.FinishMiss(*this); }
+    QueryEngine& engine;
+    ForwardJob forward;
+    // StartMiss() only.
+    std::shared_ptr<const Generation> g;
+    Question q;
+    std::optional<CacheKey> key;
+    ForwardTarget target;
+    MissWaiter* waiter = nullptr;
+  };
+  Job& TakeJob();
+  void ReturnJob(Job& job);
+  void FinishMiss(Job& job);
+
   asio::io_context& io_;
   absl::BitGen rng_;
   ChannelMap channels_;
   std::shared_ptr<const Generation> generation_;
   EngineCounters counters_;
+  std::vector<std::unique_ptr<Job>> jobs_;
+  std::vector<Job*> idle_jobs_;
 };
 
 }  // namespace meshdns

@@ -86,4 +86,14 @@ struct ServerStats {
   void Add(const ServerStats& other);
 };
 
+// The query engine's counters (one worker's).
+struct EngineCounters {
+  uint64_t upstream_failures = 0;
+  uint64_t synthesized = 0;
+  uint64_t stale_answers = 0;
+  uint64_t overloaded = 0;
+  uint64_t prefetches = 0;
+  uint64_t fanout_left_out = 0;  // clusters down or too slow for a clusterset service answer
+};
+
 }  // namespace meshdns

@@ -92,14 +92,21 @@ void UdpListener::Close() {
 }
 
 void UdpListener::WaitReadable() {
-  socket_.async_wait(udp::socket::wait_read, [this](const boost::system::error_code& ec) {
-    if (ec || closing_) return;
-    Drain();
-    WaitReadable();
-  });
+  socket_.async_wait(udp::socket::wait_read, InMemory(wait_memory_, [this](const boost::system::error_code& ec) {
+    if (!ec) OnReadable();
+  }));
 }
 
-void UdpListener::Drain() {
+void UdpListener::OnReadable() {
+  if (closing_) return;
+  if (Drain()) {
+    WaitReadable();
+  } else {
+    asio::post(worker_.io(), InMemory(wait_memory_, [this] { OnReadable(); }));
+  }
+}
+
+bool UdpListener::Drain() {
   const int fd = socket_.native_handle();
   for (int round = 0; round < kBatchesPerWakeup; ++round) {
     for (size_t i = 0; i < kBatch; ++i) {
@@ -107,7 +114,7 @@ void UdpListener::Drain() {
       in_msgs_[i].msg_hdr.msg_flags = 0;
     }
     const int received = recvmmsg(fd, in_msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
-    if (received <= 0) return;
+    if (received <= 0) return true;
 
     const Generation& g = worker_.generation();
     const AdmitOptions options{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = true, .now = NowMillis(),
@@ -137,10 +144,7 @@ void UdpListener::Drain() {
           if (admitted.prefetch) worker_.Prefetch(view);
           break;
         case Verdict::kResolve:
-          asio::co_spawn(worker_.io(),
-                         Resolve(std::vector<uint8_t>(query.begin(), query.end()), view, peers_[i],
-                                 hdr.msg_namelen, batch_start),
-                         LogIfException);
+          StartMiss(query, view, peers_[i], hdr.msg_namelen, batch_start);
           break;
       }
     }
@@ -161,8 +165,9 @@ void UdpListener::Drain() {
       }
     }
     SendBatch(out_msgs_.data(), replies);
-    if (received < static_cast<int>(kBatch)) return;
+    if (received < static_cast<int>(kBatch)) return true;
   }
+  return false;
 }
 
 void UdpListener::SendBatch(mmsghdr* msgs, unsigned count) {
@@ -193,7 +198,7 @@ void UdpListener::SendLater(absl::FunctionRef<size_t(std::span<uint8_t>)> write,
   late_msgs_[k].msg_hdr.msg_namelen = client_len;
   if (!late_flush_posted_) {
     late_flush_posted_ = true;
-    asio::post(worker_.io(), [this] { FlushLate(); });
+    asio::post(worker_.io(), InMemory(flush_memory_, [this] { FlushLate(); }));
   }
 }
 
@@ -202,14 +207,49 @@ void UdpListener::FlushLate() {
   SendBatch(late_msgs_.data(), std::exchange(late_count_, 0));
 }
 
+void UdpListener::StartMiss(std::span<const uint8_t> query, const QueryView& view, const sockaddr_storage& client,
+                            socklen_t client_len, std::chrono::steady_clock::time_point started) {
+  PendingMiss* miss;
+  if (idle_misses_.empty()) {
+    misses_.push_back(std::make_unique<PendingMiss>(*this));
+    miss = misses_.back().get();
+  } else {
+    miss = idle_misses_.back();
+    idle_misses_.pop_back();
+  }
+  miss->query.assign(query.begin(), query.end());
+  miss->view = view;
+  miss->client = client;
+  miss->client_len = client_len;
+  miss->started = started;
+  worker_.QueryStarted();
+  if (worker_.engine().StartMiss(miss->view, miss)) return;  // Answered() follows
+  idle_misses_.push_back(miss);
+  asio::co_spawn(worker_.io(), Resolve(std::vector<uint8_t>(query.begin(), query.end()), view, client, client_len,
+                                       started),
+                 LogIfException);
+}
+
+void UdpListener::Answered(PendingMiss& miss, const Resolved& r) {
+  SendResolved(r, miss.query, miss.view, miss.client, miss.client_len, miss.started);
+  idle_misses_.push_back(&miss);
+  worker_.QueryFinished();
+}
+
 asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, QueryView view, sockaddr_storage client,
                                            socklen_t client_len, std::chrono::steady_clock::time_point started) {
-  worker_.QueryStarted();
   const Resolved resolved = co_await worker_.engine().ResolveMiss(view);
+  SendResolved(resolved, query, view, client, client_len, started);
+  worker_.QueryFinished();
+}
+
+void UdpListener::SendResolved(const Resolved& r, std::span<const uint8_t> query, const QueryView& view,
+                               const sockaddr_storage& client, socklen_t client_len,
+                               std::chrono::steady_clock::time_point started) {
   const size_t limit = std::min(view.MaxUdpReply(), kMaxDatagram);
   SendLater(
       [&](std::span<uint8_t> out) {
-        const size_t size = QueryEngine::WriteAnswer(resolved, query, view, limit, out);
+        const size_t size = QueryEngine::WriteAnswer(r, query, view, limit, out);
         if (size == 0) return size;
         const int64_t micros = Micros(started);
         worker_.stats().CountResponse(ServerStats::kUdp, view.qtype, out[3] & 0xf, size, micros);
@@ -219,7 +259,6 @@ asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, QueryView
         return size;
       },
       client, client_len);
-  worker_.QueryFinished();
 }
 
 }  // namespace meshdns

@@ -4,8 +4,10 @@
 // When the socket is readable, datagrams are taken in batches with recvmmsg;
 // admission (decode, ACL, cache) answers in place — no coroutine, no
 // allocation — and the replies of a batch leave together with sendmmsg.
-// Only queries that need resolving start a coroutine; their replies are
-// gathered and leave with one sendmmsg at the end of the event loop's turn.
+// Misses that are forwarded as they are wait in a pooled PendingMiss, also
+// without a coroutine; only synthesis and Corefile chains start one. Replies
+// of resolved queries are gathered and leave with one sendmmsg at the end of
+// the event loop's turn.
 //
 // Worker-local: belongs to one worker thread.
 #pragma once
@@ -21,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "dnscore/query_view.h"
 #include "server/asio.h"
+#include "server/query_engine.h"
 
 namespace meshdns {
 
@@ -40,16 +43,41 @@ class UdpListener {
   void Close();
 
  private:
+  // A miss the engine resolves without a coroutine, waiting for its answer.
+  // Kept for the next miss once answered.
+  struct PendingMiss final : QueryEngine::MissWaiter {
+    explicit PendingMiss(UdpListener& l) : listener(l) {}
+    void Answer(const Resolved& r) override { listener.Answered(*this, r); }
+    UdpListener& listener;
+    std::vector<uint8_t> query;  // keeps its capacity from miss to miss
+    QueryView view;
+    sockaddr_storage client;
+    socklen_t client_len = 0;
+    std::chrono::steady_clock::time_point started;
+  };
+
   UdpListener(Worker& worker, udp::socket socket);
   void WaitReadable();
-  // Reads and answers until the socket is drained or a fair share is done.
-  void Drain();
+  // Drains the socket, then waits for it again; if a fair share was done
+  // before it ran dry, comes back after the rest of the loop's work instead
+  // (the wait would not end: the socket's readiness is edge-triggered).
+  void OnReadable();
+  // Starts resolving a query admission could not answer.
+  void StartMiss(std::span<const uint8_t> query, const QueryView& view, const sockaddr_storage& client,
+                 socklen_t client_len, std::chrono::steady_clock::time_point started);
+  void Answered(PendingMiss& miss, const Resolved& r);
+  // Reads and answers until the socket is drained (true) or a fair share is done.
+  bool Drain();
   // `view` is admission's parse of `query` (a value: it points into nothing).
   asio::awaitable<void> Resolve(std::vector<uint8_t> query, QueryView view, sockaddr_storage client,
                                 socklen_t client_len, std::chrono::steady_clock::time_point started);
   // Has `write` put a resolved query's reply into the next FlushLate()'s batch.
   void SendLater(absl::FunctionRef<size_t(std::span<uint8_t>)> write, const sockaddr_storage& client,
                  socklen_t client_len);
+  // Queues the reply for a resolved query, counted and logged.
+  void SendResolved(const Resolved& r, std::span<const uint8_t> query, const QueryView& view,
+                    const sockaddr_storage& client, socklen_t client_len,
+                    std::chrono::steady_clock::time_point started);
   void FlushLate();
   void LogQuery(std::span<const uint8_t> query, const QueryView& view, const sockaddr_storage& client,
                 socklen_t client_len, std::span<const uint8_t> reply, int64_t micros);
@@ -59,6 +87,7 @@ class UdpListener {
   Worker& worker_;
   udp::socket socket_;
   bool closing_ = false;
+  HandlerMemory wait_memory_, flush_memory_;
   // Batch buffers, reused for every batch.
   std::array<std::array<uint8_t, kMaxDatagram>, kBatch> in_;
   std::array<std::array<uint8_t, kMaxDatagram>, kBatch> out_;
@@ -74,6 +103,8 @@ class UdpListener {
   std::array<mmsghdr, kBatch> late_msgs_;
   unsigned late_count_ = 0;
   bool late_flush_posted_ = false;
+  std::vector<std::unique_ptr<PendingMiss>> misses_;
+  std::vector<PendingMiss*> idle_misses_;
 };
 
 }  // namespace meshdns

@@ -19,6 +19,10 @@ boost::system::error_code LastError() { return {errno, boost::system::system_cat
 struct UpstreamChannel::UdpSocket {
   explicit UdpSocket(asio::io_context& io) : socket(io) {}
   udp::socket socket;
+  HandlerMemory wait_memory;
+  // Counts openings: a wait or read of an earlier port (retired while its
+  // replies were handled) must not go on with the new one, which has its own.
+  uint32_t opened = 0;
   uint32_t uses = 0;
   uint32_t pending = 0;
 };
@@ -69,8 +73,9 @@ UpstreamChannel::Outbox::Outbox() {
   }
 }
 
-UpstreamChannel::UpstreamChannel(asio::io_context& io, udp::endpoint resolver, absl::BitGen& rng, Inbox& inbox)
-    : io_(io), resolver_(std::move(resolver)), rng_(rng), inbox_(inbox) {}
+UpstreamChannel::UpstreamChannel(asio::io_context& io, udp::endpoint resolver, absl::BitGen& rng, Inbox& inbox,
+                                 DeadlineWheel& wheel)
+    : io_(io), resolver_(std::move(resolver)), rng_(rng), inbox_(inbox), wheel_(wheel) {}
 
 UpstreamChannel::~UpstreamChannel() {
   boost::system::error_code ignored;
@@ -80,7 +85,8 @@ UpstreamChannel::~UpstreamChannel() {
   if (tcp_) tcp_->Kill(asio::error::operation_aborted);
 }
 
-uint16_t UpstreamChannel::FreshId(const absl::flat_hash_map<uint16_t, Slot*>& in_use) {
+template <typename Map>
+uint16_t UpstreamChannel::FreshId(const Map& in_use) {
   uint16_t id;
   do {
     id = absl::Uniform<uint16_t>(rng_);
@@ -129,6 +135,7 @@ absl::StatusOr<size_t> UpstreamChannel::PickSocket() {
       return absl::UnavailableError(absl::StrCat("cannot open a socket to ", Where(resolver_), ": ", ec.message()));
     }
     s->uses = 0;
+    ++s->opened;
     ++counters_.sockets_opened;
     WaitReadable(chosen);
   }
@@ -149,7 +156,7 @@ absl::StatusOr<size_t> UpstreamChannel::Enqueue(std::span<const uint8_t> query, 
   outbox_.ids[k] = id;
   if (!outbox_.flush_posted) {
     outbox_.flush_posted = true;
-    asio::post(io_, [this] { Flush(); });
+    asio::post(io_, InMemory(flush_memory_, [this] { Flush(); }));
   }
   return outbox_.socket;
 }
@@ -169,34 +176,60 @@ void UpstreamChannel::Flush() {
     // A full socket buffer loses the rest like a lossy link would: their
     // timers retransmit or move on. Any other error fails this query at once.
     if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-    FailSlot(outbox_.ids[sent], LastError());
+    failing_.push_back(outbox_.ids[sent]);
     ++sent;
   }
   counters_.sent += count;
+  // Told only now: a waiter may queue its next attempt into the outbox.
+  if (failing_.empty()) return;
+  const absl::Status failure = absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", LastError().message()));
+  for (uint16_t id : std::exchange(failing_, {})) EndUdp(id, {}, failure);
 }
 
 void UpstreamChannel::WaitReadable(size_t index) {
   UdpSocket& s = *sockets_[index];
-  s.socket.async_wait(udp::socket::wait_read, [this, index, &s](const boost::system::error_code& ec) {
-    if (ec == asio::error::operation_aborted || !s.socket.is_open()) return;
-    if (ec) {
-      FailSocket(index, ec);
-    } else {
-      ReadBatch(index);
-    }
-    if (s.socket.is_open()) WaitReadable(index);
-  });
+  const uint32_t opened = s.opened;
+  s.socket.async_wait(udp::socket::wait_read,
+                      InMemory(s.wait_memory, [this, index, &s, opened](const boost::system::error_code& ec) {
+                        if (ec == asio::error::operation_aborted || !s.socket.is_open() || s.opened != opened) return;
+                        if (ec) {
+                          FailSocket(index, ec);
+                          if (s.socket.is_open() && s.opened == opened) WaitReadable(index);
+                          return;
+                        }
+                        OnReadable(index);
+                      }));
 }
 
-void UpstreamChannel::ReadBatch(size_t index) {
+void UpstreamChannel::OnReadable(size_t index) {
+  // As many batches as the listener takes per wake-up (kBatchesPerWakeup there).
+  constexpr int kBatchesPerWakeup = 8;
+  UdpSocket& s = *sockets_[index];
+  const uint32_t opened = s.opened;
+  // Waiters told of their replies may retire this very port (and open the next).
+  auto same_port = [&] { return s.socket.is_open() && s.opened == opened; };
+  for (int round = 0; round < kBatchesPerWakeup && same_port(); ++round) {
+    if (ReadBatch(index)) {
+      if (same_port()) WaitReadable(index);
+      return;
+    }
+  }
+  if (!same_port()) return;
+  asio::post(io_, InMemory(s.wait_memory, [this, index, &s, opened] {
+    if (s.socket.is_open() && s.opened == opened) OnReadable(index);
+  }));
+}
+
+bool UpstreamChannel::ReadBatch(size_t index) {
   const int fd = sockets_[index]->socket.native_handle();
   for (size_t k = 0; k < kBatch; ++k) inbox_.msgs[k].msg_hdr.msg_flags = 0;
   const int received = recvmmsg(fd, inbox_.msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
   if (received < 0) {
     // A connected UDP socket reports the resolver's ICMP port-unreachable
     // here: every query in flight on this socket has failed.
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) FailSocket(index, LastError());
-    return;
+    if (errno == EINTR) return false;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) FailSocket(index, LastError());
+    return true;
   }
   for (int k = 0; k < received; ++k) {
     if (inbox_.msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -205,32 +238,66 @@ void UpstreamChannel::ReadBatch(size_t index) {
     }
     OnDatagram(index, std::span<const uint8_t>(inbox_.buffers[k].data(), inbox_.msgs[k].msg_len));
   }
+  return received < static_cast<int>(kBatch);
 }
 
 void UpstreamChannel::FailSocket(size_t index, const boost::system::error_code& ec) {
-  for (auto& [id, slot] : slots_) {
-    if (slot->socket == index && !slot->answered) {
-      slot->error = ec;
-      slot->timer->cancel();
-    }
+  std::vector<uint16_t> ids = std::exchange(failing_, {});
+  for (const auto& [id, slot] : slots_) {
+    if (slot.socket == index) ids.push_back(id);
   }
-}
-
-void UpstreamChannel::FailSlot(uint16_t id, const boost::system::error_code& ec) {
-  auto it = slots_.find(id);
-  if (it == slots_.end() || it->second->answered) return;
-  it->second->error = ec;
-  it->second->timer->cancel();
+  const absl::Status failure = absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", ec.message()));
+  for (uint16_t id : ids) EndUdp(id, {}, failure);
+  ids.clear();
+  failing_ = std::move(ids);
 }
 
 void UpstreamChannel::OnDatagram(size_t index, std::span<const uint8_t> reply) {
   auto it = reply.size() >= kHeaderSize ? slots_.find(ReadU16(reply.data())) : slots_.end();
-  if (it == slots_.end() || it->second->answered || it->second->socket != index ||
-      !ReplyMatchesQuery(reply, it->second->query)) {
+  if (it == slots_.end() || it->second.socket != index || !ReplyMatchesQuery(reply, it->second.query)) {
     CountMismatch("udp");
     return;
   }
-  Fill(*it->second, reply);
+  EndUdp(it->first, reply, absl::OkStatus());
+}
+
+void UpstreamChannel::EndUdp(uint16_t id, std::span<const uint8_t> reply, const absl::Status& failure) {
+  auto it = slots_.find(id);
+  if (it == slots_.end()) return;
+  const UdpSlot slot = it->second;
+  slots_.erase(it);
+  Release(slot.socket);
+  if (failure.ok()) {
+    slot.waiter->OnUdpReply(reply, slot.retransmitted);
+  } else {
+    slot.waiter->OnUdpFailure(failure);
+  }
+}
+
+// Cookies: the slot's serial above its ID.
+void UpstreamChannel::Expired(uint64_t cookie) {
+  auto it = slots_.find(static_cast<uint16_t>(cookie));
+  if (it == slots_.end() || it->second.serial != static_cast<uint32_t>(cookie >> 16)) return;  // ended already
+  UdpSlot& slot = it->second;
+  const auto now = DeadlineWheel::Clock::now();
+  if (now >= slot.deadline) {
+    EndUdp(it->first, {},
+           absl::DeadlineExceededError(absl::StrCat(Where(resolver_), " did not answer within ", slot.timeout, "ms")));
+    return;
+  }
+  if (slot.retransmit_every <= 0) {  // not a resend point: wait on for the deadline
+    wheel_.Add(slot.deadline, this, cookie);
+    return;
+  }
+  // A resend goes out at once, on the socket and with the ID of the first copy.
+  if (::send(sockets_[slot.socket]->socket.native_handle(), slot.query.data(), slot.query.size(), MSG_DONTWAIT) < 0 &&
+      errno != EAGAIN) {
+    EndUdp(it->first, {}, absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", LastError().message())));
+    return;
+  }
+  ++counters_.sent;
+  slot.retransmitted = true;
+  wheel_.Add(std::min(slot.deadline, now + std::chrono::milliseconds(slot.retransmit_every)), this, cookie);
 }
 
 void UpstreamChannel::CountMismatch(const char* transport) {
@@ -252,55 +319,56 @@ void UpstreamChannel::Release(size_t index) {
   }
 }
 
+absl::Status UpstreamChannel::StartUdp(std::span<uint8_t> query, UdpOptions options, Waiter* waiter) {
+  const uint16_t id = FreshId(slots_);
+  WriteU16(query.data(), id);
+  const auto now = DeadlineWheel::Clock::now();
+  // The ID is taken before Enqueue(): a full outbox is flushed there, and a
+  // waiter told of a failed send may start an exchange of its own.
+  slots_[id] = UdpSlot{.query = query,
+                       .waiter = waiter,
+                       .deadline = now + std::chrono::milliseconds(options.timeout),
+                       .timeout = options.timeout,
+                       .retransmit_every = options.retransmit_every,
+                       .serial = ++next_serial_};
+  absl::StatusOr<size_t> index = Enqueue(query, id);
+  if (!index.ok()) {
+    slots_.erase(id);
+    return index.status();
+  }
+  UdpSocket& s = *sockets_[*index];
+  ++s.uses;
+  ++s.pending;
+  UdpSlot& slot = slots_[id];
+  slot.socket = *index;
+  auto wake = slot.deadline;
+  if (options.retransmit_every > 0) wake = std::min(wake, now + std::chrono::milliseconds(options.retransmit_every));
+  wheel_.Add(wake, this, uint64_t{slot.serial} << 16 | id);
+  return absl::OkStatus();
+}
+
 asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> UpstreamChannel::ExchangeUdp(std::span<uint8_t> query,
                                                                                    UdpOptions options,
                                                                                    bool* retransmitted) {
-  const uint16_t id = FreshId(slots_);
-  WriteU16(query.data(), id);
-  absl::StatusOr<size_t> index = Enqueue(query, id);
-  if (!index.ok()) co_return index.status();
-  UdpSocket& s = *sockets_[*index];
-
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout);
-  asio::steady_timer timer(io_);
-  Slot slot;
-  slot.query = query;
-  slot.timer = &timer;
-  slot.socket = *index;
-  slots_.emplace(id, &slot);
-  ++s.uses;
-  ++s.pending;
-  boost::system::error_code ec;
-  for (int copy = 0;; ++copy) {
-    if (copy > 0) {
-      // A resend goes out at once, on the socket and with the ID of the first copy.
-      if (::send(s.socket.native_handle(), query.data(), query.size(), MSG_DONTWAIT) < 0 && errno != EAGAIN) {
-        ec = LastError();
-        break;
-      }
-      ++counters_.sent;
-      if (retransmitted != nullptr) *retransmitted = true;
+  struct Wake final : Waiter {
+    explicit Wake(asio::io_context& io) : wakeup(io) {}
+    void OnUdpReply(std::span<const uint8_t> reply, bool resent) override {
+      result = std::vector<uint8_t>(reply.begin(), reply.end());
+      retransmitted = resent;
+      wakeup.Wake();
     }
-    auto wake = deadline;
-    if (options.retransmit_every > 0) {
-      wake = std::min(wake, std::chrono::steady_clock::now() + std::chrono::milliseconds(options.retransmit_every));
+    void OnUdpFailure(absl::Status status) override {
+      result = std::move(status);
+      wakeup.Wake();
     }
-    timer.expires_at(wake);
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    // Cancelled: an answer or an error arrived. Expired: resend, or give up at the deadline.
-    if (ec == asio::error::operation_aborted || slot.answered || slot.error) break;
-    ec = {};
-    if (std::chrono::steady_clock::now() >= deadline) break;
-  }
-  slots_.erase(id);
-  Release(*index);
-  if (slot.answered) co_return std::move(slot.reply);
-  if (slot.error) ec = slot.error;
-  if (ec && ec != asio::error::operation_aborted) {
-    co_return absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", ec.message()));
-  }
-  co_return absl::DeadlineExceededError(absl::StrCat(Where(resolver_), " did not answer within ", options.timeout,
-                                                     "ms"));
+    Wakeup wakeup;
+    absl::StatusOr<std::vector<uint8_t>> result = absl::UnknownError("no answer yet");
+    bool retransmitted = false;
+  } wake(io_);
+  if (absl::Status started = StartUdp(query, options, &wake); !started.ok()) co_return started;
+  co_await wake.wakeup.Wait();
+  if (retransmitted != nullptr) *retransmitted = wake.retransmitted;
+  co_return std::move(wake.result);
 }
 
 asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> UpstreamChannel::ExchangeTcp(std::span<uint8_t> query,
@@ -413,7 +481,8 @@ void UpstreamChannel::TcpIdleCheck(std::shared_ptr<TcpLink> link, Millis expire)
 
 UpstreamChannel& ChannelMap::Get(const SocketAddress& resolver) {
   auto& slot = channels_[{resolver.ip.bytes, resolver.port}];
-  if (!slot) slot = std::make_unique<UpstreamChannel>(io_, udp::endpoint(ToAsioAddress(resolver), resolver.port), rng_, *inbox_);
+  if (!slot) slot = std::make_unique<UpstreamChannel>(io_, udp::endpoint(ToAsioAddress(resolver), resolver.port), rng_, *inbox_,
+                                                       wheel_);
   return *slot;
 }
 

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "dnscore/clock.h"
 #include "server/asio.h"
+#include "server/deadline_wheel.h"
 #include "server/stats.h"
 
 namespace meshdns {
@@ -52,7 +53,7 @@ struct ChannelCounters {
   void Add(const ChannelCounters& other);
 };
 
-class UpstreamChannel {
+class UpstreamChannel : private DeadlineWheel::Target {
  public:
   static constexpr size_t kSockets = 8;
   static constexpr uint32_t kSocketUses = 128;
@@ -71,7 +72,22 @@ class UpstreamChannel {
     std::array<mmsghdr, kBatch> msgs;
   };
 
-  UpstreamChannel(asio::io_context& io, udp::endpoint resolver, absl::BitGen& rng, Inbox& inbox);
+  // Told how a UDP exchange ended, exactly once per StartUdp() that succeeded,
+  // and never from inside StartUdp() itself.
+  class Waiter {
+   public:
+    // `reply` is valid only during the call. `retransmitted`: a second copy
+    // went out, so the exchange says nothing reliable about the round trip (Karn).
+    virtual void OnUdpReply(std::span<const uint8_t> reply, bool retransmitted) = 0;
+    // DeadlineExceeded: no answer in time; Unavailable: the socket failed.
+    virtual void OnUdpFailure(absl::Status status) = 0;
+
+   protected:
+    ~Waiter() = default;
+  };
+
+  UpstreamChannel(asio::io_context& io, udp::endpoint resolver, absl::BitGen& rng, Inbox& inbox,
+                  DeadlineWheel& wheel);
   ~UpstreamChannel();
   UpstreamChannel(const UpstreamChannel&) = delete;
   UpstreamChannel& operator=(const UpstreamChannel&) = delete;
@@ -83,9 +99,11 @@ class UpstreamChannel {
     // lossy link gets several chances inside one wait.
     Millis retransmit_every = 0;
   };
-  // Sends `query` (its ID is overwritten) and waits for its reply.
-  // `*retransmitted` tells whether a second copy went out (Karn: such an
-  // exchange says nothing reliable about the round-trip time).
+  // Sends `query` (its ID is overwritten; it must stay valid until `waiter`
+  // is told) and tells `waiter` how it ended. No coroutine, no allocation:
+  // the forwarding hot path. An error here means nothing was sent.
+  absl::Status StartUdp(std::span<uint8_t> query, UdpOptions options, Waiter* waiter);
+  // StartUdp for a coroutine (health probes).
   asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> ExchangeUdp(std::span<uint8_t> query, UdpOptions options,
                                                                     bool* retransmitted = nullptr);
   asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> ExchangeTcp(std::span<uint8_t> query, Millis timeout,
@@ -101,10 +119,20 @@ class UpstreamChannel {
   const udp::endpoint& resolver() const { return resolver_; }
 
  private:
+  struct UdpSlot {
+    std::span<const uint8_t> query;
+    Waiter* waiter = nullptr;
+    size_t socket = 0;
+    DeadlineWheel::Clock::time_point deadline;
+    Millis timeout = 0;
+    Millis retransmit_every = 0;
+    uint32_t serial = 0;  // tells this exchange's wheel entries from those of an earlier one with the same ID
+    bool retransmitted = false;
+  };
+  // TCP exchanges are coroutines woken through their timer.
   struct Slot {
     std::span<const uint8_t> query;
     asio::steady_timer* timer = nullptr;
-    size_t socket = 0;
     std::vector<uint8_t> reply;
     bool answered = false;
     boost::system::error_code error;
@@ -128,12 +156,20 @@ class UpstreamChannel {
   absl::StatusOr<size_t> Enqueue(std::span<const uint8_t> query, uint16_t id);
   void Flush();
   void WaitReadable(size_t index);
-  void ReadBatch(size_t index);
+  // Reads the socket's replies, then waits for it again, or comes back after
+  // the loop's other work if a fair share was read before it ran dry.
+  void OnReadable(size_t index);
+  // One recvmmsg; true when the socket has nothing more to read.
+  bool ReadBatch(size_t index);
   void OnDatagram(size_t index, std::span<const uint8_t> reply);
   void FailSocket(size_t index, const boost::system::error_code& ec);
-  void FailSlot(uint16_t id, const boost::system::error_code& ec);
+  // Ends a UDP exchange: the slot is gone before its waiter hears of it, so
+  // the waiter may start another exchange at once.
+  void EndUdp(uint16_t id, std::span<const uint8_t> reply, const absl::Status& failure);
+  void Expired(uint64_t cookie) override;
   void Release(size_t index);
-  uint16_t FreshId(const absl::flat_hash_map<uint16_t, Slot*>& in_use);
+  template <typename Map>
+  uint16_t FreshId(const Map& in_use);
   static void Fill(Slot& slot, std::span<const uint8_t> reply);
   // Counts a reply that answers no query of ours and says so, at most once a second.
   void CountMismatch(const char* transport);
@@ -147,9 +183,13 @@ class UpstreamChannel {
   udp::endpoint resolver_;
   absl::BitGen& rng_;
   Inbox& inbox_;
+  DeadlineWheel& wheel_;
   Outbox outbox_;
+  HandlerMemory flush_memory_;
   std::array<std::unique_ptr<UdpSocket>, kSockets> sockets_;
-  absl::flat_hash_map<uint16_t, Slot*> slots_;
+  absl::flat_hash_map<uint16_t, UdpSlot> slots_;
+  uint32_t next_serial_ = 0;
+  std::vector<uint16_t> failing_;  // reused: IDs to fail once a walk over slots_ or the outbox is over
   std::shared_ptr<TcpLink> tcp_;
   ChannelCounters counters_;
   Millis last_mismatch_log_ = 0;
@@ -167,6 +207,7 @@ class ChannelMap {
   asio::io_context& io_;
   absl::BitGen rng_;
   std::unique_ptr<UpstreamChannel::Inbox> inbox_ = std::make_unique<UpstreamChannel::Inbox>();
+  DeadlineWheel wheel_{io_};  // declared before the channels, which hold it, so it outlives them
   absl::flat_hash_map<std::pair<std::array<uint8_t, 16>, uint16_t>, std::unique_ptr<UpstreamChannel>> channels_;
 };
 

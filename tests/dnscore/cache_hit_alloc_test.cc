@@ -5,94 +5,19 @@
 // for cache hits.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "dnscore/admission.h"
 #include "tests/dnscore/wire_builder.h"
-
-namespace {
-
-std::atomic<bool> g_counting{false};
-std::atomic<size_t> g_allocations{0};
-
-void* CountedAlloc(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-
-void* CountedAlignedAlloc(std::size_t size, std::align_val_t align) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  const std::size_t a = static_cast<std::size_t>(align);
-  // aligned_alloc wants a size that is a multiple of the alignment.
-  return std::aligned_alloc(a, (size + a - 1) / a * a);
-}
-
-// Counts every allocation made while alive on this thread's watch.
-class CountAllocations {
- public:
-  CountAllocations() {
-    g_allocations.store(0);
-    g_counting.store(true);
-  }
-  ~CountAllocations() { Stop(); }
-  size_t Stop() {
-    g_counting.store(false);
-    return g_allocations.load();
-  }
-};
-
-// Keeps the optimiser from proving a value unused (and so eliding its allocation).
-template <typename T>
-void Escape(T* p) {
-  asm volatile("" : : "g"(p) : "memory");
-}
-
-}  // namespace
-
-// g++ 12 inlines these into callers, then mistakes free() of memory from a
-// replaced operator new for a malloc/new mismatch; here both sides are malloc/free.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-void* operator new(std::size_t size) {
-  void* p = CountedAlloc(size);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void* operator new[](std::size_t size) {
-  void* p = CountedAlloc(size);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return CountedAlloc(size); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return CountedAlloc(size); }
-void* operator new(std::size_t size, std::align_val_t align) {
-  void* p = CountedAlignedAlloc(size, align);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void* operator new[](std::size_t size, std::align_val_t align) {
-  void* p = CountedAlignedAlloc(size, align);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#include "tests/support/counting_allocator.h"
 
 namespace meshdns {
 namespace {
 
+using testing::CountAllocations;
+using testing::CountedAllocations;
+using testing::Escape;
 using testing::MakeQuery;
 using testing::Wire;
 
@@ -111,10 +36,9 @@ TEST(AllocationCounterTest, CountsAllocationsWhileOn) {
   EXPECT_GE(counted, 2u);
 
   // And it is off otherwise.
-  g_allocations.store(0);
   std::string off(100, 'y');
   Escape(&off);
-  EXPECT_EQ(g_allocations.load(), 0u);
+  EXPECT_EQ(CountedAllocations(), counted);
 }
 
 TEST(CacheHitAllocationTest, AnsweringFromTheCacheAllocatesNothing) {
