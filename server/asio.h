@@ -52,26 +52,28 @@ class HandlerMemory {
  public:
   struct Block {
     void* Allocate(size_t size) {
+      ++outstanding;
       if (in_use || size > sizeof(storage)) return ::operator new(size);  // a second at once, or too big
       in_use = true;
       return storage;
     }
     void Deallocate(void* p) {
-      if (p != storage) {
+      if (p == storage) {
+        in_use = false;
+      } else {
         ::operator delete(p);
-        return;
       }
-      in_use = false;
-      if (orphaned) delete this;
+      if (--outstanding == 0 && orphaned) delete this;
     }
     alignas(std::max_align_t) unsigned char storage[256];
     bool in_use = false;
-    bool orphaned = false;  // its HandlerMemory is gone: the last operation frees it
+    size_t outstanding = 0;  // operations allocated through it, in `storage` or not
+    bool orphaned = false;   // its HandlerMemory is gone: the last operation frees it
   };
 
   HandlerMemory() : block_(new Block) {}
   ~HandlerMemory() {
-    if (block_->in_use) {
+    if (block_->outstanding > 0) {
       block_->orphaned = true;
     } else {
       delete block_;

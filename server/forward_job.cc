@@ -106,19 +106,21 @@ void ForwardJob::OnUdpFailure(absl::Status status) {
 }
 
 void ForwardJob::StartTcp(Millis timeout, bool after_truncation) {
-  asio::co_spawn(io_, [this, timeout, after_truncation]() -> asio::awaitable<void> {
-    absl::StatusOr<std::vector<uint8_t>> reply = co_await channel_->ExchangeTcp(
-        std::span<uint8_t>(query_.data(), query_size_), timeout, pool_->expire);
-    if (reply.ok()) {
-      Answered(*reply);
-      co_return;
-    }
-    // A timeout over TCP after a truncated UDP reply says nothing about the
-    // resolver's UDP round trip, which the timeout estimate is for.
-    Failed(reply.status(), !after_truncation && absl::IsDeadlineExceeded(reply.status()));
-    ++attempt_;
-    Next();
-  }, LogIfException);
+  asio::co_spawn(
+      io_, channel_->ExchangeTcp(std::span<uint8_t>(query_.data(), query_size_), timeout, pool_->expire),
+      [this, after_truncation](std::exception_ptr error, absl::StatusOr<std::vector<uint8_t>> reply) {
+        // An exchange that threw has failed like any other: the job goes on.
+        if (error) reply = absl::InternalError("TCP exchange failed");
+        if (reply.ok()) {
+          Answered(*reply);
+          return;
+        }
+        // A timeout over TCP after a truncated UDP reply says nothing about the
+        // resolver's UDP round trip, which the timeout estimate is for.
+        Failed(reply.status(), !after_truncation && absl::IsDeadlineExceeded(reply.status()));
+        ++attempt_;
+        Next();
+      });
 }
 
 void ForwardJob::Answered(std::span<const uint8_t> reply) {

@@ -176,14 +176,23 @@ void UpstreamChannel::Flush() {
     // A full socket buffer loses the rest like a lossy link would: their
     // timers retransmit or move on. Any other error fails this query at once.
     if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-    failing_.push_back(outbox_.ids[sent]);
+    const uint16_t id = outbox_.ids[sent];
+    if (auto it = slots_.find(id); it != slots_.end()) {
+      if (unsent_.empty()) asio::post(io_, InMemory(unsent_memory_, [this] { FailUnsent(); }));
+      unsent_.emplace_back(id, it->second.serial);
+      unsent_error_ = LastError();
+    }
     ++sent;
   }
   counters_.sent += count;
-  // Told only now: a waiter may queue its next attempt into the outbox.
-  if (failing_.empty()) return;
-  const absl::Status failure = absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", LastError().message()));
-  for (uint16_t id : std::exchange(failing_, {})) EndUdp(id, {}, failure);
+}
+
+void UpstreamChannel::FailUnsent() {
+  const absl::Status failure = absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", unsent_error_.message()));
+  std::vector<std::pair<uint16_t, uint32_t>> ids = std::exchange(unsent_, {});
+  for (const auto& [id, serial] : ids) EndUdp(id, serial, {}, failure);
+  ids.clear();
+  if (unsent_.empty()) unsent_ = std::move(ids);  // keep the capacity
 }
 
 void UpstreamChannel::WaitReadable(size_t index) {
@@ -231,7 +240,15 @@ bool UpstreamChannel::ReadBatch(size_t index) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) FailSocket(index, LastError());
     return true;
   }
+  const uint32_t opened = sockets_[index]->opened;
   for (int k = 0; k < received; ++k) {
+    // A waiter told of its reply may have retired the port (and opened its
+    // successor at this index): the rest of the batch came to the old port,
+    // whose queries have all ended, and must not reach the new one's.
+    if (sockets_[index]->opened != opened) {
+      counters_.mismatched += received - k;
+      break;
+    }
     if (inbox_.msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
       CountMismatch("oversized udp");
       continue;
@@ -242,12 +259,12 @@ bool UpstreamChannel::ReadBatch(size_t index) {
 }
 
 void UpstreamChannel::FailSocket(size_t index, const boost::system::error_code& ec) {
-  std::vector<uint16_t> ids = std::exchange(failing_, {});
+  std::vector<std::pair<uint16_t, uint32_t>> ids = std::exchange(failing_, {});
   for (const auto& [id, slot] : slots_) {
-    if (slot.socket == index) ids.push_back(id);
+    if (slot.socket == index) ids.emplace_back(id, slot.serial);
   }
   const absl::Status failure = absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", ec.message()));
-  for (uint16_t id : ids) EndUdp(id, {}, failure);
+  for (const auto& [id, serial] : ids) EndUdp(id, serial, {}, failure);
   ids.clear();
   failing_ = std::move(ids);
 }
@@ -258,12 +275,13 @@ void UpstreamChannel::OnDatagram(size_t index, std::span<const uint8_t> reply) {
     CountMismatch("udp");
     return;
   }
-  EndUdp(it->first, reply, absl::OkStatus());
+  EndUdp(it->first, std::nullopt, reply, absl::OkStatus());
 }
 
-void UpstreamChannel::EndUdp(uint16_t id, std::span<const uint8_t> reply, const absl::Status& failure) {
+void UpstreamChannel::EndUdp(uint16_t id, std::optional<uint32_t> serial, std::span<const uint8_t> reply,
+                             const absl::Status& failure) {
   auto it = slots_.find(id);
-  if (it == slots_.end()) return;
+  if (it == slots_.end() || (serial && it->second.serial != *serial)) return;
   const UdpSlot slot = it->second;
   slots_.erase(it);
   Release(slot.socket);
@@ -281,7 +299,7 @@ void UpstreamChannel::Expired(uint64_t cookie) {
   UdpSlot& slot = it->second;
   const auto now = DeadlineWheel::Clock::now();
   if (now >= slot.deadline) {
-    EndUdp(it->first, {},
+    EndUdp(it->first, std::nullopt, {},
            absl::DeadlineExceededError(absl::StrCat(Where(resolver_), " did not answer within ", slot.timeout, "ms")));
     return;
   }
@@ -292,7 +310,8 @@ void UpstreamChannel::Expired(uint64_t cookie) {
   // A resend goes out at once, on the socket and with the ID of the first copy.
   if (::send(sockets_[slot.socket]->socket.native_handle(), slot.query.data(), slot.query.size(), MSG_DONTWAIT) < 0 &&
       errno != EAGAIN) {
-    EndUdp(it->first, {}, absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", LastError().message())));
+    EndUdp(it->first, std::nullopt, {},
+           absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", LastError().message())));
     return;
   }
   ++counters_.sent;
@@ -313,7 +332,8 @@ void UpstreamChannel::CountMismatch(const char* transport) {
 void UpstreamChannel::Release(size_t index) {
   UdpSocket& s = *sockets_[index];
   --s.pending;
-  if (s.pending == 0 && s.uses >= kSocketUses) {
+  // A port the outbox is about to send on stays; PickSocket retires it later.
+  if (s.pending == 0 && s.uses >= kSocketUses && !(outbox_.count > 0 && outbox_.socket == index)) {
     boost::system::error_code ignored;
     s.socket.close(ignored);  // retired: the next query on this index opens a new port
   }

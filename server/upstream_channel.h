@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -163,9 +164,14 @@ class UpstreamChannel : private DeadlineWheel::Target {
   bool ReadBatch(size_t index);
   void OnDatagram(size_t index, std::span<const uint8_t> reply);
   void FailSocket(size_t index, const boost::system::error_code& ec);
-  // Ends a UDP exchange: the slot is gone before its waiter hears of it, so
-  // the waiter may start another exchange at once.
-  void EndUdp(uint16_t id, std::span<const uint8_t> reply, const absl::Status& failure);
+  // Ends a UDP exchange (unless `serial` names an earlier one with that ID):
+  // the slot is gone before its waiter hears of it, so the waiter may start
+  // another exchange at once.
+  void EndUdp(uint16_t id, std::optional<uint32_t> serial, std::span<const uint8_t> reply,
+              const absl::Status& failure);
+  // Tells the waiters of sends that failed in Flush(), after it: Flush() may
+  // run inside Enqueue(), which their next attempts would enter again.
+  void FailUnsent();
   void Expired(uint64_t cookie) override;
   void Release(size_t index);
   template <typename Map>
@@ -189,7 +195,12 @@ class UpstreamChannel : private DeadlineWheel::Target {
   std::array<std::unique_ptr<UdpSocket>, kSockets> sockets_;
   absl::flat_hash_map<uint16_t, UdpSlot> slots_;
   uint32_t next_serial_ = 0;
-  std::vector<uint16_t> failing_;  // reused: IDs to fail once a walk over slots_ or the outbox is over
+  // Exchanges (ID, serial) whose waiters are yet to hear that they failed;
+  // reused. A walk over slots_ or the outbox tells nobody until it is over.
+  std::vector<std::pair<uint16_t, uint32_t>> failing_;
+  std::vector<std::pair<uint16_t, uint32_t>> unsent_;
+  boost::system::error_code unsent_error_;
+  HandlerMemory unsent_memory_;
   std::shared_ptr<TcpLink> tcp_;
   ChannelCounters counters_;
   Millis last_mismatch_log_ = 0;

@@ -33,7 +33,18 @@ void Worker::Start() {
   for (auto& t : tcp_) t->Start();
   Beat();
   auto guard = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(io_.get_executor());
-  thread_ = std::thread([this, guard] { io_.run(); });
+  thread_ = std::thread([this, guard] {
+    // The query path's callbacks run as handlers: one that throws (only an
+    // allocation can) costs its query, not the worker.
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        Log(LogLevel::kError, "worker: a query handler failed: ", e.what());
+      }
+    }
+  });
 }
 
 void Worker::PostGeneration(std::shared_ptr<const Generation> g) {

@@ -65,7 +65,11 @@ class Worker {
   void DrainThenStop(Millis deadline);
   void Beat();
 
-  asio::io_context io_{1};
+  // One thread runs it, and it alone starts operations on the worker's
+  // sockets (they are registered from the main thread before it starts, under
+  // the reactor's registration lock), so the per-socket reactor lock, taken on
+  // every wait and every readiness event, can go.
+  asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   QueryEngine engine_{io_};
   std::vector<std::unique_ptr<UdpListener>> udp_;
   std::vector<std::unique_ptr<TcpListener>> tcp_;
