@@ -25,9 +25,7 @@ Question Renamed(const Question& q, const DnsName& name) {
 
 }  // namespace
 
-asio::awaitable<Resolved> QueryEngine::ResolveCorefile(std::shared_ptr<const Generation> g, const Question& q,
-                                                       int depth, bool look_in_cache) {
-  const Runtime& rt = *g->runtime;
+void QueryEngine::CheckLoopProbe(const Runtime& rt, const Question& q) {
   if (const std::optional<LoopProbe>& loop = rt.corefile->loop();
       loop && q.qtype == kTypeHINFO && q.name.Equals(loop->name) &&
       loop->seen->fetch_add(1, std::memory_order_relaxed) + 1 > LoopProbe::kMaxSeen) {
@@ -38,19 +36,60 @@ asio::awaitable<Resolved> QueryEngine::ResolveCorefile(std::shared_ptr<const Gen
         "troubleshooting: point forward at a resolver that is not this one)");
     std::_Exit(1);
   }
+}
+
+std::optional<Resolved> QueryEngine::PlanBlock(const CorefileBlock& block, const Question& q, BlockPlan& plan) {
+  plan.block = &block;
+  absl::StatusOr<RewriteOutcome> rewritten = block.rewrite.Apply(q.name);
+  if (!rewritten.ok()) {
+    Log(LogLevel::kDebug, "block ", block.name, ": ", rewritten.status().message());
+    return Resolved{};
+  }
+  plan.rewritten = *std::move(rewritten);
+  plan.cache = block.CacheFor(plan.rewritten.name);
+  return std::nullopt;
+}
+
+asio::awaitable<Resolved> QueryEngine::ResolveCorefile(std::shared_ptr<const Generation> g, const Question& q,
+                                                       int depth, bool look_in_cache) {
+  const Runtime& rt = *g->runtime;
+  CheckLoopProbe(rt, q);
   const CorefileBlock* block = rt.corefile->Dispatch(q.name);
   if (!block) co_return Resolved{.refused = true};  // no block for the name, and no root block
   const CacheKey key(q.name, q.qtype, q.qclass, q.dnssec_ok, q.checking_disabled);
   if (look_in_cache) {
     if (std::optional<CachedReply> hit = g->cache->Find(key, NowMillis())) co_return Resolved{hit->reply, hit->ttl};
   }
+  BlockPlan plan;
+  if (std::optional<Resolved> now = PlanBlock(*block, q, plan)) co_return *now;
 
-  absl::StatusOr<RewriteOutcome> rewritten = block->rewrite.Apply(q.name);
-  if (!rewritten.ok()) {
-    Log(LogLevel::kDebug, "block ", block->name, ": ", rewritten.status().message());
-    co_return Resolved{};
+  const Question asked = Renamed(q, plan.rewritten.name);
+  // The usual block only forwards: then no coroutine frame for the local plugins.
+  if (!block->templates.empty() || block->hosts) {
+    std::optional<Chained> local = co_await AnswerInBlock(g, *block, asked, depth);
+    if (local) {
+      co_return AfterBlock(g, q, key, plan,
+                           local->wire.ok() ? absl::StatusOr<std::span<const uint8_t>>(*local->wire)
+                                            : local->wire.status(),
+                           local->overloaded);
+    }
   }
-  const CorefileBlock::Cache* cache = block->CacheFor(rewritten->name);
+  const CorefileBlock::Forward* forward = block->ForwardFor(asked.name);
+  if (!forward) co_return AfterBlock(g, q, key, plan, NoPluginAnswered(), false);  // CoreDNS's "no next plugin found"
+  Forwarded forwarded = co_await Forward(g->runtime, rt.pools[forward->pool], asked, asked.name);
+  co_return AfterBlock(g, q, key, plan,
+                       forwarded.reply ? absl::StatusOr<std::span<const uint8_t>>(*forwarded.reply)
+                                       : NoPluginAnswered(),
+                       forwarded.overloaded);
+}
+
+absl::Status QueryEngine::NoPluginAnswered() { return absl::UnavailableError("no plugin answered"); }
+
+Resolved QueryEngine::AfterBlock(const std::shared_ptr<const Generation>& g, const Question& q, const CacheKey& key,
+                                 const BlockPlan& plan, absl::StatusOr<std::span<const uint8_t>> reply,
+                                 bool overloaded) {
+  const CorefileBlock& block = *plan.block;
+  const CorefileBlock::Cache* cache = plan.cache;
   auto stale = [&]() -> std::optional<Resolved> {
     if (!cache || cache->serve_stale <= 0) return std::nullopt;
     std::optional<CachedReply> old = g->cache->Find(key, NowMillis(), cache->serve_stale);
@@ -58,43 +97,35 @@ asio::awaitable<Resolved> QueryEngine::ResolveCorefile(std::shared_ptr<const Gen
     ++counters_.stale_answers;
     return Resolved{old->reply, old->ttl};
   };
-
-  const Question asked = Renamed(q, rewritten->name);
-  std::optional<Chained> local;
-  // The usual block only forwards: then no coroutine frame for the local plugins.
-  if (!block->templates.empty() || block->hosts) local = co_await AnswerInBlock(g, *block, asked, depth);
-  Chained chained{.wire = absl::UnavailableError("no plugin answered")};
-  if (local) {
-    chained = *std::move(local);
-  } else if (const CorefileBlock::Forward* forward = block->ForwardFor(asked.name)) {
-    Forwarded forwarded = co_await Forward(g->runtime, rt.pools[forward->pool], asked, asked.name);
-    chained.overloaded = forwarded.overloaded;
-    if (forwarded.reply) chained.wire = *std::move(forwarded.reply);
-  }  // else CoreDNS's "no next plugin found": SERVFAIL
-  absl::StatusOr<std::vector<uint8_t>> wire = std::move(chained.wire);
-  if (wire.ok() && rewritten->changed()) wire = Rewriter::Revert(*rewritten, *wire, q.name);
-  absl::StatusOr<StoredReply> stored = wire.ok() ? StoredReply::FromMessage(*wire, cache ? &cache->ttl : nullptr)
-                                                 : absl::StatusOr<StoredReply>(wire.status());
+  const TtlPolicy* policy = cache ? &cache->ttl : nullptr;
+  auto store = [&]() -> absl::StatusOr<StoredReply> {
+    if (!reply.ok()) return reply.status();
+    if (!plan.rewritten.changed()) return StoredReply::FromMessage(*reply, policy);
+    absl::StatusOr<std::vector<uint8_t>> reverted = Rewriter::Revert(plan.rewritten, *reply, q.name);
+    if (!reverted.ok()) return reverted.status();
+    return StoredReply::FromMessage(*reverted, policy);
+  };
+  absl::StatusOr<StoredReply> stored = store();
   if (!stored.ok() || stored->rcode() == kServFail) {
     if (!stored.ok()) {
       // The errors plugin's line: rcode, question, why.
-      Log(block->errors ? LogLevel::kError : LogLevel::kDebug, "plugin/errors: 2 ", q.name.ToText(), " ",
+      Log(block.errors ? LogLevel::kError : LogLevel::kDebug, "plugin/errors: 2 ", q.name.ToText(), " ",
           TypeMnemonic(q.qtype), ": ", stored.status().message());
     }
-    if (std::optional<Resolved> old = stale()) co_return *old;
-    if (!stored.ok()) co_return Resolved{.overloaded = chained.overloaded};
+    if (std::optional<Resolved> old = stale()) return *old;
+    if (!stored.ok()) return Resolved{.overloaded = overloaded};
   }
   // loadbalance and rewrite ttl act on every reply served, cache hits
   // included (both wrap the cache in CoreDNS's plugin order).
-  if (block->loadbalance) stored->MarkAddressRotation();
-  if (rewritten->ttl) {
-    stored->ttl_floor = rewritten->ttl->min;
-    stored->ttl_ceiling = rewritten->ttl->max;
+  if (block.loadbalance) stored->MarkAddressRotation();
+  if (plan.rewritten.ttl) {
+    stored->ttl_floor = plan.rewritten.ttl->min;
+    stored->ttl_ceiling = plan.rewritten.ttl->max;
   }
   auto shared = std::make_shared<const StoredReply>(*std::move(stored));
   // As in Resolve: a generation this worker no longer serves does not fill the cache.
   if (cache && shared->cacheable && g == generation_) g->cache->Insert(key, shared, NowMillis());
-  co_return Resolved{shared, shared->cacheable ? shared->ttl : 0};
+  return Resolved{shared, shared->cacheable ? shared->ttl : 0};
 }
 
 asio::awaitable<std::optional<QueryEngine::Chained>> QueryEngine::AnswerInBlock(std::shared_ptr<const Generation> g,

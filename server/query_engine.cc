@@ -23,31 +23,61 @@ Question SameFlags(const Question& q, const DnsName& name) {
 
 bool QueryEngine::StartMiss(const QueryView& view, MissWaiter* waiter) {
   const Runtime& rt = *generation_->runtime;
-  if (rt.corefile) return false;
   const Question q{view.qname, view.qtype, view.qclass, view.rd(), view.cd(), view.edns.dnssec_ok};
-  const Route route = rt.mesh->RouteName(q.name);
-  if (route.kind == Route::Kind::kClusterset) return false;
+  // What the coroutine path is for: synthesis, and a block's local plugins.
+  const CorefileBlock* block = nullptr;
+  Route route;
+  if (rt.corefile) {
+    block = rt.corefile->Dispatch(q.name);
+    if (!block || !block->templates.empty() || block->hosts) return false;
+    CheckLoopProbe(rt, q);
+  } else {
+    route = rt.mesh->RouteName(q.name);
+    if (route.kind == Route::Kind::kClusterset) return false;
+  }
   Job& job = TakeJob();
   job.g = generation_;
   job.q = q;
   job.key.emplace(q.name, q.qtype, q.qclass, q.dnssec_ok, q.checking_disabled);
   job.waiter = waiter;
-  if (std::optional<Resolved> now = PlanForward(*job.g, job.q, route, *job.key, job.target)) {
+  const Pool* pool = nullptr;
+  const DnsName* ask = nullptr;
+  std::optional<Resolved> now;
+  if (block) {
+    now = PlanBlock(*block, q, job.block.emplace());
+    if (!now) {
+      ask = &job.block->rewritten.name;
+      const CorefileBlock::Forward* forward = block->ForwardFor(*ask);
+      if (forward) {
+        pool = &rt.pools[forward->pool];
+      } else {
+        now = AfterBlock(job.g, q, *job.key, *job.block, NoPluginAnswered(), false);
+      }
+    }
+  } else {
+    now = PlanForward(*job.g, q, route, *job.key, job.target);
+    pool = job.target.pool;
+    ask = &job.target.ask;
+  }
+  if (now) {
     ReturnJob(job);
     waiter->Answer(*now);
     return true;
   }
-  job.forward.Start(job.g->runtime, *job.target.pool,
-                    UpstreamQuestion{job.target.ask, q.qtype, q.qclass, q.recursion_desired, q.checking_disabled,
-                                     q.dnssec_ok},
+  job.forward.Start(job.g->runtime, *pool,
+                    UpstreamQuestion{*ask, q.qtype, q.qclass, q.recursion_desired, q.checking_disabled, q.dnssec_ok},
                     &job);
   return true;
 }
 
 void QueryEngine::FinishMiss(Job& job) {
   MissWaiter* waiter = job.waiter;
-  const Resolved resolved = AfterForward(job.g, job.q, *job.key, job.target, job.forward.reply(),
-                                         job.forward.overloaded());
+  const std::span<const uint8_t> reply = job.forward.reply();
+  const Resolved resolved =
+      job.block ? AfterBlock(job.g, job.q, *job.key, *job.block,
+                             reply.empty() ? absl::StatusOr<std::span<const uint8_t>>(NoPluginAnswered()) : reply,
+                             job.forward.overloaded())
+                : AfterForward(job.g, job.q, *job.key, job.target, reply, job.forward.overloaded());
   ReturnJob(job);
   waiter->Answer(resolved);
 }
@@ -64,6 +94,7 @@ QueryEngine::Job& QueryEngine::TakeJob() {
 
 void QueryEngine::ReturnJob(Job& job) {
   job.g.reset();  // an idle job keeps no configuration alive
+  job.block.reset();
   job.waiter = nullptr;
   idle_jobs_.push_back(&job);
 }

@@ -76,7 +76,8 @@ class QueryEngine {
   // The hot path for a client's query that admission found no cache entry
   // for and that is forwarded as it is (to its cluster or upstream): no
   // coroutine, and no allocation but the reply's own. Returns false when the
-  // query needs ResolveMiss() (synthesis, clusterset services, a Corefile);
+  // query needs ResolveMiss() (synthesis, clusterset services, a Corefile
+  // block with templates or hosts);
   // otherwise `waiter` is told the answer, perhaps before this returns.
   bool StartMiss(const QueryView& view, MissWaiter* waiter);
   // Resolves a client's query that admission found no cache entry for.
@@ -135,6 +136,22 @@ class QueryEngine {
   // its plugins in CoreDNS's order.
   asio::awaitable<Resolved> ResolveCorefile(std::shared_ptr<const Generation> g, const Question& q, int depth,
                                             bool look_in_cache);
+  // A Corefile question's way through its server block (corefile_chain.cc).
+  struct BlockPlan {
+    const CorefileBlock* block = nullptr;
+    RewriteOutcome rewritten;                     // the name the chain asks for, and how to undo it
+    const CorefileBlock::Cache* cache = nullptr;  // the block's cache for that name, if any
+  };
+  // CoreDNS's loop plugin: the server's own probe seen too often ends the process.
+  static void CheckLoopProbe(const Runtime& rt, const Question& q);
+  // The block's rewrite: SERVFAIL now when it fails, or the plan.
+  std::optional<Resolved> PlanBlock(const CorefileBlock& block, const Question& q, BlockPlan& plan);
+  // The chain's reply made the answer: rewrite reverted, stored by the
+  // block's cache policy with its loadbalance and ttl marks, cached; or a
+  // stale answer (serve_stale) instead of none or of SERVFAIL.
+  Resolved AfterBlock(const std::shared_ptr<const Generation>& g, const Question& q, const CacheKey& key,
+                      const BlockPlan& plan, absl::StatusOr<std::span<const uint8_t>> reply, bool overloaded);
+  static absl::Status NoPluginAnswered();
   struct Chained {
     absl::StatusOr<std::vector<uint8_t>> wire;  // an error: no reply, SERVFAIL
     bool overloaded = false;
@@ -160,7 +177,8 @@ class QueryEngine {
     std::shared_ptr<const Generation> g;
     Question q;
     std::optional<CacheKey> key;
-    ForwardTarget target;
+    ForwardTarget target;         // with a meshdns YAML
+    std::optional<BlockPlan> block;  // with a Corefile
     MissWaiter* waiter = nullptr;
   };
   Job& TakeJob();
