@@ -187,12 +187,11 @@ void UpstreamChannel::Flush() {
   counters_.sent += count;
 }
 
-void UpstreamChannel::FailUnsent() {
-  const absl::Status failure = absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", unsent_error_.message()));
-  std::vector<std::pair<uint16_t, uint32_t>> ids = std::exchange(unsent_, {});
-  for (const auto& [id, serial] : ids) EndUdp(id, serial, {}, failure);
-  ids.clear();
-  if (unsent_.empty()) unsent_ = std::move(ids);  // keep the capacity
+void UpstreamChannel::FailUnsent() { FailEach(std::exchange(unsent_, {}), unsent_error_); }
+
+void UpstreamChannel::FailEach(std::vector<ExchangeRef> exchanges, const boost::system::error_code& ec) {
+  const absl::Status failure = absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", ec.message()));
+  for (const auto& [id, serial] : exchanges) EndUdp(id, serial, {}, failure);
 }
 
 void UpstreamChannel::WaitReadable(size_t index) {
@@ -259,14 +258,12 @@ bool UpstreamChannel::ReadBatch(size_t index) {
 }
 
 void UpstreamChannel::FailSocket(size_t index, const boost::system::error_code& ec) {
-  std::vector<std::pair<uint16_t, uint32_t>> ids = std::exchange(failing_, {});
+  // Collected first: waiters told of the failure may start exchanges of their own.
+  std::vector<ExchangeRef> exchanges;
   for (const auto& [id, slot] : slots_) {
-    if (slot.socket == index) ids.emplace_back(id, slot.serial);
+    if (slot.socket == index) exchanges.emplace_back(id, slot.serial);
   }
-  const absl::Status failure = absl::UnavailableError(absl::StrCat(Where(resolver_), ": ", ec.message()));
-  for (const auto& [id, serial] : ids) EndUdp(id, serial, {}, failure);
-  ids.clear();
-  failing_ = std::move(ids);
+  FailEach(std::move(exchanges), ec);
 }
 
 void UpstreamChannel::OnDatagram(size_t index, std::span<const uint8_t> reply) {

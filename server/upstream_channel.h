@@ -169,6 +169,9 @@ class UpstreamChannel : private DeadlineWheel::Target {
   // another exchange at once.
   void EndUdp(uint16_t id, std::optional<uint32_t> serial, std::span<const uint8_t> reply,
               const absl::Status& failure);
+  using ExchangeRef = std::pair<uint16_t, uint32_t>;  // a UDP exchange's ID and serial
+  // Ends each exchange still under way with `ec`.
+  void FailEach(std::vector<ExchangeRef> exchanges, const boost::system::error_code& ec);
   // Tells the waiters of sends that failed in Flush(), after it: Flush() may
   // run inside Enqueue(), which their next attempts would enter again.
   void FailUnsent();
@@ -195,10 +198,8 @@ class UpstreamChannel : private DeadlineWheel::Target {
   std::array<std::unique_ptr<UdpSocket>, kSockets> sockets_;
   absl::flat_hash_map<uint16_t, UdpSlot> slots_;
   uint32_t next_serial_ = 0;
-  // Exchanges (ID, serial) whose waiters are yet to hear that they failed;
-  // reused. A walk over slots_ or the outbox tells nobody until it is over.
-  std::vector<std::pair<uint16_t, uint32_t>> failing_;
-  std::vector<std::pair<uint16_t, uint32_t>> unsent_;
+  // Exchanges whose sends failed in Flush(), for FailUnsent().
+  std::vector<ExchangeRef> unsent_;
   boost::system::error_code unsent_error_;
   HandlerMemory unsent_memory_;
   std::shared_ptr<TcpLink> tcp_;
