@@ -38,7 +38,8 @@ void QueryEngine::CheckLoopProbe(const Runtime& rt, const Question& q) {
   }
 }
 
-std::optional<Resolved> QueryEngine::PlanBlock(const CorefileBlock& block, const Question& q, BlockPlan& plan) {
+std::optional<Resolved> QueryEngine::PlanBlock(const Runtime& rt, const CorefileBlock& block, const Question& q,
+                                               BlockPlan& plan) {
   plan.block = &block;
   absl::StatusOr<RewriteOutcome> rewritten = block.rewrite.Apply(q.name);
   if (!rewritten.ok()) {
@@ -47,6 +48,8 @@ std::optional<Resolved> QueryEngine::PlanBlock(const CorefileBlock& block, const
   }
   plan.rewritten = *std::move(rewritten);
   plan.cache = block.CacheFor(plan.rewritten.name);
+  const CorefileBlock::Forward* forward = block.ForwardFor(plan.rewritten.name);
+  plan.pool = forward ? &rt.pools[forward->pool] : nullptr;
   return std::nullopt;
 }
 
@@ -61,7 +64,7 @@ asio::awaitable<Resolved> QueryEngine::ResolveCorefile(std::shared_ptr<const Gen
     if (std::optional<CachedReply> hit = g->cache->Find(key, NowMillis())) co_return Resolved{hit->reply, hit->ttl};
   }
   BlockPlan plan;
-  if (std::optional<Resolved> now = PlanBlock(*block, q, plan)) co_return *now;
+  if (std::optional<Resolved> now = PlanBlock(rt, *block, q, plan)) co_return *now;
 
   const Question asked = Renamed(q, plan.rewritten.name);
   // The usual block only forwards: then no coroutine frame for the local plugins.
@@ -74,9 +77,8 @@ asio::awaitable<Resolved> QueryEngine::ResolveCorefile(std::shared_ptr<const Gen
                            local->overloaded);
     }
   }
-  const CorefileBlock::Forward* forward = block->ForwardFor(asked.name);
-  if (!forward) co_return AfterBlock(g, q, key, plan, NoPluginAnswered(), false);  // CoreDNS's "no next plugin found"
-  Forwarded forwarded = co_await Forward(g->runtime, rt.pools[forward->pool], asked, asked.name);
+  if (!plan.pool) co_return AfterBlock(g, q, key, plan, NoPluginAnswered(), false);  // CoreDNS's "no next plugin found"
+  Forwarded forwarded = co_await Forward(g->runtime, *plan.pool, asked, asked.name);
   co_return AfterBlock(g, q, key, plan,
                        forwarded.reply ? absl::StatusOr<std::span<const uint8_t>>(*forwarded.reply)
                                        : NoPluginAnswered(),

@@ -44,16 +44,10 @@ bool QueryEngine::StartMiss(const QueryView& view, MissWaiter* waiter) {
   const DnsName* ask = nullptr;
   std::optional<Resolved> now;
   if (block) {
-    now = PlanBlock(*block, q, job.block.emplace());
-    if (!now) {
-      ask = &job.block->rewritten.name;
-      const CorefileBlock::Forward* forward = block->ForwardFor(*ask);
-      if (forward) {
-        pool = &rt.pools[forward->pool];
-      } else {
-        now = AfterBlock(job.g, q, *job.key, *job.block, NoPluginAnswered(), false);
-      }
-    }
+    now = PlanBlock(rt, *block, q, job.block.emplace());
+    pool = job.block->pool;
+    ask = &job.block->rewritten.name;
+    if (!now && !pool) now = AfterBlock(job.g, q, *job.key, *job.block, NoPluginAnswered(), false);
   } else {
     now = PlanForward(*job.g, q, route, *job.key, job.target);
     pool = job.target.pool;

@@ -141,11 +141,13 @@ class QueryEngine {
     const CorefileBlock* block = nullptr;
     RewriteOutcome rewritten;                     // the name the chain asks for, and how to undo it
     const CorefileBlock::Cache* cache = nullptr;  // the block's cache for that name, if any
+    const Pool* pool = nullptr;                   // its forward's, if it forwards that name
   };
   // CoreDNS's loop plugin: the server's own probe seen too often ends the process.
   static void CheckLoopProbe(const Runtime& rt, const Question& q);
   // The block's rewrite: SERVFAIL now when it fails, or the plan.
-  std::optional<Resolved> PlanBlock(const CorefileBlock& block, const Question& q, BlockPlan& plan);
+  std::optional<Resolved> PlanBlock(const Runtime& rt, const CorefileBlock& block, const Question& q,
+                                    BlockPlan& plan);
   // The chain's reply made the answer: rewrite reverted, stored by the
   // block's cache policy with its loadbalance and ttl marks, cached; or a
   // stale answer (serve_stale) instead of none or of SERVFAIL.
