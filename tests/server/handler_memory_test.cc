@@ -30,11 +30,16 @@ TEST(HandlerMemoryTest, RoomOutlivesItsOwnerWhileAnOperationIsInIt) {
   // room's use after free or its leak.
   asio::io_context io;
   asio::steady_timer timer(io, std::chrono::hours(1));
+  HandlerMemory::Block* block = nullptr;
   {
     HandlerMemory memory;
+    block = memory.block();
     timer.async_wait(InMemory(memory, [](const boost::system::error_code&) {}));
   }
-  SUCCEED();
+  // Still there, left for the operation to free.
+  EXPECT_TRUE(block->in_use);
+  EXPECT_TRUE(block->orphaned);
+  EXPECT_EQ(block->outstanding, 1u);
 }
 
 }  // namespace
