@@ -90,13 +90,14 @@ void ForwardJob::Next() {
 }
 
 void ForwardJob::OnUdpReply(std::span<const uint8_t> reply, bool retransmitted) {
-  if (!retransmitted) health().RecordRtt(MicrosSince(sent_));
+  const int64_t micros = MicrosSince(sent_);
+  if (!retransmitted) health().RecordRtt(micros);
   // Contract rule 9: a truncated reply is asked again over TCP at once.
   if (reply.size() >= kHeaderSize && (reply[2] & (kFlagTC >> 8))) {
     StartTcp(std::min(pool_->timeout, std::max<Millis>(Left(), 1)), /*after_truncation=*/true);
     return;
   }
-  Answered(reply);
+  Answered(reply, micros);
 }
 
 void ForwardJob::OnUdpFailure(absl::Status status) {
@@ -112,7 +113,7 @@ void ForwardJob::StartTcp(Millis timeout, bool after_truncation) {
         // An exchange that threw has failed like any other: the job goes on.
         if (error) reply = absl::InternalError("TCP exchange failed");
         if (reply.ok()) {
-          Answered(*reply);
+          Answered(*reply, MicrosSince(sent_));
           return;
         }
         // A timeout over TCP after a truncated UDP reply says nothing about the
@@ -123,12 +124,12 @@ void ForwardJob::StartTcp(Millis timeout, bool after_truncation) {
       });
 }
 
-void ForwardJob::Answered(std::span<const uint8_t> reply) {
+void ForwardJob::Answered(std::span<const uint8_t> reply, int64_t micros) {
   ResolverHealth& h = health();
   h.Release();
   h.RecordSuccess();
   const uint8_t rcode = reply[3] & 0xf;
-  channel_->CountResponse(rcode, MicrosSince(sent_));
+  channel_->CountResponse(rcode, micros);
   reply_.assign(reply.begin(), reply.end());
   answered_ = true;
   // One broken node should not fail the query: SERVFAIL and REFUSED try the

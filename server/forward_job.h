@@ -66,7 +66,8 @@ class ForwardJob final : private UpstreamChannel::Waiter {
   void OnUdpReply(std::span<const uint8_t> reply, bool retransmitted) override;
   void OnUdpFailure(absl::Status status) override;
   void StartTcp(Millis timeout, bool after_truncation);
-  void Answered(std::span<const uint8_t> reply);
+  // `micros`: since the attempt was sent, read once for health and metrics.
+  void Answered(std::span<const uint8_t> reply, int64_t micros);
   void Failed(const absl::Status& status, bool count_timeout);
   void Finish();
   Millis Left() const { return budget_ - (NowMillis() - started_); }
