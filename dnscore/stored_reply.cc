@@ -6,6 +6,11 @@
 namespace meshdns {
 namespace {
 
+// Spare capacity a stored reply may keep: malloc rounds a block up by as
+// much anyway, so taking over a buffer with no more slack than this costs no
+// memory and saves a copy.
+constexpr size_t kTakeOverSlack = 16;
+
 uint32_t Clamp(uint32_t v, uint32_t lo, uint32_t hi) { return std::max(lo, std::min(v, hi)); }
 
 // The negative-caching TTL an SOA carries: min(its TTL, its MINIMUM), RFC 2308 5.
@@ -76,13 +81,19 @@ absl::StatusOr<StoredReply> StoredReply::Scan(std::span<const uint8_t> msg, cons
   // (pointers only point backwards), two might point at each other.
   if (records_after_opt > 1) return absl::InvalidArgumentError("reply with records after its OPT");
 
-  if (owned != nullptr) {
+  // The reply may live in the cache for its whole TTL, so it keeps no spare
+  // capacity: a message of its own is taken over only when what it would
+  // waste is within malloc's rounding; otherwise the bytes are copied exactly.
+  const size_t stored_size = msg.size() - (opt_end - opt_begin);
+  if (owned != nullptr && owned->capacity() - stored_size <= kTakeOverSlack) {
     out.wire = std::move(*owned);  // `msg` is not read from here on
+    out.wire.erase(out.wire.begin() + opt_begin, out.wire.begin() + opt_end);
   } else {
-    out.wire.assign(msg.begin(), msg.end());
+    out.wire.reserve(stored_size);
+    out.wire.assign(msg.begin(), msg.begin() + (opt_end != 0 ? opt_begin : msg.size()));
+    if (opt_end != 0) out.wire.insert(out.wire.end(), msg.begin() + opt_end, msg.end());
   }
   if (opt_end != 0) {
-    out.wire.erase(out.wire.begin() + opt_begin, out.wire.begin() + opt_end);
     WriteU16(&out.wire[10], header->arcount - 1);
     for (uint16_t& at : ttl_offsets) {
       if (at > opt_begin) at -= static_cast<uint16_t>(opt_end - opt_begin);

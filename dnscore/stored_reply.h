@@ -26,17 +26,18 @@ struct TtlPolicy {
   std::optional<uint32_t> denial_min_ttl;
 };
 
+// Members ordered largest first: one is cached per entry, and padding counts.
 struct StoredReply {
   std::vector<uint8_t> wire;          // header, one question, records; never an OPT
-  uint16_t question_end = 0;
   // Every record's TTL field; inline for the usual handful of records.
   absl::InlinedVector<uint16_t, 4> ttl_offsets;
   uint32_t ttl = 0;                   // the uniform lifetime, when cacheable
-  bool cacheable = false;
-  // Set by a Corefile block's loadbalance and rewrite ttl.
-  Rotation rotation;
+  // Set by a Corefile block's rewrite ttl and loadbalance.
   uint32_t ttl_floor = 0;
   uint32_t ttl_ceiling = UINT32_MAX;
+  Rotation rotation;
+  uint16_t question_end = 0;
+  bool cacheable = false;
 
   StoredView View() const {
     return StoredView{wire, question_end, ttl_offsets, rotation, ttl_floor, ttl_ceiling};

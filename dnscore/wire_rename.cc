@@ -53,8 +53,10 @@ absl::StatusOr<std::vector<uint8_t>> RenameReply(std::span<const uint8_t> reply,
   uint16_t qtype, qclass;
   if (!r.Name(name) || !r.U16(qtype) || !r.U16(qclass)) return Malformed("question");
 
-  std::vector<uint8_t> out;
-  out.reserve(reply.size() + 64);  // one allocation: names may grow, by a label at most each
+  // Names may grow, so the size is known only at the end: the reply is written
+  // into this thread's scratch buffer and returned exactly sized, because the
+  // cache may keep it for its whole TTL.
+  thread_local std::vector<uint8_t> out;
   out.assign(reply.begin(), reply.begin() + kHeaderSize);
   MessageWriter w(out);
   w.Name(question_name, /*compress=*/false);
@@ -104,7 +106,7 @@ absl::StatusOr<std::vector<uint8_t>> RenameReply(std::span<const uint8_t> reply,
   }
   if (r.remaining() != 0) return Malformed("trailing bytes");
   if (out.size() > kMaxMessageSize) return absl::ResourceExhaustedError("message larger than 65535 bytes");
-  return out;
+  return std::vector<uint8_t>(out.begin(), out.end());
 }
 
 }  // namespace meshdns

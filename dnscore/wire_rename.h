@@ -5,7 +5,7 @@
 // Names are read through their compression pointers and written compressed
 // again; RDATA without such names is copied as it is. This is the response
 // half of both contract rule 1 (ClusterRewrite) and CoreDNS's `rewrite`.
-// Pure function; thread-safe.
+// Thread-safe; the result is exactly sized.
 #pragma once
 
 #include <cstdint>

@@ -193,6 +193,23 @@ TEST(StoredReplyTest, AMessageOfItsOwnIsTakenOverNotCopied) {
   EXPECT_TRUE(taken->cacheable);
 }
 
+// A cached reply lives for its whole TTL: whatever it keeps beyond its bytes
+// counts against the cache's memory per entry.
+TEST(StoredReplyTest, KeepsNoSpareCapacity) {
+  Wire w = Reply(kNoError, 1, 0, 2).A("www.example.com", 25).Opt(1232).A("ns.example.com", 15, {198, 51, 100, 1});
+  const TtlPolicy policy{.min_ttl = 1, .max_ttl = 30};
+  const StoredReply copied = Store(w, policy);
+  EXPECT_EQ(copied.wire.capacity(), copied.wire.size()) << "copied without the OPT, exactly";
+
+  std::vector<uint8_t> roomy = w.bytes();
+  roomy.reserve(roomy.size() + 512);  // a writer's buffer, sized for the worst case
+  absl::StatusOr<StoredReply> stored = StoredReply::FromMessage(std::move(roomy), policy);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->wire, copied.wire);
+  EXPECT_EQ(stored->wire.capacity(), stored->wire.size()) << "a roomy buffer is copied, not kept";
+  EXPECT_EQ(stored->ttl_offsets, copied.ttl_offsets);
+}
+
 TEST(StoredReplyTest, RefusesWhatIsNotAOneQuestionReply) {
   const struct {
     Wire wire;
