@@ -90,6 +90,8 @@ TEST(ClusterRewriteTest, RestoreReplyRenamesOwnersAndTargetsUnderTheServiceZone)
   const DnsName client = N("Web.Default.Cluster2.SVC.cluster.local");
   absl::StatusOr<std::vector<uint8_t>> restored = Cluster2().RestoreReply(UpstreamReply(), client);
   ASSERT_TRUE(restored.ok()) << restored.status();
+  // The stored reply takes this vector over and may cache it for its TTL.
+  EXPECT_EQ(restored->capacity(), restored->size()) << "no spare capacity";
   absl::StatusOr<PktPtr> pkt = ParseMessage(*restored);
   ASSERT_TRUE(pkt.ok());
   ldns_rr_list* an = ldns_pkt_answer(pkt->get());
