@@ -16,9 +16,13 @@ echo "== 1/4 tests"
 bash scripts/build.sh
 (cd build && ctest --output-on-failure -j"$jobs" "$@")
 
+# Sanitizer builds at -O1 with line tables only (-g1): the sanitizers' own
+# advice for speed, stack traces keep file:line, and the ASan build takes
+# about half the time of -O2 -g on a 2-core machine.
+sanitizer_build=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DMESHDNS_BENCH=OFF)
+
 echo "== 2/4 tests under ASan+UBSan"
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMESHDNS_SANITIZE=address,undefined \
-  -DMESHDNS_BENCH=OFF >/dev/null
+cmake -S . -B build-sanitize "${sanitizer_build[@]}" -DMESHDNS_SANITIZE=address,undefined >/dev/null
 cmake --build build-sanitize -j"$jobs"
 (
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -26,7 +30,7 @@ cmake --build build-sanitize -j"$jobs"
 )
 
 echo "== 3/4 threaded server under TSan"
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMESHDNS_SANITIZE=thread -DMESHDNS_BENCH=OFF >/dev/null
+cmake -S . -B build-tsan "${sanitizer_build[@]}" -DMESHDNS_SANITIZE=thread >/dev/null
 cmake --build build-tsan -j"$jobs" --target meshdns packet_cache_test
 rm -rf build-tsan/tsan-reports && mkdir -p build-tsan/tsan-reports
 (
