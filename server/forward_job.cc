@@ -14,10 +14,6 @@ constexpr Millis kQueryBudget = 2500;
 // lossy link still answers within the budget.
 constexpr size_t kMaxAttempts = 8;
 
-int64_t MicrosSince(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t).count();
-}
-
 }  // namespace
 
 void ForwardJob::Start(std::shared_ptr<const Runtime> runtime, const Pool& pool, const UpstreamQuestion& question,
@@ -90,7 +86,7 @@ void ForwardJob::Next() {
 }
 
 void ForwardJob::OnUdpReply(std::span<const uint8_t> reply, bool retransmitted) {
-  const int64_t micros = MicrosSince(sent_);
+  const int64_t micros = Micros(sent_);
   if (!retransmitted) health().RecordRtt(micros);
   // Contract rule 9: a truncated reply is asked again over TCP at once.
   if (reply.size() >= kHeaderSize && (reply[2] & (kFlagTC >> 8))) {
@@ -113,7 +109,7 @@ void ForwardJob::StartTcp(Millis timeout, bool after_truncation) {
         // An exchange that threw has failed like any other: the job goes on.
         if (error) reply = absl::InternalError("TCP exchange failed");
         if (reply.ok()) {
-          Answered(*reply, MicrosSince(sent_));
+          Answered(*reply, Micros(sent_));
           return;
         }
         // A timeout over TCP after a truncated UDP reply says nothing about the
