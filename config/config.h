@@ -105,6 +105,9 @@ struct Config {
   std::vector<Cidr> acl_allow, acl_deny;
   LimitsConfig limits;
   std::string metrics, health, ready;
+  // After SIGTERM: /health and /ready fail at once while queries are still
+  // answered this long, so load balancers and endpoint lists let go first.
+  Millis lameduck = 0;
   std::string log_level = "info";
   bool log_queries = false;
 

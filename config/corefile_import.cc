@@ -254,7 +254,13 @@ class Importer {
         metrics_ = HttpAddress(d, "9153");
       } else if (n == "health") {
         health_ = HttpAddress(d, "8080");
-        if (d.has_block) Warn(d.name.pos, "health options (lameduck) are not carried over");
+        for (const CorefileDirective& option : d.block) {
+          if (option.name.text == "lameduck" && option.args.size() == 1 && ParseDuration(option.args[0].text).ok()) {
+            lameduck_ = option.args[0].text;
+          } else {
+            Warn(option.name.pos, absl::StrCat("health option ", option.name.text, " is not carried over"));
+          }
+        }
       } else if (n == "ready") {
         ready_ = HttpAddress(d, "8181");
       } else if (n == "cache") {
@@ -398,6 +404,7 @@ class Importer {
     if (!metrics_.empty()) absl::StrAppend(&y, "metrics: ", Quote(metrics_), "\n");
     if (!health_.empty()) absl::StrAppend(&y, "health: ", Quote(health_), "\n");
     if (!ready_.empty()) absl::StrAppend(&y, "ready: ", Quote(ready_), "\n");
+    if (!lameduck_.empty()) absl::StrAppend(&y, "lameduck: ", lameduck_, "\n");
     return y;
   }
 
@@ -413,7 +420,7 @@ class Importer {
   std::map<std::string, std::string> forward_;
   std::optional<int> mesh_cache_, root_cache_;
   std::vector<std::pair<std::string, std::vector<std::string>>> templates_;
-  std::string metrics_, health_, ready_, max_concurrent_;
+  std::string metrics_, health_, ready_, lameduck_, max_concurrent_;
 };
 
 }  // namespace

@@ -565,8 +565,7 @@ class Planner {
     }
     for (const CorefileDirective& line : d.block) {
       if (n == "health" && line.name.text == "lameduck" && line.args.size() == 1) {
-        Millis ignored = 0;
-        Duration(line.args[0], "lameduck", ignored);
+        Duration(line.args[0], "lameduck", plan.lameduck);
       } else if (n == "ready" && line.name.text == "monitor") {
         // monitor until-ready|continuously: meshdns's readiness is always current.
       } else {

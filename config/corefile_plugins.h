@@ -68,6 +68,7 @@ struct ServerPlan {
   std::vector<CorefileKey> keys;
   // In plugin.cfg order: the side services, then the query chain.
   std::optional<std::string> health, ready, prometheus;  // listen addresses, "" for the default
+  Millis lameduck = 0;                                   // health { lameduck DURATION }
   std::optional<Millis> reload;
   bool errors = false, log = false, loadbalance = false;
   std::vector<RewriteRule> rewrites;

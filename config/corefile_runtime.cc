@@ -136,6 +136,7 @@ class Compiler {
         slot = *address;  // CoreDNS runs one per process; the first block's wins
       }
     }
+    config.lameduck = std::max(config.lameduck, plan.lameduck);
   }
 
   CorefileBlock Block(const ServerPlan& plan, const CorefileServerBlock& source, Config& config) {

@@ -212,7 +212,7 @@ class Loader {
     std::optional<YAML::Node> templates_node, cluster_node, clusters_node;
     ForEachKey(root,
                {"cluster", "domain", "clusterset_domain", "listen", "clusters", "upstream", "forward", "cache",
-                "templates", "clusterset", "acl", "limits", "metrics", "health", "ready", "log"},
+                "templates", "clusterset", "acl", "limits", "metrics", "health", "ready", "lameduck", "log"},
                "the configuration", [&](const std::string& key, const YAML::Node& v) {
       if (key == "cluster") {
         cluster_node = v;
@@ -260,6 +260,8 @@ class Loader {
             Error(v, absl::StrCat(key, ": ", a.status().message()));
           }
         }
+      } else if (key == "lameduck") {
+        Duration(v, "lameduck", c.lameduck);
       } else if (key == "log") {
         ForEachKey(v, {"level", "queries"}, "log", [&](const std::string& k, const YAML::Node& x) {
           if (k == "queries") return Bool(x, "log.queries", c.log_queries);

@@ -5,7 +5,8 @@
 
 namespace meshdns {
 
-void ResolverHealth::RecordSuccess() {
+void ResolverHealth::RecordSuccess(Millis now) {
+  last_answer_.store(std::max<Millis>(now, 1), std::memory_order_relaxed);
   failures_.store(0, std::memory_order_relaxed);
   down_since_.store(0, std::memory_order_relaxed);
 }

@@ -27,13 +27,16 @@ class ResolverHealth {
   static constexpr Millis kInitialTimeout = 400;
   static constexpr Millis kMinTimeout = 100;
 
-  void RecordSuccess();
+  // Any reply, whatever its rcode, at `now`: the resolver is alive.
+  void RecordSuccess(Millis now);
   // Returns true when this failure took the resolver out of rotation.
   bool RecordFailure(const HealthOptions& options, Millis now);
   void RecordProbeFailure() { probe_failures_.fetch_add(1, std::memory_order_relaxed); }
   bool IsUp() const { return down_since_.load(std::memory_order_relaxed) == 0; }
   uint32_t failures() const { return failures_.load(std::memory_order_relaxed); }
   uint64_t probe_failures() const { return probe_failures_.load(std::memory_order_relaxed); }
+  // When a reply last came, by query or probe; 0 before the first.
+  Millis last_answer() const { return last_answer_.load(std::memory_order_relaxed); }
 
   // RFC 6298's estimator over measured round trips (Unbound keeps the same
   // per server): timeout = srtt + 4 * rttvar, within [kMinTimeout, ceiling].
@@ -56,6 +59,7 @@ class ResolverHealth {
   std::atomic<uint32_t> failures_{0};
   std::atomic<Millis> down_since_{0};
   std::atomic<uint64_t> probe_failures_{0};
+  std::atomic<Millis> last_answer_{0};
   // Benign races: workers may overwrite each other's estimate; any recent one will do.
   std::atomic<int64_t> srtt_us_{-1};
   std::atomic<int64_t> rttvar_us_{0};

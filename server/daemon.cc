@@ -13,6 +13,7 @@
 #include "dnscore/wire.h"
 #include "server/health_prober.h"
 #include "server/http_server.h"
+#include "server/lifecycle.h"
 #include "server/metrics.h"
 #include "server/tcp_listener.h"
 #include "server/log.h"
@@ -66,7 +67,7 @@ class Daemon {
       for (auto& w : workers_) w->Join();
       return 1;
     }
-    started_ = true;
+    lifecycle_.Serving();
     asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
     WaitForSignal(signals);
     if (!options_.config_path.empty()) {
@@ -75,7 +76,6 @@ class Daemon {
     }
     AskSelfIfLooping();
     io_.run();
-    started_ = false;
     http_.Stop();
     prober_.Stop();
 
@@ -115,30 +115,18 @@ class Daemon {
     co_return HttpResponse{200, std::move(page), "text/plain; version=0.0.4; charset=utf-8"};
   }
 
-  // Alive while every event loop turns: a worker's beat is at most a second old
-  // when it is healthy; five seconds without one means it is stuck.
   HttpResponse Health() const {
-    const Millis now = NowMillis();
-    for (size_t i = 0; i < workers_.size(); ++i) {
-      if (now - workers_[i]->last_beat() > 5000) {
-        return {503, absl::StrCat("worker ", i, " has not turned its event loop for ", now - workers_[i]->last_beat(),
-                                  "ms\n")};
-      }
-    }
-    return {200, "OK\n"};
+    std::vector<Millis> beats;
+    for (const auto& w : workers_) beats.push_back(w->last_beat());
+    ProbeAnswer a = lifecycle_.Health(NowMillis(), beats);
+    return {a.status, std::move(a.body)};
   }
 
-  // Ready once serving and while the local cluster has a resolver in rotation:
+  // Ready once serving and while a resolver of the local cluster answers:
   // without one, this node cannot answer for its own cluster.
   HttpResponse Ready() const {
-    if (!started_) return {503, "starting\n"};
-    const Runtime& rt = *generation_->runtime;
-    if (rt.corefile) return {200, "OK\n"};  // as CoreDNS's ready: every plugin is ready once serving
-    const Pool& local = rt.ClusterPool(rt.mesh->local());
-    for (const ResolverHealth* h : local.health_view) {
-      if (h->IsUp()) return {200, "OK\n"};
-    }
-    return {503, absl::StrCat("every resolver of the local cluster ", local.name, " is down\n")};
+    ProbeAnswer a = lifecycle_.Ready(NowMillis(), prober_.Local());
+    return {a.status, std::move(a.body)};
   }
 
   // One snapshot from each worker, taken on its own thread, then summed here.
@@ -289,8 +277,23 @@ class Daemon {
         WaitForSignal(signals);
         return;
       }
-      Log(LogLevel::kInfo, "signal ", signal, ": stopping");
-      io_.stop();
+      const Millis lameduck = options_.lameduck.value_or(generation_->runtime->config.lameduck);
+      const Millis now = NowMillis();
+      const Millis stop_at = lifecycle_.BeginStop(now, lameduck);
+      if (stop_at <= now) {
+        Log(LogLevel::kInfo, "signal ", signal, ": stopping");
+        io_.stop();
+        return;
+      }
+      Log(LogLevel::kInfo, "signal ", signal, ": lameduck for ", lameduck,
+          "ms (/health and /ready fail, queries are still answered); another signal stops at once");
+      lameduck_.expires_after(std::chrono::milliseconds(stop_at - now));
+      lameduck_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        Log(LogLevel::kInfo, "lameduck over: stopping");
+        io_.stop();
+      });
+      WaitForSignal(signals);
     });
   }
 
@@ -344,9 +347,10 @@ class Daemon {
   ServeOptions options_;
   asio::io_context io_{1};
   asio::steady_timer watch_{io_};
+  asio::steady_timer lameduck_{io_};
+  Lifecycle lifecycle_;
   HealthProber prober_{io_};
   HttpServer http_{io_, [this](const std::string& path) { return Endpoint(path); }};
-  bool started_ = false;
   uint64_t reloads_ = 0, reload_failures_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::shared_ptr<const Generation> generation_;

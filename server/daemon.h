@@ -4,8 +4,11 @@
 // that fails validation is logged while the old one keeps serving.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "dnscore/clock.h"
 
 namespace meshdns {
 
@@ -15,6 +18,7 @@ struct ServeOptions {
   bool ignore_unsupported = false;    // a Corefile's unsupported directives are skipped with a warning
   std::vector<std::string> listen;    // overrides the file's `listen`
   int threads = 0;                    // 0: one per core
+  std::optional<Millis> lameduck;     // overrides the file's `lameduck`
 };
 
 // Returns the process exit status (contract section 2).

@@ -123,7 +123,7 @@ void ForwardJob::StartTcp(Millis timeout, bool after_truncation) {
 void ForwardJob::Answered(std::span<const uint8_t> reply, int64_t micros) {
   ResolverHealth& h = health();
   h.Release();
-  h.RecordSuccess();
+  h.RecordSuccess(NowMillis());
   const uint8_t rcode = reply[3] & 0xf;
   channel_->CountResponse(rcode, micros);
   reply_.assign(reply.begin(), reply.end());

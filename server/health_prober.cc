@@ -12,19 +12,38 @@ void HealthProber::SetRuntime(std::shared_ptr<const Runtime> runtime) {
   probing_.clear();
 }
 
+const Pool* HealthProber::LocalPool() const {
+  if (!runtime_ || !runtime_->mesh) return nullptr;
+  return runtime_->PoolOfCluster(runtime_->mesh->local());
+}
+
+std::optional<LocalCluster> HealthProber::Local() const {
+  const Pool* local = LocalPool();
+  if (!local) return std::nullopt;
+  LocalCluster out{runtime_->config.cluster, {}};
+  for (size_t r = 0; r < local->resolvers.size(); ++r) {
+    out.resolvers.push_back({local->resolvers[r].ToString(), local->health[r]->IsUp(), local->health[r]->last_answer()});
+  }
+  return out;
+}
+
 void HealthProber::Tick() {
   if (runtime_) {
+    const Pool* local = LocalPool();
+    const Millis now = NowMillis();
     for (size_t p = 0; p < runtime_->pools.size(); ++p) {
       const Pool& pool = runtime_->pools[p];
       for (size_t r = 0; r < pool.resolvers.size(); ++r) {
         const ResolverHealth* health = pool.health[r].get();
-        if (health->IsUp() || probing_[health]) continue;
+        const bool quiet_local = &pool == local && now - health->last_answer() >= Lifecycle::kProbeQuietAfter;
+        if ((health->IsUp() && !quiet_local) || probing_[health]) continue;
         probing_[health] = true;
         asio::co_spawn(io_, Probe(runtime_, p, r), asio::detached);
       }
     }
   }
-  const Millis interval = runtime_ ? runtime_->config.forward.health_check : 500;
+  // Often enough for the local cluster's quiet resolvers too.
+  const Millis interval = std::min(runtime_ ? runtime_->config.forward.health_check : 500, Lifecycle::kProbeQuietAfter);
   timer_.expires_after(std::chrono::milliseconds(std::max<Millis>(interval, 10)));
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) Tick();
@@ -49,8 +68,11 @@ asio::awaitable<void> HealthProber::Probe(std::shared_ptr<const Runtime> runtime
     reply = co_await channel.ExchangeUdp(bytes, {.timeout = std::max<Millis>(timeout, 10)});
   }
   if (reply.ok()) {
-    health.RecordSuccess();
-    Log(LogLevel::kInfo, "cluster ", pool.name, ": resolver ", pool.resolvers[r].ToString(), " answers again");
+    const bool was_down = !health.IsUp();
+    health.RecordSuccess(NowMillis());
+    if (was_down) {
+      Log(LogLevel::kInfo, "cluster ", pool.name, ": resolver ", pool.resolvers[r].ToString(), " answers again");
+    }
   } else {
     health.RecordProbeFailure();
   }

@@ -1,18 +1,24 @@
 // HealthProber: brings resolvers back into rotation. Every `health_check` it
 // sends each resolver that is marked down a `. IN NS` query, as CoreDNS's
 // forward does; any reply, whatever its rcode, means the resolver is alive.
-// Resolvers in rotation are not probed: real queries tell their health.
+// Resolvers in rotation are not probed: real queries tell their health,
+// except the local cluster's, which readiness depends on: one that has been
+// quiet for Lifecycle::kProbeQuietAfter is asked, so /ready knows it answers
+// before the first query and notices when it stops.
 //
 // Runs on the daemon's main io_context; touches resolver health only
 // through its atomics, so it needs no lock with the workers.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "config/runtime.h"
 #include "server/asio.h"
+#include "server/lifecycle.h"
 #include "server/upstream_channel.h"
 
 namespace meshdns {
@@ -25,8 +31,13 @@ class HealthProber {
   void Start() { Tick(); }
   void Stop() { timer_.cancel(); }
 
+  // The local cluster and its resolvers, for /ready; none when the configuration
+  // does not say which pool is the local cluster's.
+  std::optional<LocalCluster> Local() const;
+
  private:
   void Tick();
+  const Pool* LocalPool() const;
   asio::awaitable<void> Probe(std::shared_ptr<const Runtime> runtime, size_t pool, size_t resolver);
 
   asio::io_context& io_;

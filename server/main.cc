@@ -1,6 +1,7 @@
 // meshdns command line (contract section 2): parses arguments and hands off.
 // Exit status: 0 success, 2 bad usage or configuration, 1 runtime failure.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage:
   meshdns serve [--config FILE | --corefile FILE [--ignore-unsupported]] [--listen ADDR:PORT]... [--threads N]
+                [--lameduck DURATION]
   meshdns check (--config FILE | --corefile FILE [--ignore-unsupported])
   meshdns import COREFILE [--cluster NAME]
   meshdns corefile --config FILE [--to ADDR:PORT]
@@ -35,6 +37,7 @@ struct Args {
   std::string config, corefile, cluster, to;
   std::vector<std::string> listen, positional;
   int threads = 0;
+  std::optional<meshdns::Millis> lameduck;
   bool ignore_unsupported = false;
 };
 
@@ -69,6 +72,13 @@ bool ParseArgs(int argc, char** argv, int first, Args& args, std::string& proble
         problem = "--threads needs a number from 1 to 1024";
         return false;
       }
+    } else if (name == "--lameduck") {
+      absl::StatusOr<meshdns::Millis> d = meshdns::ParseDuration(value);
+      if (!d.ok()) {
+        problem = "--lameduck: " + std::string(d.status().message());
+        return false;
+      }
+      args.lameduck = *d;
     } else {
       problem = "unknown flag " + name;
       return false;
@@ -173,7 +183,8 @@ int main(int argc, char** argv) {
                               .corefile = corefile,
                               .ignore_unsupported = args.ignore_unsupported,
                               .listen = args.listen,
-                              .threads = args.threads});
+                              .threads = args.threads,
+                              .lameduck = args.lameduck});
   }
   if (command == "import") return Import(args);
   if (command == "corefile") return Corefile(args);

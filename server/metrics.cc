@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -110,12 +111,16 @@ std::string RenderMetrics(const MetricsInput& in) {
   p.Family("coredns_dns_request_duration_seconds", "histogram",
            "Histogram of the time (in seconds) each request took per zone.");
   p.Histo("coredns_dns_request_duration_seconds", server, duration);
-  p.Family("coredns_dns_request_size_bytes", "histogram", "Size of the request in bytes.");
-  p.Family("coredns_dns_response_size_bytes", "histogram", "Size of the returned response in bytes.");
-  for (int proto = 0; proto < 2; ++proto) {
-    const std::string labels = absl::StrCat(server, ",proto=\"", proto == 0 ? "udp" : "tcp", "\"");
-    p.Histo("coredns_dns_request_size_bytes", labels, in.dns.request_size[proto]);
-    p.Histo("coredns_dns_response_size_bytes", labels, in.dns.response_size[proto]);
+  // A family's samples follow its HELP and TYPE, all together: the text
+  // format has no way to come back to a family once another has begun.
+  for (const auto& [family, help, sizes] :
+       {std::tuple{"coredns_dns_request_size_bytes", "Size of the request in bytes.", &in.dns.request_size},
+        std::tuple{"coredns_dns_response_size_bytes", "Size of the returned response in bytes.",
+                   &in.dns.response_size}}) {
+    p.Family(family, "histogram", help);
+    for (int proto = 0; proto < 2; ++proto) {
+      p.Histo(family, absl::StrCat(server, ",proto=\"", proto == 0 ? "udp" : "tcp", "\""), (*sizes)[proto]);
+    }
   }
   p.Family("coredns_dns_do_requests_total", "counter", "Counter of DNS requests with DO bit set per zone.");
   p.Sample("coredns_dns_do_requests_total", server, in.dns.do_requests);
@@ -163,12 +168,21 @@ std::string RenderMetrics(const MetricsInput& in) {
       }
     }
   }
+  // A resolver may sit in several pools (the local cluster's and upstream, by
+  // default), each with its own health; a series is one resolver, so their
+  // counts add up, and one pool's copy in rotation keeps it up.
+  absl::btree_map<std::string, uint64_t> probe_failures;
+  absl::btree_map<std::pair<std::string, std::string>, bool> peer_up;
+  for (const PeerState& peer : in.peers) {
+    probe_failures[peer.resolver] += peer.probe_failures;
+    auto [it, fresh] = peer_up.try_emplace({peer.cluster, peer.resolver}, peer.up);
+    if (!fresh) it->second = it->second || peer.up;
+  }
   for (const char* family : {"coredns_forward_healthcheck_failures_total", "coredns_proxy_healthcheck_failures_total"}) {
     const bool proxy = absl::StartsWith(family, "coredns_proxy");
     p.Family(family, "counter", "Counter of the number of failed healthchecks.");
-    for (const PeerState& peer : in.peers) {
-      p.Sample(family, absl::StrCat(proxy ? "proxy_name=\"forward\"," : "", "to=\"", peer.resolver, "\""),
-               peer.probe_failures);
+    for (const auto& [to, failures] : probe_failures) {
+      p.Sample(family, absl::StrCat(proxy ? "proxy_name=\"forward\"," : "", "to=\"", to, "\""), failures);
     }
   }
   p.Family("coredns_forward_max_concurrent_rejects_total", "counter",
@@ -176,9 +190,8 @@ std::string RenderMetrics(const MetricsInput& in) {
   p.Sample("coredns_forward_max_concurrent_rejects_total", "", in.engine.overloaded);
 
   p.Family("meshdns_peer_up", "gauge", "1 when the resolver is in rotation, 0 when it is marked down.");
-  for (const PeerState& peer : in.peers) {
-    p.Sample("meshdns_peer_up", absl::StrCat("cluster=\"", peer.cluster, "\",resolver=\"", peer.resolver, "\""),
-             peer.up ? 1 : 0);
+  for (const auto& [key, up] : peer_up) {
+    p.Sample("meshdns_peer_up", absl::StrCat("cluster=\"", key.first, "\",resolver=\"", key.second, "\""), up ? 1 : 0);
   }
   p.Family("meshdns_reloads_total", "counter", "Configuration reloads by result.");
   p.Sample("meshdns_reloads_total", "result=\"success\"", in.reloads);

@@ -89,6 +89,53 @@ void UdpListener::Close() {
   closing_ = true;
   boost::system::error_code ignored;
   socket_.cancel(ignored);
+  handed_over_ = LeaveReusePortGroup();
+  AnswerQueued();
+}
+
+void UdpListener::AnswerQueued() {
+  if (!handed_over_) return;
+  while (!Drain()) {
+  }
+}
+
+// A connected UDP socket is given only its peer's datagrams, so connecting
+// this one to a port no query comes from (discard, on its own address) hands
+// every new query to the other sockets of the port's SO_REUSEPORT group: a new
+// instance starting on the same port in a rolling restart. What the kernel
+// queued here before stays readable and is answered (Close drains it).
+bool UdpListener::LeaveReusePortGroup() {
+  boost::system::error_code ec;
+  const udp::endpoint local = socket_.local_endpoint(ec);
+  if (ec) return false;
+  const bool wildcard = local.address().is_unspecified();
+  // connect() pins the source address to the discard peer's route (loopback
+  // for a wildcard socket). IPv4 replies can undo that, an IPv6 one cannot
+  // (an unspecified IPV6_PKTINFO source does not override it), so a wildcard
+  // IPv6 listener keeps its place in the group until it closes.
+  if (wildcard && local.address().is_v6()) return false;
+  socket_.connect(udp::endpoint(local.address(), 9), ec);  // 0.0.0.0 means loopback to connect()
+  if (ec) {
+    Log(LogLevel::kWarn, "udp ", local.address().to_string(), ":", local.port(),
+        ": cannot hand the port over before stopping: ", ec.message());
+    return false;
+  }
+  if (wildcard) {
+    // An IP_PKTINFO naming no source lets the route choose it per reply, as
+    // it did before connect().
+    auto* cmsg = reinterpret_cast<cmsghdr*>(no_source_.data());
+    cmsg->cmsg_level = IPPROTO_IP;
+    cmsg->cmsg_type = IP_PKTINFO;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+    std::memset(CMSG_DATA(cmsg), 0, sizeof(in_pktinfo));
+    for (auto* msgs : {&out_msgs_, &late_msgs_}) {
+      for (mmsghdr& m : *msgs) {
+        m.msg_hdr.msg_control = no_source_.data();
+        m.msg_hdr.msg_controllen = no_source_.size();
+      }
+    }
+  }
+  return true;
 }
 
 void UdpListener::WaitReadable() {

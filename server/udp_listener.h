@@ -12,6 +12,7 @@
 // Worker-local: belongs to one worker thread.
 #pragma once
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -39,8 +40,12 @@ class UdpListener {
 
   static absl::StatusOr<std::unique_ptr<UdpListener>> Open(Worker& worker, const udp::endpoint& at);
   void Start() { WaitReadable(); }
-  // Stops reading; the socket stays open so queries in flight still get their replies.
+  // Stops taking new queries, answers those already queued, and keeps the
+  // socket open so queries in flight still get their replies.
   void Close();
+  // After Close: answers what reached the socket since (a datagram the kernel
+  // had already picked this socket for when Close ran).
+  void AnswerQueued();
 
  private:
   // A miss the engine resolves without a coroutine, waiting for its answer.
@@ -57,6 +62,8 @@ class UdpListener {
   };
 
   UdpListener(Worker& worker, udp::socket socket);
+  // Stops the kernel queueing new datagrams here; false when it cannot.
+  bool LeaveReusePortGroup();
   void WaitReadable();
   // Drains the socket, then waits for it again; if a fair share was done
   // before it ran dry, comes back after the rest of the loop's work instead
@@ -87,6 +94,7 @@ class UdpListener {
   Worker& worker_;
   udp::socket socket_;
   bool closing_ = false;
+  bool handed_over_ = false;  // connected away from the port's group: see LeaveReusePortGroup
   HandlerMemory wait_memory_, flush_memory_;
   // Batch buffers, reused for every batch.
   std::array<std::array<uint8_t, kMaxDatagram>, kBatch> in_;
@@ -103,6 +111,8 @@ class UdpListener {
   std::array<mmsghdr, kBatch> late_msgs_;
   unsigned late_count_ = 0;
   bool late_flush_posted_ = false;
+  // Replies' ancillary data once the socket is connected (LeaveReusePortGroup).
+  alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(in_pktinfo))> no_source_{};
   std::vector<std::unique_ptr<PendingMiss>> misses_;
   std::vector<PendingMiss*> idle_misses_;
 };

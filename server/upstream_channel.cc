@@ -131,7 +131,8 @@ absl::StatusOr<size_t> UpstreamChannel::PickSocket() {
     if (!ec) s->socket.non_blocking(true, ec);
     if (!ec) s->socket.connect(resolver_, ec);
     if (ec) {
-      s->socket.close(ec);
+      boost::system::error_code ignored;  // close must not overwrite the reason
+      s->socket.close(ignored);
       return absl::UnavailableError(absl::StrCat("cannot open a socket to ", Where(resolver_), ": ", ec.message()));
     }
     s->uses = 0;

@@ -71,6 +71,7 @@ void Worker::Stop(Millis grace) {
 }
 
 void Worker::DrainThenStop(Millis deadline) {
+  for (auto& u : udp_) u->AnswerQueued();
   if (inflight_ == 0 || NowMillis() >= deadline) {
     if (inflight_ != 0) Log(LogLevel::kWarn, inflight_, " queries still in flight at shutdown");
     io_.stop();

@@ -110,9 +110,10 @@ TEST(CorefileImportTest, TheMeshPatternBecomesOneMeshdnsConfig) {
   EXPECT_EQ(c.metrics, "0.0.0.0:9153");
   EXPECT_EQ(c.health, "0.0.0.0:8080");
   EXPECT_EQ(c.ready, "0.0.0.0:8181");
+  EXPECT_EQ(c.lameduck, 5000) << "health { lameduck 5s } carries over";
 
   EXPECT_TRUE(Warned(i.result, "Corefile:7:5:", "kube-dns"));
-  EXPECT_TRUE(Warned(i.result, "Corefile:3:5:", "lameduck"));
+  EXPECT_FALSE(Warned(i.result, "Corefile:", "lameduck"));
   EXPECT_TRUE(Warned(i.result, "Corefile:16:5:", "loop"));
   EXPECT_TRUE(Warned(i.result, "Corefile:1:1:", "10.96.0.10:53 assumed"));
   EXPECT_FALSE(Warned(i.result, "Corefile:", "no rewrite")) << "both peer blocks strip their label";

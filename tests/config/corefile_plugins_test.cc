@@ -87,6 +87,7 @@ TEST(CorefilePluginsTest, TheKubernetesDefaultsOperationalPlugins) {
   ASSERT_EQ(p.servers.size(), 1u);
   const ServerPlan& s = p.servers[0];
   EXPECT_EQ(s.health, "");
+  EXPECT_EQ(s.lameduck, 5000);
   EXPECT_EQ(s.ready, "");
   EXPECT_EQ(s.prometheus, ":9153");
   EXPECT_EQ(s.reload, 30000);

@@ -110,8 +110,10 @@ TEST(CorefileRuntimeTest, CacheCoversItsZonesWithItsTtls) {
 }
 
 TEST(CorefileRuntimeTest, SideServicesAndListen) {
-  CorefileLoad c = Compile(".:5353 {\n health :8080\n ready 127.0.0.1:8181\n prometheus\n log\n forward . 127.0.0.1\n}\n");
+  CorefileLoad c = Compile(
+      ".:5353 {\n health :8080 {\n  lameduck 3s\n }\n ready 127.0.0.1:8181\n prometheus\n log\n forward . 127.0.0.1\n}\n");
   ASSERT_TRUE(c.config) << Errors(c);
+  EXPECT_EQ(c.config->lameduck, 3000) << "health's lameduck is honoured, not dropped";
   EXPECT_EQ(c.config->listen.front().ToString(), "0.0.0.0:5353");
   EXPECT_EQ(c.config->health, "0.0.0.0:8080");
   EXPECT_EQ(c.config->ready, "127.0.0.1:8181");

@@ -176,9 +176,11 @@ clusterset: {services: false, affinity: remote, fanout_timeout: 250ms, ttl: 9s}
 acl: {allow: ["192.0.2.0/24"], deny: ["192.0.2.128/25"]}
 limits: {tcp_connections: 7, tcp_connections_per_client: 3, tcp_idle: 4s, inflight: 11}
 metrics: "127.0.0.1:9153"
+lameduck: 7s
 log: {level: debug, queries: true}
 )");
   EXPECT_EQ(c.cluster, "West");
+  EXPECT_EQ(c.lameduck, 7000);
   EXPECT_EQ(c.LocalCluster(), 1u) << "matched case-insensitively";
   EXPECT_EQ(c.domain.ToText(), "example.internal.");
   EXPECT_EQ(c.clusterset_domain.ToText(), "set.example.");

@@ -84,9 +84,11 @@ TEST(PlanAttemptsTest, RecordSuccessBringsAResolverBack) {
   Pool pool(2);
   pool.TakeDown(0, options);
   EXPECT_EQ(pool.Plan(Policy::kRoundRobin, 0), (V{1}));
-  pool[0].RecordSuccess();
+  EXPECT_EQ(pool[0].last_answer(), 0) << "never answered";
+  pool[0].RecordSuccess(1500);
   EXPECT_TRUE(pool[0].IsUp());
   EXPECT_EQ(pool[0].failures(), 0u);
+  EXPECT_EQ(pool[0].last_answer(), 1500) << "readiness reads when it last answered";
   EXPECT_EQ(pool.Plan(Policy::kRoundRobin, 0), (V{0, 1}));
   // Failures are counted consecutively: the success started the count again.
   EXPECT_FALSE(pool[0].RecordFailure(options, 2000));

@@ -32,6 +32,7 @@ def ask(dest, source, tcp):
 
 def blocked(metrics_addr):
     text = urllib.request.urlopen(f"http://{metrics_addr}/metrics", timeout=2).read().decode()
+    meshlab.check_metrics(text)
     m = re.search(r"^coredns_acl_blocked_requests_total\{[^}]*\} (\S+)$", text, re.M)
     return float(m.group(1)) if m else 0.0
 

@@ -173,6 +173,7 @@ class CorefileMeshTest(unittest.TestCase):
         self.assertEqual(pages["/health"], (200, "OK\n"))
         self.assertEqual(pages["/ready"], (200, "OK\n"))
         self.assertEqual(pages["/metrics"][0], 200)
+        meshlab.check_metrics(pages["/metrics"][1])
         self.assertIn('coredns_dns_requests_total{', pages["/metrics"][1])
         self.assertIn('meshdns_peer_up{cluster="cluster1.svc.cluster.local",resolver="127.11.1.2:30053"} 1',
                       pages["/metrics"][1], "each forward's resolvers, named by their block")

@@ -36,6 +36,7 @@ def get(path, port):
 def scrape():
     status, text = get("/metrics", 9153)
     assert status == 200, text
+    meshlab.check_metrics(text)
     samples = {}
     for family in text_string_to_metric_families(text):  # raises on anything that is not the format
         for s in family.samples:

@@ -84,6 +84,7 @@ def closed_by_server(sock, within):
 
 def metric(name, labels=""):
     text = urllib.request.urlopen(f"http://{METRICS}/metrics", timeout=2).read().decode()
+    meshlab.check_metrics(text)
     m = re.search(rf"^{re.escape(name)}{re.escape(labels)} (\S+)$", text, re.M)
     return float(m.group(1)) if m else 0.0
 

@@ -12,6 +12,7 @@ Layout (cluster N = 1..3):
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -19,6 +20,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.request
 
 import dns.flags
 import dns.message
@@ -98,6 +100,7 @@ def zone_text(n, whoami):
 
 
 def meshdns_config(n, listen, own_resolvers, *, peers=None, timeout="500ms", extra=""):
+    """Each instance also serves /metrics on its own address, which Mesh.stop checks."""
     peers = peers or {}
     clusters = []
     for c in (1, 2, 3):
@@ -109,8 +112,48 @@ def meshdns_config(n, listen, own_resolvers, *, peers=None, timeout="500ms", ext
         "clusters:\n" + "\n".join(clusters) + "\n"
         f"forward:\n  timeout: {timeout}\n  health_check: 500ms\n"
         "cache:\n  max_ttl: 30s\n  min_ttl: 5s\n  denial_ttl: 5s\n"
+        f"metrics: '{listen.rsplit(':', 1)[0]}:9153'\n"
         + extra
     )
+
+
+def check_metrics(text):
+    """Prometheus's strict reading of a /metrics page: each family described
+    (HELP, TYPE) once and before its samples, a family's lines together, and
+    no series twice. Raises AssertionError naming the first problem; returns
+    the samples as {(name, sorted labels): value}."""
+    described, seen_families, series = set(), [], {}
+    family_of = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line:
+            continue
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            kind, family = line.split(" ", 3)[1:3]
+            assert (kind, family) not in described, f"line {n}: {kind} of {family} given twice"
+            described.add((kind, family))
+            if kind == "TYPE":
+                assert family not in seen_families, f"line {n}: family {family} comes back after other families"
+                seen_families.append(family)
+            continue
+        m = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)', line)
+        assert m, f"line {n}: not a sample: {line!r}"
+        name, labels = m.group(1), m.group(3) or ""
+        pairs = re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', labels)
+        assert ",".join(f'{k}="{v}"' for k, v in pairs) == labels, f"line {n}: labels do not parse: {line!r}"
+        assert len({k for k, _ in pairs}) == len(pairs), f"line {n}: a label twice: {line!r}"
+        family = next((f for f in (name, re.sub(r"_(bucket|sum|count)$", "", name)) if f in seen_families), None)
+        assert family is not None, f"line {n}: {name} has no TYPE before it"
+        assert family == seen_families[-1], f"line {n}: {name} is apart from the rest of its family {family}"
+        key = (name, tuple(sorted(pairs)))
+        assert key not in series, f"line {n}: series given twice: {line!r}"
+        series[key] = float(m.group(4))
+    return series
+
+
+def scrape(address):
+    """/metrics at host:port, checked by check_metrics."""
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as r:
+        return check_metrics(r.read().decode())
 
 
 def wait_for_udp_dns(addr, port, timeout=10.0):
@@ -133,6 +176,7 @@ class Mesh:
         self.own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="meshlab-")
         self.procs = []
+        self.metrics = {}  # process name -> its /metrics address, checked before it stops
         self.threads = threads
 
     def __enter__(self):
@@ -191,6 +235,8 @@ class Mesh:
 
     def start_meshdns(self, name, config_text, wait_addr=None, wait_port=MESH_PORT):
         path = self.write_config(name, config_text)
+        if m := re.search(r"""(?m)^metrics:\s*['"]?([^'"\s#]+)""", config_text):
+            self.metrics[name] = m.group(1)
         proc = self._spawn(name, [MESHDNS, "serve", "--config", path, "--threads", str(self.threads)])
         if wait_addr and not wait_for_udp_dns(wait_addr, wait_port):
             raise RuntimeError(f"{name} did not start: {self.log(name)}")
@@ -203,6 +249,9 @@ class Mesh:
             f.write(text)
         proc = self._spawn(name, [MESHDNS, "serve", "--corefile", path, *extra, "--listen", f"{addr}:{port}",
                                   "--threads", "1"])
+        if m := re.search(r"(?m)^\s*prometheus(?:\s+(\S*):(\d+))?\s*$", text):
+            host = m.group(1) if m.group(1) not in (None, "", "0.0.0.0") else addr
+            self.metrics[name] = f"{'127.0.0.1' if host == 'localhost' else host}:{m.group(2) or 9153}"
         if wait and not wait_for_udp_dns(addr, port):
             raise RuntimeError(f"{name} did not start: {self.log(name)}")
         return proc, path
@@ -241,6 +290,15 @@ class Mesh:
             raise RuntimeError(f"second meshdns for cluster2 did not start: {self.log('meshdns2b')}")
 
     def stop(self):
+        # Every configuration a test started must give a page Prometheus accepts.
+        problems = []
+        for name, proc in self.procs:
+            if name in self.metrics and proc.poll() is None:
+                try:
+                    scrape(self.metrics[name])
+                except (AssertionError, OSError) as e:
+                    problems.append(f"{name} /metrics at {self.metrics[name]}: {e}")
+        self.metrics = {}
         for name, proc in reversed(self.procs):
             if proc.poll() is None:
                 try:
@@ -256,6 +314,8 @@ class Mesh:
         self.procs = []
         if self.own_dir and not os.environ.get("MESHLAB_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
+        if problems:
+            raise AssertionError("; ".join(problems))
 
 
 class MeshTestCase(unittest.TestCase):

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <sstream>
+#include <string>
+
 namespace meshdns {
 namespace {
 
@@ -45,6 +49,38 @@ TEST(MetricsTest, CumulativeBucketsAndCoreDnsLabels) {
   EXPECT_TRUE(has("coredns_dns_do_requests_total{server=\"dns://127.0.0.1:53\",zone=\".\",view=\"\"} 1"));
   EXPECT_TRUE(has("coredns_proxy_healthcheck_failures_total{proxy_name=\"forward\",to=\"192.0.2.1:53\"} 4"));
   EXPECT_TRUE(has("coredns_forward_healthcheck_failures_total{to=\"192.0.2.1:53\"} 4"));
+}
+
+// Prometheus refuses a page that names a series twice or describes a family
+// twice; a resolver in two pools (the local cluster's and upstream, the
+// default) used to give both.
+TEST(MetricsTest, EachSeriesAndEachFamilyOnce) {
+  MetricsInput in;
+  in.peers.push_back({"c1", "10.96.0.10:53", true, 2});
+  in.peers.push_back({"upstream", "10.96.0.10:53", false, 3});
+  in.peers.push_back({"c2", "192.0.2.1:53", true, 0});
+  in.forward.push_back({"10.96.0.10:53", ChannelCounters{}});
+  const std::string page = RenderMetrics(in);
+  in.dns.CountRequest(ServerStats::kUdp, false, 1, 40, false);
+  in.dns.CountResponse(ServerStats::kTcp, 1, 0, 150, 100);
+  std::set<std::string> series, described;
+  std::string family;  // the last TYPE's: every sample until the next belongs to it
+  std::istringstream lines(page);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) {
+      EXPECT_TRUE(described.insert(line.substr(0, line.find(' ', 7))).second) << "described twice: " << line;
+      if (line.rfind("# TYPE ", 0) == 0) family = line.substr(7, line.find(' ', 7) - 7);
+      continue;
+    }
+    EXPECT_EQ(line.rfind(family, 0), 0u) << "apart from its family: " << line;
+    const std::string key = line.substr(0, line.rfind(' '));
+    EXPECT_TRUE(series.insert(key).second) << "series twice: " << key;
+  }
+  auto has = [&](const std::string& line) { return page.find(line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has("coredns_forward_healthcheck_failures_total{to=\"10.96.0.10:53\"} 5")) << "both pools' failures";
+  EXPECT_TRUE(has("coredns_proxy_healthcheck_failures_total{proxy_name=\"forward\",to=\"10.96.0.10:53\"} 5"));
+  EXPECT_TRUE(has("meshdns_peer_up{cluster=\"c1\",resolver=\"10.96.0.10:53\"} 1"));
+  EXPECT_TRUE(has("meshdns_peer_up{cluster=\"upstream\",resolver=\"10.96.0.10:53\"} 0"));
 }
 
 }  // namespace

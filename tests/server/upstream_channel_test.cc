@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <functional>
 #include <optional>
 
@@ -180,6 +183,26 @@ TEST_F(UpstreamChannelTest, WaiterMayStartTheNextExchangeWhenTold) {
   EXPECT_TRUE(first.reply.has_value()) << first.failure;
   EXPECT_TRUE(second.reply.has_value()) << second.failure;
   EXPECT_EQ(resolver_.received, 2);
+}
+
+TEST_F(UpstreamChannelTest, ASocketThatCannotOpenSaysWhy) {
+  UpstreamChannel& channel = Channel(resolver_.endpoint());
+  // No descriptor left: a new one takes the lowest free number, which the
+  // soft limit then excludes.
+  rlimit before;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
+  const int lowest_free = dup(0);
+  ASSERT_GE(lowest_free, 0);
+  close(lowest_free);
+  rlimit none = before;
+  none.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &none), 0);
+  Outcome out;
+  const absl::Status started = channel.StartUdp(Query("a.b."), {.timeout = 2000}, &out);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &before), 0);
+  EXPECT_TRUE(absl::IsUnavailable(started)) << started;
+  EXPECT_NE(started.message().find("Too many open files"), std::string::npos)
+      << "the reason, not what closing the socket said: " << started;
 }
 
 }  // namespace
