@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "config/config.h"
-#include "absl/status/statusor.h"
 #include "config/corefile.h"
 
 namespace meshdns {
@@ -25,15 +24,5 @@ struct ImportResult {
 // `cluster`: the cluster the Corefile belongs to, when it cannot be told
 // from the file (it is the one cluster of the mesh without a peer block).
 ImportResult ImportCorefile(const Corefile& corefile, const std::optional<std::string>& cluster);
-
-}  // namespace meshdns
-
-namespace meshdns {
-
-// `meshdns corefile`: the server block to add to the cluster's kube-dns
-// Corefile so that CoreDNS hands the mesh's names (the clusterset zone and
-// every cluster's <cluster>.svc.<domain>) to meshdns at `to`. Without `to`,
-// the first listen address that is not a wildcard; none is an error.
-absl::StatusOr<std::string> CorednsStanza(const Config& config, const std::optional<SocketAddress>& to);
 
 }  // namespace meshdns

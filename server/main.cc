@@ -9,9 +9,11 @@
 
 #include "absl/base/config.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "config/config.h"
 #include "config/corefile.h"
 #include "config/corefile_import.h"
+#include "config/corefile_stanza.h"
 #include "config/corefile_runtime.h"
 #include "dnscore/message.h"
 #include "server/daemon.h"
@@ -23,7 +25,7 @@ constexpr const char* kUsage = R"(usage:
                 [--lameduck DURATION]
   meshdns check (--config FILE | --corefile FILE [--ignore-unsupported])
   meshdns import COREFILE [--cluster NAME]
-  meshdns corefile --config FILE [--to ADDR:PORT]
+  meshdns corefile --config FILE [--to ADDR:PORT] [--node-local ADDR[,ADDR...] | --format kubespray]
   meshdns version
 )";
 
@@ -34,7 +36,7 @@ int Usage(const std::string& problem) {
 
 // Flags as `--name value` or `--name=value`; --listen may repeat.
 struct Args {
-  std::string config, corefile, cluster, to;
+  std::string config, corefile, cluster, to, node_local, format;
   std::vector<std::string> listen, positional;
   int threads = 0;
   std::optional<meshdns::Millis> lameduck;
@@ -66,6 +68,8 @@ bool ParseArgs(int argc, char** argv, int first, Args& args, std::string& proble
     else if (name == "--corefile") args.corefile = value;
     else if (name == "--cluster") args.cluster = value;
     else if (name == "--to") args.to = value;
+    else if (name == "--node-local") args.node_local = value;
+    else if (name == "--format") args.format = value;
     else if (name == "--listen") args.listen.push_back(value);
     else if (name == "--threads") {
       if (!absl::SimpleAtoi(value, &args.threads) || args.threads < 1 || args.threads > 1024) {
@@ -118,7 +122,8 @@ int Import(const Args& args) {
   return 0;
 }
 
-// Prints the CoreDNS server block that hands the mesh's names to meshdns.
+// Prints what hands the mesh's names to meshdns: the server block for kube-dns's
+// Corefile, for a node-local cache's (--node-local), or kubespray's inventory variables.
 int Corefile(const Args& args) {
   if (args.config.empty()) return Usage("corefile needs --config FILE");
   meshdns::LoadResult r = meshdns::LoadConfigFile(args.config);
@@ -130,7 +135,18 @@ int Corefile(const Args& args) {
     if (!a.ok()) return Usage("--to: " + std::string(a.status().message()));
     to = *a;
   }
-  absl::StatusOr<std::string> stanza = meshdns::CorednsStanza(*r.config, to);
+  absl::StatusOr<std::string> stanza;
+  if (args.format == "kubespray") {
+    // kubespray's template binds nodelocaldns_ip itself.
+    if (!args.node_local.empty()) return Usage("--format kubespray takes no --node-local");
+    stanza = meshdns::KubesprayZones(*r.config, to);
+  } else if (!args.format.empty() && args.format != "corefile") {
+    return Usage("--format is corefile or kubespray");
+  } else if (!args.node_local.empty()) {
+    stanza = meshdns::NodeLocalStanza(*r.config, to, absl::StrSplit(args.node_local, ','));
+  } else {
+    stanza = meshdns::CorednsStanza(*r.config, to);
+  }
   if (!stanza.ok()) {
     std::fprintf(stderr, "meshdns: %s\n", std::string(stanza.status().message()).c_str());
     return 2;

@@ -150,37 +150,5 @@ TEST(CorefileImportTest, DifferingForwardOptionsKeepTheFirstAndSaySo) {
   EXPECT_TRUE(Warned(i.result, "Corefile:9:5:", "force_tcp has no meshdns equivalent"));
 }
 
-TEST(CorednsStanzaTest, HandsTheClustersetAndEveryClusterZoneToMeshdns) {
-  LoadResult loaded = LoadConfigText(
-      "cluster: cluster1\nlisten: ['0.0.0.0:30053']\nclusters:\n  cluster1:\n    resolvers: ['10.96.0.10']\n"
-      "  cluster2:\n    resolvers: ['172.18.0.5:30053']\n",
-      "mesh.yaml");
-  ASSERT_TRUE(loaded.config);
-  EXPECT_FALSE(CorednsStanza(*loaded.config, std::nullopt).ok()) << "a wildcard listen address says nothing";
-  absl::StatusOr<std::string> stanza = CorednsStanza(*loaded.config, *SocketAddress::Parse("10.96.100.53"));
-  ASSERT_TRUE(stanza.ok()) << stanza.status();
-
-  // It must read as a Corefile whose every directive meshdns (and CoreDNS) knows.
-  CorefileResult read = ReadCorefileText(*stanza, "stanza");
-  ASSERT_TRUE(read.corefile) << *stanza;
-  EXPECT_TRUE(CheckCorefileDirectives(*read.corefile, false).errors.empty());
-  ASSERT_EQ(read.corefile->blocks.size(), 1u);
-  std::vector<std::string> zones;
-  for (const CorefileKey& k : read.corefile->blocks[0].keys) zones.push_back(k.zone.ToText() + ":" + std::to_string(k.port));
-  EXPECT_EQ(zones, (std::vector<std::string>{"clusterset.local.:53", "cluster1.svc.cluster.local.:53",
-                                             "cluster2.svc.cluster.local.:53"}));
-  const CorefileDirective& forward = read.corefile->blocks[0].directives[1];
-  EXPECT_EQ(forward.name.text, "forward");
-  ASSERT_EQ(forward.args.size(), 2u);
-  EXPECT_EQ(forward.args[1].text, "10.96.100.53:53");
-
-  LoadResult specific = LoadConfigText(
-      "cluster: c1\nlisten: ['127.10.9.2:30053']\nclusters:\n  c1:\n    resolvers: ['127.10.9.1']\n", "m.yaml");
-  ASSERT_TRUE(specific.config);
-  absl::StatusOr<std::string> local = CorednsStanza(*specific.config, std::nullopt);
-  ASSERT_TRUE(local.ok());
-  EXPECT_NE(local->find("forward . 127.10.9.2:30053"), std::string::npos) << *local;
-}
-
 }  // namespace
 }  // namespace meshdns
