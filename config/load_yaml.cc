@@ -38,22 +38,15 @@ class Loader : public YamlReader {
 
   LoadResult Load(absl::string_view text) {
     LoadResult result;
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::ParserException& e) {
-      errors_.push_back({file_, e.mark.line + 1, e.mark.column + 1, e.msg});
-      result.errors = std::move(errors_);
-      return result;
-    }
+    std::optional<YAML::Node> root = Parse(text);
     Config c;
     c.file = file_;
-    if (!root.IsMap()) {
-      Error(root, "the configuration must be a YAML mapping");
-    } else {
-      ReadTop(root, c);
+    if (root && !root->IsMap()) {
+      Error(*root, "the configuration must be a YAML mapping");
+    } else if (root) {
+      ReadTop(*root, c);
     }
-    result.errors = std::move(errors_);
+    result.errors = TakeErrors();
     if (result.errors.empty()) result.config = std::move(c);
     return result;
   }

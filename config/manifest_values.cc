@@ -58,24 +58,17 @@ class ValuesReader : public YamlReader {
 
   ManifestValuesLoad Load(absl::string_view text) {
     ManifestValuesLoad result;
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::ParserException& e) {
-      errors_.push_back({file_, e.mark.line + 1, e.mark.column + 1, e.msg});
-      result.errors = TakeErrors();
-      return result;
-    }
+    std::optional<YAML::Node> root = Parse(text);
     ManifestValues v;
     v.file = file_;
-    if (!root.IsMap()) {
-      Error(root, "the values must be a YAML mapping");
-    } else {
-      ReadTop(root, v);
+    if (root && !root->IsMap()) {
+      Error(*root, "the values must be a YAML mapping");
+    } else if (root) {
+      ReadTop(*root, v);
     }
     // The mesh file is read only once the values are sound: its path and the
     // ACL that replaces its own come from them.
-    if (errors_.empty()) ReadMesh(root, v);
+    if (errors_.empty()) ReadMesh(*root, v);
     result.errors = TakeErrors();
     if (result.errors.empty()) result.values = std::move(v);
     return result;

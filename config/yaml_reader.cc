@@ -13,6 +13,15 @@ bool IsDnsLabel(absl::string_view s) {
   return true;
 }
 
+std::optional<YAML::Node> YamlReader::Parse(absl::string_view text) {
+  try {
+    return YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    errors_.push_back({file_, e.mark.line + 1, e.mark.column + 1, e.msg});
+    return std::nullopt;
+  }
+}
+
 void YamlReader::Error(const YAML::Node& at, std::string message) {
   const YAML::Mark m = at.Mark();
   errors_.push_back({file_, m.line + 1, m.column + 1, std::move(message)});

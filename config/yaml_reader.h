@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ class YamlReader {
  public:
   explicit YamlReader(std::string file) : file_(std::move(file)) {}
 
+  // The document, or nothing with the parser's error recorded at its position.
+  std::optional<YAML::Node> Parse(absl::string_view text);
   void Error(const YAML::Node& at, std::string message);
   std::vector<ConfigError> TakeErrors() { return std::move(errors_); }
   size_t ErrorCount() const { return errors_.size(); }

@@ -97,23 +97,14 @@ class SeriesTest(unittest.TestCase):
     def setUpClass(cls):
         cls.local = FakeResolver(LOCAL)
         cls.peer = FakeResolver(PEER)
-        cls.dir = tempfile.mkdtemp(prefix="meshdns-monitoring-")
-        path = os.path.join(cls.dir, "mesh.yaml")
-        with open(path, "w") as f:
-            f.write(textwrap.dedent(f"""\
-                cluster: c1
-                listen: ['{LISTEN}:{PORT}']
-                clusters:
-                  c1: {{resolvers: ['{LOCAL}:5300']}}
-                  c2: {{resolvers: ['{PEER}:5300']}}
-                metrics: '{LISTEN}:9153'
-                """))
-        cls.log = open(os.path.join(cls.dir, "log"), "w")
-        cls.proc = subprocess.Popen([meshlab.MESHDNS, "serve", "--config", path, "--threads", "1"],
-                                    stdout=cls.log, stderr=subprocess.STDOUT)
-        if not meshlab.wait_for_udp_dns(LISTEN, PORT):
-            cls.tearDownClass()
-            raise RuntimeError("meshdns did not start")
+        cls.meshdns = meshlab.SoloMeshdns(textwrap.dedent(f"""\
+            cluster: c1
+            listen: ['{LISTEN}:{PORT}']
+            clusters:
+              c1: {{resolvers: ['{LOCAL}:5300']}}
+              c2: {{resolvers: ['{PEER}:5300']}}
+            metrics: '{LISTEN}:9153'
+            """), LISTEN, PORT, threads=1, prefix="meshdns-monitoring-")
         # Forwarded, then cached: the families whose samples appear only with traffic get some.
         for _ in range(2):
             for name in (f"a.{int(time.time())}.c1.svc.cluster.local", f"b.{int(time.time())}.c2.svc.cluster.local"):
@@ -123,12 +114,9 @@ class SeriesTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.proc.terminate()
-        cls.proc.wait(timeout=10)
-        cls.log.close()
+        cls.meshdns.stop()
         cls.local.close()
         cls.peer.close()
-        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def served(self):
         """Sample names on the page (histograms' _bucket/_sum/_count included) -> their label names."""
