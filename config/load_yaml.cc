@@ -38,14 +38,9 @@ class Loader : public YamlReader {
 
   LoadResult Load(absl::string_view text) {
     LoadResult result;
-    std::optional<YAML::Node> root = Parse(text);
     Config c;
     c.file = file_;
-    if (root && !root->IsMap()) {
-      Error(*root, "the configuration must be a YAML mapping");
-    } else if (root) {
-      ReadTop(*root, c);
-    }
+    ReadMapping(text, "the configuration", [&](const YAML::Node& root) { ReadTop(root, c); });
     result.errors = TakeErrors();
     if (result.errors.empty()) result.config = std::move(c);
     return result;

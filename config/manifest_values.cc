@@ -58,17 +58,14 @@ class ValuesReader : public YamlReader {
 
   ManifestValuesLoad Load(absl::string_view text) {
     ManifestValuesLoad result;
-    std::optional<YAML::Node> root = Parse(text);
     ManifestValues v;
     v.file = file_;
-    if (root && !root->IsMap()) {
-      Error(*root, "the values must be a YAML mapping");
-    } else if (root) {
-      ReadTop(*root, v);
-    }
-    // The mesh file is read only once the values are sound: its path and the
-    // ACL that replaces its own come from them.
-    if (errors_.empty()) ReadMesh(*root, v);
+    ReadMapping(text, "the values", [&](const YAML::Node& root) {
+      ReadTop(root, v);
+      // The mesh file is read only once the values are sound: its path and
+      // the ACL that replaces its own come from them.
+      if (errors_.empty()) ReadMesh(root, v);
+    });
     result.errors = TakeErrors();
     if (result.errors.empty()) result.values = std::move(v);
     return result;

@@ -30,6 +30,16 @@ class YamlReader {
   // The document, or nothing with the parser's error recorded at its position.
   std::optional<YAML::Node> Parse(absl::string_view text);
   void Error(const YAML::Node& at, std::string message);
+
+  // Parses `text` and hands its root to `read` when it is a mapping (a file
+  // that is a list or a scalar is `what` gone wrong).
+  template <typename F>
+  void ReadMapping(absl::string_view text, absl::string_view what, F read) {
+    std::optional<YAML::Node> root = Parse(text);
+    if (!root) return;
+    if (!root->IsMap()) return Error(*root, absl::StrCat(what, " must be a YAML mapping"));
+    read(*root);
+  }
   std::vector<ConfigError> TakeErrors() { return std::move(errors_); }
   size_t ErrorCount() const { return errors_.size(); }
 

@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import textwrap
 import time
 import unittest
 import urllib.request
@@ -95,16 +94,10 @@ class SeriesTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.local = FakeResolver(LOCAL)
-        cls.peer = FakeResolver(PEER)
-        cls.meshdns = meshlab.SoloMeshdns(textwrap.dedent(f"""\
-            cluster: c1
-            listen: ['{LISTEN}:{PORT}']
-            clusters:
-              c1: {{resolvers: ['{LOCAL}:5300']}}
-              c2: {{resolvers: ['{PEER}:5300']}}
-            metrics: '{LISTEN}:9153'
-            """), LISTEN, PORT, threads=1, prefix="meshdns-monitoring-")
+        cls.resolvers = {"c1": FakeResolver(LOCAL), "c2": FakeResolver(PEER)}
+        mesh = {"cluster": "c1", "listen": [f"{LISTEN}:{PORT}"], "metrics": f"{LISTEN}:9153",
+                "clusters": {c: {"resolvers": [f"{r.addr}:{r.port}"]} for c, r in cls.resolvers.items()}}
+        cls.meshdns = meshlab.SoloMeshdns(yaml.safe_dump(mesh), LISTEN, PORT, threads=1, prefix="meshdns-monitoring-")
         # Forwarded, then cached: the families whose samples appear only with traffic get some.
         for _ in range(2):
             for name in (f"a.{int(time.time())}.c1.svc.cluster.local", f"b.{int(time.time())}.c2.svc.cluster.local"):
@@ -115,8 +108,8 @@ class SeriesTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.meshdns.stop()
-        cls.local.close()
-        cls.peer.close()
+        for r in cls.resolvers.values():
+            r.close()
 
     def served(self):
         """Sample names on the page (histograms' _bucket/_sum/_count included) -> their label names."""
