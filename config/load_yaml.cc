@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "config/config.h"
+#include "config/yaml_reader.h"
 #include "re2/re2.h"
 
 namespace meshdns {
@@ -31,124 +32,26 @@ clusters:
 upstream: ["/etc/resolv.conf"]
 )";
 
-bool IsDnsLabel(absl::string_view s) {
-  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
-  for (char c : s) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-  }
-  return true;
-}
-
-class Loader {
+class Loader : public YamlReader {
  public:
-  explicit Loader(std::string file) : file_(std::move(file)) {}
+  explicit Loader(std::string file) : YamlReader(std::move(file)) {}
 
   LoadResult Load(absl::string_view text) {
     LoadResult result;
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::ParserException& e) {
-      errors_.push_back({file_, e.mark.line + 1, e.mark.column + 1, e.msg});
-      result.errors = std::move(errors_);
-      return result;
-    }
     Config c;
     c.file = file_;
-    if (!root.IsMap()) {
-      Error(root, "the configuration must be a YAML mapping");
-    } else {
-      ReadTop(root, c);
-    }
-    result.errors = std::move(errors_);
+    ReadMapping(text, "the configuration", [&](const YAML::Node& root) { ReadTop(root, c); });
+    result.errors = TakeErrors();
     if (result.errors.empty()) result.config = std::move(c);
     return result;
   }
 
  private:
-  void Error(const YAML::Node& at, std::string message) {
-    const YAML::Mark m = at.Mark();
-    errors_.push_back({file_, m.line + 1, m.column + 1, std::move(message)});
-  }
-
-  // Calls `handle` for each key; reports keys not in `known`.
-  template <typename F>
-  void ForEachKey(const YAML::Node& map, const std::set<std::string>& known, absl::string_view where, F handle) {
-    if (!map.IsMap()) {
-      Error(map, absl::StrCat(where, " must be a mapping"));
-      return;
-    }
-    std::set<std::string> seen;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const std::string key = it->first.Scalar();
-      if (!seen.insert(key).second) {
-        Error(it->first, absl::StrCat("duplicate key '", key, "' in ", where));
-        continue;
-      }
-      if (!known.count(key)) {
-        Error(it->first, absl::StrCat("unknown key '", key, "' in ", where, " (known: ", absl::StrJoin(known, ", "), ")"));
-        continue;
-      }
-      handle(key, it->second);
-    }
-  }
-
-  bool Scalar(const YAML::Node& n, absl::string_view what, std::string& out) {
-    if (!n.IsScalar()) {
-      Error(n, absl::StrCat(what, " must be a single value"));
-      return false;
-    }
-    out = n.Scalar();
-    return true;
-  }
-
-  void Duration(const YAML::Node& n, absl::string_view what, Millis& out) {
-    std::string s;
-    if (!Scalar(n, what, s)) return;
-    absl::StatusOr<Millis> d = ParseDuration(s);
-    if (!d.ok()) return Error(n, absl::StrCat(what, ": ", d.status().message()));
-    out = *d;
-  }
-
-  template <typename T>
-  void Unsigned(const YAML::Node& n, absl::string_view what, T& out, uint64_t min = 0) {
-    std::string s;
-    if (!Scalar(n, what, s)) return;
-    uint64_t v = 0;
-    if (!absl::SimpleAtoi(s, &v) || v < min || v > std::numeric_limits<T>::max()) {
-      return Error(n, absl::StrCat(what, ": '", s, "' is not a whole number", min ? absl::StrCat(" >= ", min) : ""));
-    }
-    out = static_cast<T>(v);
-  }
-
-  void Bool(const YAML::Node& n, absl::string_view what, bool& out) {
-    std::string s;
-    if (!Scalar(n, what, s)) return;
-    if (s == "true") out = true;
-    else if (s == "false") out = false;
-    else Error(n, absl::StrCat(what, ": '", s, "' is not true or false"));
-  }
-
   void Ttl(const YAML::Node& n, absl::string_view what, uint32_t& out) {
     Millis d = 0;
     size_t before = errors_.size();
     Duration(n, what, d);
     if (errors_.size() == before) out = static_cast<uint32_t>(d / 1000);
-  }
-
-  std::vector<std::string> StringList(const YAML::Node& n, absl::string_view what) {
-    std::vector<std::string> out;
-    if (n.IsScalar()) {
-      out.push_back(n.Scalar());
-    } else if (n.IsSequence()) {
-      for (const auto& item : n) {
-        std::string s;
-        if (Scalar(item, what, s)) out.push_back(s);
-      }
-    } else {
-      Error(n, absl::StrCat(what, " must be a list"));
-    }
-    return out;
   }
 
   // Addresses, or paths of resolv.conf files (starting with '/') to take nameservers from.
@@ -453,8 +356,6 @@ class Loader {
     return t;
   }
 
-  std::string file_;
-  std::vector<ConfigError> errors_;
 };
 
 }  // namespace

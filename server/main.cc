@@ -15,6 +15,8 @@
 #include "config/corefile_import.h"
 #include "config/corefile_stanza.h"
 #include "config/corefile_runtime.h"
+#include "config/manifest_values.h"
+#include "config/manifests.h"
 #include "dnscore/message.h"
 #include "server/daemon.h"
 
@@ -26,6 +28,7 @@ constexpr const char* kUsage = R"(usage:
   meshdns check (--config FILE | --corefile FILE [--ignore-unsupported])
   meshdns import COREFILE [--cluster NAME]
   meshdns corefile --config FILE [--to ADDR:PORT] [--node-local ADDR[,ADDR...] | --format kubespray]
+  meshdns manifests --values FILE      # Kubernetes objects for `kubectl apply -f -`
   meshdns version
 )";
 
@@ -36,7 +39,7 @@ int Usage(const std::string& problem) {
 
 // Flags as `--name value` or `--name=value`; --listen may repeat.
 struct Args {
-  std::string config, corefile, cluster, to, node_local, format;
+  std::string config, corefile, cluster, to, node_local, format, values;
   std::vector<std::string> listen, positional;
   int threads = 0;
   std::optional<meshdns::Millis> lameduck;
@@ -70,6 +73,7 @@ bool ParseArgs(int argc, char** argv, int first, Args& args, std::string& proble
     else if (name == "--to") args.to = value;
     else if (name == "--node-local") args.node_local = value;
     else if (name == "--format") args.format = value;
+    else if (name == "--values") args.values = value;
     else if (name == "--listen") args.listen.push_back(value);
     else if (name == "--threads") {
       if (!absl::SimpleAtoi(value, &args.threads) || args.threads < 1 || args.threads > 1024) {
@@ -155,6 +159,18 @@ int Corefile(const Args& args) {
   return 0;
 }
 
+// Prints one cluster's install as a YAML stream; the values file and the mesh
+// file it names are checked as `check` does, every problem to stderr.
+int Manifests(const Args& args) {
+  if (args.values.empty()) return Usage("manifests needs --values FILE");
+  if (!args.positional.empty()) return Usage("unexpected argument " + args.positional[0]);
+  meshdns::ManifestValuesLoad r = meshdns::LoadManifestValuesFile(args.values);
+  for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
+  if (!r.values) return 2;
+  std::printf("%s", meshdns::RenderManifests(*r.values).c_str());
+  return 0;
+}
+
 int Check(const Args& args) {
   if (!args.corefile.empty()) return CheckCorefile(args);
   if (args.config.empty()) return Usage("check needs --config FILE");
@@ -204,5 +220,6 @@ int main(int argc, char** argv) {
   }
   if (command == "import") return Import(args);
   if (command == "corefile") return Corefile(args);
+  if (command == "manifests") return Manifests(args);
   return Usage("unknown command " + command);
 }

@@ -3,10 +3,7 @@ local cluster is a stand-in resolver the test controls, all on 127.32.0.0/16:
 counters move by exactly the traffic sent, the page parses as Prometheus
 text, and readiness follows the local cluster's resolvers."""
 
-import os
 import socket
-import subprocess
-import tempfile
 import textwrap
 import time
 import unittest
@@ -55,10 +52,7 @@ class EndpointsTest(unittest.TestCase):
     def setUpClass(cls):
         cls.local = FakeResolver(LOCAL)
         cls.peer = FakeResolver(PEER)
-        cls.dir = tempfile.mkdtemp(prefix="meshdns-endpoints-")
-        path = os.path.join(cls.dir, "mesh.yaml")
-        with open(path, "w") as f:
-            f.write(textwrap.dedent(f"""\
+        cls.meshdns = meshlab.SoloMeshdns(textwrap.dedent(f"""\
                 cluster: c1
                 listen: ['{LISTEN}:{PORT}']
                 clusters:
@@ -68,18 +62,11 @@ class EndpointsTest(unittest.TestCase):
                 metrics: '{LISTEN}:9153'
                 health: '{LISTEN}:8080'
                 ready: '{LISTEN}:8181'
-                """))
-        cls.log = open(os.path.join(cls.dir, "log"), "w")
-        cls.proc = subprocess.Popen([meshlab.MESHDNS, "serve", "--config", path, "--threads", "2"],
-                                    stdout=cls.log, stderr=subprocess.STDOUT)
-        if not meshlab.wait_for_udp_dns(LISTEN, PORT):
-            raise RuntimeError("meshdns did not start")
+                """), LISTEN, PORT, prefix="meshdns-endpoints-")
 
     @classmethod
     def tearDownClass(cls):
-        cls.proc.terminate()
-        cls.proc.wait(timeout=10)
-        cls.log.close()
+        cls.meshdns.stop()
         cls.local.close()
         cls.peer.close()
 

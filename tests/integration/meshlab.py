@@ -318,6 +318,29 @@ class Mesh:
             raise AssertionError("; ".join(problems))
 
 
+class SoloMeshdns:
+    """One `meshdns serve` on a configuration text, started and waited for on
+    construction (its log in a temporary folder), ended by stop()."""
+
+    def __init__(self, config_text, addr, port, *, threads=2, prefix="meshdns-solo-"):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        path = os.path.join(self.dir, "mesh.yaml")
+        with open(path, "w") as f:
+            f.write(config_text)
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.proc = subprocess.Popen([MESHDNS, "serve", "--config", path, "--threads", str(threads)],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        if not wait_for_udp_dns(addr, port):
+            self.stop()
+            raise RuntimeError(f"meshdns did not start on {addr}:{port}")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class MeshTestCase(unittest.TestCase):
     """A test class sharing one loopback mesh across its tests."""
 
