@@ -13,7 +13,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
+import urllib.error
+import urllib.request
 
 import yaml
 
@@ -199,6 +202,56 @@ class ManifestsTest(unittest.TestCase):
                                    timeout=120)
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
                 self.assertEqual(len(re.findall(r"(?m)^ok ", r.stdout)), len(objects), r.stdout)
+
+    def test_the_rendered_container_runs_the_daemon_it_describes(self):
+        """The DaemonSet's command, with its ConfigMap as the file and every
+        address moved to loopback, starts meshdns; SIGTERM then runs the
+        lameduck the manifest asks for and exits 0."""
+        _, objects = render(os.path.join(ROOT, "deploy", "values", "kind", "cluster1.values.yaml"))
+        ds = next(o for o in objects if o["kind"] == "DaemonSet")
+        config = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "meshdns-config")
+        c = ds["spec"]["template"]["spec"]["containers"][0]
+        host = "127.34.0.1"
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "mesh.yaml")
+            with open(path, "w") as f:
+                f.write(config["data"]["mesh.yaml"].replace("0.0.0.0:", f"{host}:"))
+            args = [path if a == c["volumeMounts"][0]["mountPath"] + "/mesh.yaml" else a for a in c["args"]]
+            self.assertIn(path, args, c["args"])
+            env = dict(os.environ, **{e["name"]: e["value"] for e in c.get("env", [])})
+            proc = subprocess.Popen([meshlab.MESHDNS, *args, "--threads", "1"], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            try:
+                health = c["livenessProbe"]["httpGet"]
+                url = f"http://{host}:{health['port']}{health['path']}"
+
+                def status():
+                    try:
+                        with urllib.request.urlopen(url, timeout=1) as r:
+                            return r.status
+                    except urllib.error.HTTPError as e:
+                        return e.code
+                    except OSError:
+                        return None
+
+                deadline = time.monotonic() + 10
+                while status() != 200 and proc.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                self.assertEqual(status(), 200, proc.stdout.read() if proc.poll() is not None else "")
+                started = time.monotonic()
+                proc.terminate()
+                deadline = time.monotonic() + 1
+                while status() != 503 and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                self.assertEqual(status(), 503, "in lameduck")
+                self.assertEqual(proc.wait(timeout=ds["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]), 0)
+                lameduck = millis(c["args"][c["args"].index("--lameduck") + 1]) / 1000
+                self.assertGreaterEqual(time.monotonic() - started, lameduck)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+                proc.stdout.close()
 
     def test_the_validator_refuses_what_the_api_server_would(self):
         broken = ("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n"
