@@ -3,7 +3,8 @@
 // @kubernetes-models/prometheus-operator for PodMonitor and PrometheusRule.
 // Prints "ok <apiVersion> <kind> <name>" per object, or every problem, and
 // exits 1 when any object fails or has a kind this script does not know
-// (an object nothing checked must not pass). Run by deploy_test.py.
+// (an object nothing checked must not pass). Run by deploy_test.py and, for
+// the pods of deploy/platforms/, guide_test.py.
 "use strict";
 
 const fs = require("fs");
@@ -14,6 +15,7 @@ const models = {
   "v1/ServiceAccount": require("kubernetes-models/v1/ServiceAccount").ServiceAccount,
   "v1/ConfigMap": require("kubernetes-models/v1/ConfigMap").ConfigMap,
   "v1/Service": require("kubernetes-models/v1/Service").Service,
+  "v1/Pod": require("kubernetes-models/v1/Pod").Pod,
   "apps/v1/DaemonSet": require("kubernetes-models/apps/v1/DaemonSet").DaemonSet,
   "policy/v1/PodDisruptionBudget": require("kubernetes-models/policy/v1/PodDisruptionBudget").PodDisruptionBudget,
   "monitoring.coreos.com/v1/PodMonitor":
