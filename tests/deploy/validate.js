@@ -17,6 +17,7 @@ const models = {
   "v1/Service": require("kubernetes-models/v1/Service").Service,
   "v1/Pod": require("kubernetes-models/v1/Pod").Pod,
   "apps/v1/DaemonSet": require("kubernetes-models/apps/v1/DaemonSet").DaemonSet,
+  "apps/v1/Deployment": require("kubernetes-models/apps/v1/Deployment").Deployment,
   "policy/v1/PodDisruptionBudget": require("kubernetes-models/policy/v1/PodDisruptionBudget").PodDisruptionBudget,
   "monitoring.coreos.com/v1/PodMonitor":
     require("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor").PodMonitor,
