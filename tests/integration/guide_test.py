@@ -42,13 +42,13 @@ VALIDATOR = os.path.join(ROOT, "tests", "deploy")
 # and the names `dig` asks for, not what they do.
 LIVE_ONLY = {"kubectl", "kind", "helm", "cilium", "aws", "docker", "dig"}
 
-MESH_CLUSTERS = sorted({c for m in glob.glob(os.path.join(ROOT, "deploy", "values", "*", "*.mesh.yaml"))
-                        for c in yaml.safe_load(read(m))["clusters"]})
-
-
 def read(path):
     with open(path) as f:
         return f.read()
+
+
+MESH_CLUSTERS = sorted({c for m in glob.glob(os.path.join(ROOT, "deploy", "values", "*", "*.mesh.yaml"))
+                        for c in yaml.safe_load(read(m))["clusters"]})
 
 
 def blocks():
@@ -115,6 +115,8 @@ class GuideCommandsTest(unittest.TestCase):
             with self.subTest(line):
                 self.assertNotIn(";", words, "one command per line")
                 self.assertNotIn("&&", words, "one command per line")
+                self.assertFalse([w for w in words if w != "|" and re.match(r"[<>|&;]|\d>", w)],
+                                 "no redirections, background jobs or glued operators")
                 for path in repo_paths(words):
                     self.assertTrue(os.path.exists(os.path.join(ROOT, path)), f"{path} is not in the repository")
                 if words[0] in ("meshdns", "build/meshdns"):
