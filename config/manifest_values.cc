@@ -124,6 +124,13 @@ class ValuesReader : public YamlReader {
       } else if (key == "namespace") {
         v.ns = Name(n, key);
         if (!v.ns.empty() && !IsDnsLabel(v.ns)) Error(n, "namespace: a namespace is one DNS label");
+        // The install creates its namespace and enforces the restricted pod
+        // security level on it: on a namespace shared with other workloads
+        // (kube-system's kube-proxy and CNI are privileged) that would refuse theirs.
+        if (v.ns == "default" || absl::StartsWith(v.ns, "kube-")) {
+          Error(n, absl::StrCat("namespace: ", v.ns, " is shared; meshdns needs one of its own (it labels it "
+                                "pod-security restricted)"));
+        }
       } else if (key == "image") {
         image_node_ = n;
         if (Scalar(n, key, v.image)) CheckImage(n, v.image);
@@ -295,10 +302,16 @@ class ValuesReader : public YamlReader {
     if (v.monitoring.pod_monitor && c.metrics.empty()) {
       Error(*pod_monitor_node_, absl::StrCat("monitoring.podMonitor: ", v.mesh_path, " sets no 'metrics' address"));
     }
-    // Probes, Services and peers reach the pod on its own address.
-    if (IsLoopback(c.listen.front())) {
-      Error(*mesh_node_, absl::StrCat("mesh: ", v.mesh_path, " listens on ", c.listen.front().ToString(),
-                                      ", which nothing outside the pod reaches (use 0.0.0.0)"));
+    // Probes, Services, peers and Prometheus reach the pod on its own address:
+    // on loopback the probes would fail forever and the pod restart or never
+    // turn ready.
+    for (const auto& [key, address] : {std::pair{"listen", c.listen.front().ToString()}, std::pair{"health", c.health},
+                                       std::pair{"ready", c.ready}, std::pair{"metrics", c.metrics}}) {
+      absl::StatusOr<SocketAddress> a = SocketAddress::Parse(address);
+      if (!address.empty() && a.ok() && IsLoopback(*a)) {
+        Error(*mesh_node_, absl::StrCat("mesh: ", v.mesh_path, "'s ", key, " is ", address,
+                                        ", which nothing outside the pod reaches (use 0.0.0.0)"));
+      }
     }
   }
 

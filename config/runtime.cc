@@ -10,12 +10,25 @@ namespace meshdns {
 
 namespace {
 
-// Every resolver of the pool gets its health, shared by the workers.
-void AddHealth(Pool& p) {
+// Every resolver of the pool gets its health, shared by the workers. One
+// that the previous configuration had in a pool of the same name keeps its
+// own across the reload: in or out of rotation, when it last answered (which
+// readiness reads), its round-trip estimate and its probe failure count.
+void AddHealth(Pool& p, const Runtime* previous) {
+  const Pool* before = nullptr;
+  if (previous) {
+    auto same = std::find_if(previous->pools.begin(), previous->pools.end(),
+                             [&](const Pool& q) { return q.name == p.name; });
+    if (same != previous->pools.end()) before = &*same;
+  }
   p.health.clear();
   p.health_view.clear();
-  for (size_t i = 0; i < p.resolvers.size(); ++i) {
-    p.health.push_back(std::make_shared<ResolverHealth>());
+  for (const SocketAddress& resolver : p.resolvers) {
+    std::shared_ptr<ResolverHealth> health;
+    for (size_t j = 0; before && !health && j < before->resolvers.size(); ++j) {
+      if (before->resolvers[j].ToString() == resolver.ToString()) health = before->health[j];
+    }
+    p.health.push_back(health ? std::move(health) : std::make_shared<ResolverHealth>());
     p.health_view.push_back(p.health.back().get());
   }
 }
@@ -36,7 +49,7 @@ void AddAccess(Runtime& rt, Config config) {
 
 }  // namespace
 
-std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
+std::shared_ptr<const Runtime> Runtime::Compile(Config config, const Runtime* previous) {
   auto rt = std::make_shared<Runtime>();
   std::vector<std::shared_ptr<const Template>> templates;
   for (const TemplateConfig& t : config.templates) templates.push_back(t.compiled);
@@ -50,7 +63,7 @@ std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
     p.health_options = HealthOptions{.max_fails = config.forward.max_fails};
     p.timeout = config.forward.timeout;
     p.expire = config.forward.expire;
-    AddHealth(p);
+    AddHealth(p, previous);
     rt->pools.push_back(std::move(p));
   };
   for (const ClusterConfig& c : config.clusters) make_pool(c.name, c.policy.value_or(config.forward.policy), c.resolvers);
@@ -61,14 +74,14 @@ std::shared_ptr<const Runtime> Runtime::Compile(Config config) {
   return rt;
 }
 
-std::shared_ptr<const Runtime> Runtime::Compile(Config config, CorefileServing corefile) {
+std::shared_ptr<const Runtime> Runtime::Compile(Config config, CorefileServing corefile, const Runtime* previous) {
   auto rt = std::make_shared<Runtime>();
   rt->corefile = std::move(corefile.program);
   rt->pools = std::move(corefile.pools);
   rt->cluster_pools = std::move(corefile.cluster_pools);
   // The Corefile's own templates answer; the zone gives the rest of it (rules 3 and 4).
   if (!config.clusters.empty()) AddMesh(*rt, config, {});
-  for (Pool& p : rt->pools) AddHealth(p);
+  for (Pool& p : rt->pools) AddHealth(p, previous);
   AddAccess(*rt, std::move(config));
   return rt;
 }

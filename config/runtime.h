@@ -73,8 +73,10 @@ struct Runtime {
   const Pool& UpstreamPool() const { return pools.back(); }
   const PrefetchPolicy* prefetch() const { return config.cache.prefetch ? &*config.cache.prefetch : nullptr; }
 
-  static std::shared_ptr<const Runtime> Compile(Config config);
-  static std::shared_ptr<const Runtime> Compile(Config config, CorefileServing corefile);
+  // `previous`, on a reload: resolvers it had keep their health (AddHealth).
+  static std::shared_ptr<const Runtime> Compile(Config config, const Runtime* previous = nullptr);
+  static std::shared_ptr<const Runtime> Compile(Config config, CorefileServing corefile,
+                                                const Runtime* previous = nullptr);
 };
 
 // What a reload keeps of the cache. Nothing when the capacity, the TTL policy

@@ -5,10 +5,17 @@
 
 namespace meshdns {
 
+// Every forwarded reply passes here, on every worker: a store only when the
+// value changes keeps the cache line shared between them.
 void ResolverHealth::RecordSuccess(Millis now) {
-  last_answer_.store(std::max<Millis>(now, 1), std::memory_order_relaxed);
-  failures_.store(0, std::memory_order_relaxed);
-  down_since_.store(0, std::memory_order_relaxed);
+  RecordAnswer(now);
+  if (failures_.load(std::memory_order_relaxed) != 0) failures_.store(0, std::memory_order_relaxed);
+  if (down_since_.load(std::memory_order_relaxed) != 0) down_since_.store(0, std::memory_order_relaxed);
+}
+
+void ResolverHealth::RecordAnswer(Millis now) {
+  now = std::max<Millis>(now, 1);  // 0 means never
+  if (last_answer_.load(std::memory_order_relaxed) != now) last_answer_.store(now, std::memory_order_relaxed);
 }
 
 bool ResolverHealth::RecordFailure(const HealthOptions& options, Millis now) {

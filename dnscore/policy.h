@@ -27,8 +27,11 @@ class ResolverHealth {
   static constexpr Millis kInitialTimeout = 400;
   static constexpr Millis kMinTimeout = 100;
 
-  // Any reply, whatever its rcode, at `now`: the resolver is alive.
+  // Any reply to a query, whatever its rcode, at `now`: the resolver is
+  // alive, in rotation, and its failures start again from zero.
   void RecordSuccess(Millis now);
+  // A reply to a readiness probe: alive, and nothing more.
+  void RecordAnswer(Millis now);
   // Returns true when this failure took the resolver out of rotation.
   bool RecordFailure(const HealthOptions& options, Millis now);
   void RecordProbeFailure() { probe_failures_.fetch_add(1, std::memory_order_relaxed); }

@@ -230,8 +230,9 @@ class Daemon {
       g->cache = std::make_shared<PacketCache>(
           PacketCache::Options{.capacity = config.cache.capacity, .max_entry_size = config.cache.max_entry_size});
     }
-    g->runtime = loaded.corefile ? Runtime::Compile(std::move(config), *std::move(loaded.corefile))
-                                 : Runtime::Compile(std::move(config));
+    const Runtime* previous = generation_ ? generation_->runtime.get() : nullptr;
+    g->runtime = loaded.corefile ? Runtime::Compile(std::move(config), *std::move(loaded.corefile), previous)
+                                 : Runtime::Compile(std::move(config), previous);
     generation_ = g;
     return g;
   }

@@ -53,10 +53,18 @@ void HealthProber::Tick() {
 asio::awaitable<void> HealthProber::Probe(std::shared_ptr<const Runtime> runtime, size_t pool_index, size_t r) {
   const Pool& pool = runtime->pools[pool_index];
   ResolverHealth& health = *pool.health[r];
+  // A resolver in rotation is asked only for readiness (a quiet local one):
+  // its answer says nothing of its queries, so it neither clears their
+  // failures nor counts as a health check. It is asked for the cluster
+  // domain's SOA, which kube-dns answers itself; one out of rotation is asked
+  // `. IN NS`, as CoreDNS's forward does.
+  const bool readiness = health.IsUp();
   static const DnsName kRoot;
-  std::array<uint8_t, kHeaderSize + 1 + 4 + kOptSize> query;
-  const size_t size =
-      WriteUpstreamQuery(0, UpstreamQuestion{kRoot, kTypeNS, kClassIN, /*recursion_desired=*/false}, query);
+  const UpstreamQuestion question = readiness
+      ? UpstreamQuestion{runtime->config.domain, kTypeSOA, kClassIN, /*recursion_desired=*/false}
+      : UpstreamQuestion{kRoot, kTypeNS, kClassIN, /*recursion_desired=*/false};
+  std::array<uint8_t, kHeaderSize + DnsName::kMaxWireSize + 4 + kOptSize> query;
+  const size_t size = WriteUpstreamQuery(0, question, query);
   const Millis timeout = std::min(runtime->config.forward.health_check, runtime->config.forward.timeout);
   // A force_tcp upstream may answer over TCP only: it is probed the way it is asked.
   const std::span<uint8_t> bytes(query.data(), size);
@@ -67,12 +75,11 @@ asio::awaitable<void> HealthProber::Probe(std::shared_ptr<const Runtime> runtime
   } else {
     reply = co_await channel.ExchangeUdp(bytes, {.timeout = std::max<Millis>(timeout, 10)});
   }
-  if (reply.ok()) {
-    const bool was_down = !health.IsUp();
+  if (readiness) {
+    if (reply.ok()) health.RecordAnswer(NowMillis());
+  } else if (reply.ok()) {
     health.RecordSuccess(NowMillis());
-    if (was_down) {
-      Log(LogLevel::kInfo, "cluster ", pool.name, ": resolver ", pool.resolvers[r].ToString(), " answers again");
-    }
+    Log(LogLevel::kInfo, "cluster ", pool.name, ": resolver ", pool.resolvers[r].ToString(), " answers again");
   } else {
     health.RecordProbeFailure();
   }

@@ -35,9 +35,11 @@ class Lifecycle {
   // A local resolver counts as answering while its last reply is this recent.
   // The prober asks one that has been quiet for kProbeQuietAfter, so with a
   // live resolver the window is never reached, and a silent one turns the
-  // instance unready within a few seconds (kubelet's default period is 10 s).
-  static constexpr Millis kProbeQuietAfter = 1000;
-  static constexpr Millis kAnswerWindow = 3500;
+  // instance unready within seconds (kubelet's default period is 10 s). An
+  // idle node so asks its kube-dns one question every two seconds, a busy
+  // one none.
+  static constexpr Millis kProbeQuietAfter = 2000;
+  static constexpr Millis kAnswerWindow = 5000;
   // A worker's event loop beats every second; five without one means stuck.
   static constexpr Millis kStuckAfter = 5000;
 

@@ -94,9 +94,13 @@ void UdpListener::Close() {
 }
 
 void UdpListener::AnswerQueued() {
-  if (!handed_over_) return;
-  while (!Drain()) {
+  if (handed_over_) {
+    while (!Drain()) {
+    }
   }
+  // Replies waiting for their posted flush go now: the worker may stop
+  // before that post runs (which then finds none and clears its flag).
+  SendBatch(late_msgs_.data(), std::exchange(late_count_, 0));
 }
 
 // A connected UDP socket is given only its peer's datagrams, so connecting

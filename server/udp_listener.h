@@ -41,10 +41,13 @@ class UdpListener {
   static absl::StatusOr<std::unique_ptr<UdpListener>> Open(Worker& worker, const udp::endpoint& at);
   void Start() { WaitReadable(); }
   // Stops taking new queries, answers those already queued, and keeps the
-  // socket open so queries in flight still get their replies.
+  // socket open so queries in flight still get their replies. Where a new
+  // instance binds the same address and port (systemd, hostNetwork), it gets
+  // every query from then on.
   void Close();
   // After Close: answers what reached the socket since (a datagram the kernel
-  // had already picked this socket for when Close ran).
+  // had already picked this socket for when Close ran), and sends every reply
+  // still waiting for the end of the loop's turn.
   void AnswerQueued();
 
  private:

@@ -198,7 +198,12 @@ TEST_F(ManifestValuesTest, RefusesAMeshFileThePodCannotBeProbedOrScrapedOn) {
   Write("loopback.yaml", "cluster: c1\nlisten: ['127.0.0.1:53']\nclusters: {c1: {resolvers: ['10.0.0.1']}}\n"
                          "health: '0.0.0.0:8080'\nready: '0.0.0.0:8181'\n");
   EXPECT_TRUE(absl::StrContains(OnlyError("cluster: c1\nimage: m:1\nmesh: loopback.yaml\n"),
-                                "listens on 127.0.0.1:53, which nothing outside the pod reaches"));
+                                "listen is 127.0.0.1:53, which nothing outside the pod reaches"));
+  Write("loopready.yaml", "cluster: c1\nlisten: ['0.0.0.0:53']\nclusters: {c1: {resolvers: ['10.0.0.1']}}\n"
+                          "health: '0.0.0.0:8080'\nready: '127.0.0.1:8181'\n");
+  EXPECT_TRUE(absl::StrContains(OnlyError("cluster: c1\nimage: m:1\nmesh: loopready.yaml\n"),
+                                "ready is 127.0.0.1:8181, which nothing outside the pod reaches"))
+      << "the kubelet probes the pod's own address";
 }
 
 }  // namespace

@@ -8,11 +8,11 @@
 namespace meshdns {
 namespace {
 
-std::shared_ptr<const Runtime> CompileText(const std::string& yaml) {
+std::shared_ptr<const Runtime> CompileText(const std::string& yaml, const Runtime* previous = nullptr) {
   LoadResult r = LoadConfigText(yaml, "mesh.yaml");
   for (const ConfigError& e : r.errors) ADD_FAILURE() << e.ToString();
   if (!r.config) return nullptr;
-  return Runtime::Compile(*std::move(r.config));
+  return Runtime::Compile(*std::move(r.config), previous);
 }
 
 std::vector<std::string> Addresses(const Pool& pool) {
@@ -30,6 +30,27 @@ clusters:
   cluster3: {resolvers: ["10.3.0.10:30053"]}
 forward: {policy: random, max_fails: 4}
 )";
+
+// A reload must not forget what is known of a resolver: /ready would fail
+// until the next probe, a resolver marked down would be asked again at once.
+TEST(RuntimeTest, AReloadKeepsTheHealthOfResolversItKeeps) {
+  auto before = CompileText(kMesh);
+  ASSERT_NE(before, nullptr);
+  before->pools[1].health[0]->RecordSuccess(1234);
+  ASSERT_TRUE(before->pools[2].health[0]->RecordFailure(HealthOptions{.max_fails = 1}, 99));
+  std::string changed = kMesh;
+  changed.replace(changed.find("\"10.2.0.11:1053\""), 16, "\"10.2.0.12\"");
+  auto after = CompileText(changed, before.get());
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(after->pools[1].health[0], before->pools[1].health[0]) << "10.2.0.10 is still in cluster2";
+  EXPECT_EQ(after->pools[1].health[0]->last_answer(), 1234);
+  EXPECT_EQ(after->pools[1].health_view[0], after->pools[1].health[0].get());
+  EXPECT_NE(after->pools[1].health[1], before->pools[1].health[1]) << "a new resolver starts afresh";
+  EXPECT_EQ(after->pools[1].health[1]->last_answer(), 0);
+  EXPECT_FALSE(after->pools[2].health[0]->IsUp()) << "still out of rotation";
+  EXPECT_NE(after->pools[3].health[0], before->pools[1].health[0])
+      << "the same address in another pool (upstream) has its own health";
+}
 
 TEST(RuntimeTest, OnePoolPerClusterInFileOrderThenUpstream) {
   auto rt = CompileText(kMesh);

@@ -90,6 +90,11 @@ TEST(PlanAttemptsTest, RecordSuccessBringsAResolverBack) {
   EXPECT_EQ(pool[0].failures(), 0u);
   EXPECT_EQ(pool[0].last_answer(), 1500) << "readiness reads when it last answered";
   EXPECT_EQ(pool.Plan(Policy::kRoundRobin, 0), (V{0, 1}));
+  pool.TakeDown(0, options);
+  pool[0].RecordAnswer(1600);
+  EXPECT_FALSE(pool[0].IsUp()) << "a readiness probe's answer says nothing of queries";
+  EXPECT_EQ(pool[0].last_answer(), 1600);
+  pool[0].RecordSuccess(1700);
   // Failures are counted consecutively: the success started the count again.
   EXPECT_FALSE(pool[0].RecordFailure(options, 2000));
   EXPECT_TRUE(pool[0].IsUp());

@@ -296,8 +296,8 @@ class Mesh:
             if name in self.metrics and proc.poll() is None:
                 try:
                     scrape(self.metrics[name])
-                except (AssertionError, OSError) as e:
-                    problems.append(f"{name} /metrics at {self.metrics[name]}: {e}")
+                except Exception as e:  # noqa: BLE001 - reported after every process is stopped
+                    problems.append(f"{name} /metrics at {self.metrics[name]}: {e!r}")
         self.metrics = {}
         for name, proc in reversed(self.procs):
             if proc.poll() is None:

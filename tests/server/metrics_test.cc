@@ -59,10 +59,12 @@ TEST(MetricsTest, EachSeriesAndEachFamilyOnce) {
   in.peers.push_back({"c1", "10.96.0.10:53", true, 2});
   in.peers.push_back({"upstream", "10.96.0.10:53", false, 3});
   in.peers.push_back({"c2", "192.0.2.1:53", true, 0});
+  in.peers.push_back({"c3", "192.0.2.9:53", false, 0});
+  in.peers.push_back({"c3", "192.0.2.9:53", true, 1});  // listed twice in one pool
   in.forward.push_back({"10.96.0.10:53", ChannelCounters{}});
-  const std::string page = RenderMetrics(in);
   in.dns.CountRequest(ServerStats::kUdp, false, 1, 40, false);
   in.dns.CountResponse(ServerStats::kTcp, 1, 0, 150, 100);
+  const std::string page = RenderMetrics(in);
   std::set<std::string> series, described;
   std::string family;  // the last TYPE's: every sample until the next belongs to it
   std::istringstream lines(page);
@@ -81,6 +83,7 @@ TEST(MetricsTest, EachSeriesAndEachFamilyOnce) {
   EXPECT_TRUE(has("coredns_proxy_healthcheck_failures_total{proxy_name=\"forward\",to=\"10.96.0.10:53\"} 5"));
   EXPECT_TRUE(has("meshdns_peer_up{cluster=\"c1\",resolver=\"10.96.0.10:53\"} 1"));
   EXPECT_TRUE(has("meshdns_peer_up{cluster=\"upstream\",resolver=\"10.96.0.10:53\"} 0"));
+  EXPECT_TRUE(has("meshdns_peer_up{cluster=\"c3\",resolver=\"192.0.2.9:53\"} 1")) << "up while one copy is";
 }
 
 }  // namespace
