@@ -86,9 +86,13 @@ class Instance:
             return f.read()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+        try:
+            if self.proc.poll() is None:
+                meshlab.scrape(f"{self.http_host}:9153")
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
 
 
 class ReadinessTest(unittest.TestCase):

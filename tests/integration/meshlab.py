@@ -118,12 +118,11 @@ def meshdns_config(n, listen, own_resolvers, *, peers=None, timeout="500ms", ext
 
 
 def check_metrics(text):
-    """Prometheus's strict reading of a /metrics page: each family described
+    """A strict reading of a /metrics page: each family described
     (HELP, TYPE) once and before its samples, a family's lines together, and
     no series twice. Raises AssertionError naming the first problem; returns
     the samples as {(name, sorted labels): value}."""
     described, seen_families, series = set(), [], {}
-    family_of = {}
     for n, line in enumerate(text.splitlines(), 1):
         if not line:
             continue
@@ -147,6 +146,11 @@ def check_metrics(text):
         key = (name, tuple(sorted(pairs)))
         assert key not in series, f"line {n}: series given twice: {line!r}"
         series[key] = float(m.group(4))
+    # And as Prometheus's own tools read it (expfmt's parser plus its lint),
+    # where Debian's prometheus package is installed (scripts/install-deps.sh).
+    if shutil.which("promtool"):
+        r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, f"promtool check metrics: {r.stdout}{r.stderr}"
     return series
 
 
@@ -334,11 +338,22 @@ class SoloMeshdns:
             self.stop()
             raise RuntimeError(f"meshdns did not start on {addr}:{port}")
 
+        m = re.search(r"""(?m)^metrics:\s*['"]?([^'"\s#]+)""", config_text)
+        self.metrics = m.group(1) if m else None
+
     def stop(self):
+        problem = None
+        if self.metrics and self.proc.poll() is None:
+            try:
+                scrape(self.metrics)  # every configuration a test starts gives a page Prometheus accepts
+            except Exception as e:  # noqa: BLE001 - raised once the process is stopped
+                problem = e
         self.proc.terminate()
         self.proc.wait(timeout=10)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if problem:
+            raise AssertionError(f"/metrics at {self.metrics}: {problem!r}")
 
 
 class MeshTestCase(unittest.TestCase):
