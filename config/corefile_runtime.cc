@@ -12,10 +12,6 @@
 namespace meshdns {
 namespace {
 
-bool Under(const DnsName& name, const std::vector<DnsName>& zones) {
-  return std::any_of(zones.begin(), zones.end(), [&](const DnsName& z) { return name.IsSubdomainOf(z); });
-}
-
 std::string NoTrailingDot(std::string s) {
   if (s.size() > 1 && s.back() == '.') s.pop_back();
   return s;
@@ -43,15 +39,15 @@ class Compiler {
     config.cache.capacity = 0;
     config.forward.health_check = 500;
     Listen(config);
-    std::vector<CorefileBlock> blocks;
+    std::vector<Block> blocks;
     std::optional<LoopProbe> loop;
     for (size_t b = 0; b < plan.servers.size(); ++b) {
-      blocks.push_back(Block(plan.servers[b], corefile_.blocks[b], config));
+      blocks.push_back(CompileBlock(plan.servers[b], corefile_.blocks[b], config));
       if (plan.servers[b].loop && !loop && !blocks.back().zones.empty()) loop = Probe(blocks.back().zones.front());
     }
     config.cache.capacity = std::max<size_t>(config.cache.capacity, 1024);
     if (!out_.errors.empty()) return;
-    out_.serving.program = std::make_shared<const CorefileProgram>(std::move(blocks), std::move(loop));
+    out_.serving.program = Program(std::move(blocks), std::move(loop), nullptr);
     ReadMesh(config);
     out_.config = std::move(config);
   }
@@ -70,17 +66,20 @@ class Compiler {
     config.clusters = mesh.config->clusters;
     config.clusterset = mesh.config->clusterset;
     // Where each cluster's names go: ask the program itself, as a query would.
-    const CorefileProgram& program = *out_.serving.program;
+    Program& program = out_.serving.program;
+    std::vector<int> cluster_pools;
     for (const ClusterConfig& c : config.clusters) {
       int pool = -1;
       absl::StatusOr<DnsName> name = DnsName::FromText(absl::StrCat("x.", c.name, ".svc.", config.domain.ToText()));
-      const CorefileBlock* block = name.ok() ? program.Dispatch(*name) : nullptr;
+      const Block* block = name.ok() ? program.Dispatch(*name) : nullptr;
       absl::StatusOr<RewriteOutcome> rewritten = block ? block->rewrite.Apply(*name) : absl::NotFoundError("");
       if (rewritten.ok()) {
-        if (const CorefileBlock::Forward* f = block->ForwardFor(rewritten->name)) pool = static_cast<int>(f->pool);
+        if (const BlockForward* f = block->ForwardFor(rewritten->name)) pool = static_cast<int>(f->pool);
       }
-      out_.serving.cluster_pools.push_back(pool);
+      cluster_pools.push_back(pool);
     }
+    // The Corefile's own templates answer first; the rules give the rest of the zone.
+    program.set_mesh(CompileMeshRules(config, {}, std::move(cluster_pools)));
   }
 
   // <random>.<random>.<zone>, as CoreDNS's loop plugin asks.
@@ -139,8 +138,8 @@ class Compiler {
     config.lameduck = std::max(config.lameduck, plan.lameduck);
   }
 
-  CorefileBlock Block(const ServerPlan& plan, const CorefileServerBlock& source, Config& config) {
-    CorefileBlock block;
+  Block CompileBlock(const ServerPlan& plan, const CorefileServerBlock& source, Config& config) {
+    Block block;
     for (const CorefileKey& k : plan.keys) block.zones.push_back(k.zone);
     block.name = NoTrailingDot(plan.keys.empty() ? "." : plan.keys.front().zone.ToText());
     SideServices(plan, source, config);
@@ -151,7 +150,7 @@ class Compiler {
 
     if (plan.cache) {
       const CachePlan& c = *plan.cache;
-      block.cache = CorefileBlock::Cache{
+      block.cache = BlockCache{
           c.zones,
           TtlPolicy{.min_ttl = c.success_min_ttl, .max_ttl = c.success_ttl, .denial_ttl = c.denial_ttl,
                     .denial_min_ttl = c.denial_min_ttl},
@@ -183,13 +182,13 @@ class Compiler {
       pool.force_tcp = f.force_tcp;
       pool.max_concurrent = f.max_concurrent;
       config.forward.health_check = std::min(config.forward.health_check, f.health_check);
-      block.forwards.push_back(CorefileBlock::Forward{f.from, f.except, out_.serving.pools.size()});
+      block.forwards.push_back(BlockForward{f.from, f.except, out_.serving.pools.size()});
       out_.serving.pools.push_back(std::move(pool));
     }
     return block;
   }
 
-  void Hosts(const HostsPlan& h, CorefileBlock& block) {
+  void Hosts(const HostsPlan& h, Block& block) {
     std::vector<HostsEntry> entries;
     for (const HostsPlan::Entry& e : h.entries) entries.push_back(HostsEntry{e.ip, e.names});
     // Like CoreDNS: /etc/hosts when no file is named; a missing file leaves the inline entries.
@@ -210,34 +209,6 @@ class Compiler {
 };
 
 }  // namespace
-
-const CorefileBlock::Forward* CorefileBlock::ForwardFor(const DnsName& name) const {
-  for (const Forward& f : forwards) {
-    if (!name.IsSubdomainOf(f.from)) continue;
-    // The FROM apex itself is never excluded.
-    if (!name.Equals(f.from) && Under(name, f.except)) continue;
-    return &f;
-  }
-  return nullptr;
-}
-
-const CorefileBlock::Cache* CorefileBlock::CacheFor(const DnsName& name) const {
-  return cache && Under(name, cache->zones) ? &*cache : nullptr;
-}
-
-const CorefileBlock* CorefileProgram::Dispatch(const DnsName& qname) const {
-  const CorefileBlock* best = nullptr;
-  size_t best_labels = 0;
-  for (const CorefileBlock& b : blocks_) {
-    for (const DnsName& z : b.zones) {
-      if (qname.IsSubdomainOf(z) && (!best || z.LabelCount() > best_labels)) {
-        best = &b;
-        best_labels = z.LabelCount();
-      }
-    }
-  }
-  return best;
-}
 
 CorefileLoad CompileCorefile(const Corefile& corefile, const CorefileLoadOptions& options) {
   CorefileLoad out;

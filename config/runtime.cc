@@ -1,13 +1,11 @@
 #include "config/runtime.h"
 
-#include "absl/strings/str_cat.h"
-
-#include "absl/strings/match.h"
-
 #include <algorithm>
 
-namespace meshdns {
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
+namespace meshdns {
 namespace {
 
 // Every resolver of the pool gets its health, shared by the workers. One
@@ -33,28 +31,31 @@ void AddHealth(Pool& p, const Runtime* previous) {
   }
 }
 
-// The mesh of config.clusters and its clusterset zone, with `templates`.
-void AddMesh(Runtime& rt, const Config& config, std::vector<std::shared_ptr<const Template>> templates) {
-  std::vector<std::string> names;
-  for (const ClusterConfig& c : config.clusters) names.push_back(c.name);
-  rt.mesh = std::make_unique<Mesh>(config.domain, config.clusterset_domain, names, config.LocalCluster());
-  rt.clusterset = std::make_unique<ClustersetZone>(*rt.mesh, std::move(templates), config.cache.ttl.denial_ttl);
-}
-
-void AddAccess(Runtime& rt, Config config) {
-  rt.acl = Acl(config.acl_allow, config.acl_deny);
-  rt.health = HealthOptions{.max_fails = config.forward.max_fails};
-  rt.config = std::move(config);
-}
+DnsName Root() { return *DnsName::FromText("."); }
 
 }  // namespace
 
-std::shared_ptr<const Runtime> Runtime::Compile(Config config, const Runtime* previous) {
-  auto rt = std::make_shared<Runtime>();
-  std::vector<std::shared_ptr<const Template>> templates;
-  for (const TemplateConfig& t : config.templates) templates.push_back(t.compiled);
-  AddMesh(*rt, config, std::move(templates));
+std::shared_ptr<const MeshRules> CompileMeshRules(const Config& config,
+                                                  std::vector<std::shared_ptr<const Template>> templates,
+                                                  std::vector<int> cluster_pools) {
+  std::vector<std::string> names;
+  for (const ClusterConfig& c : config.clusters) names.push_back(c.name);
+  auto rules = std::make_shared<MeshRules>(Mesh(config.domain, config.clusterset_domain, names, config.LocalCluster()),
+                                           std::move(templates), config.cache.ttl.denial_ttl);
+  rules->cluster_pools = std::move(cluster_pools);
+  const ClustersetConfig& clusterset = config.clusterset;
+  rules->services = clusterset.services;
+  rules->fanout_timeout = clusterset.fanout_timeout;
+  rules->ttl = clusterset.ttl;
+  rules->affinity = [clusterset](absl::string_view service, absl::string_view ns) {
+    return clusterset.AffinityFor(service, ns);
+  };
+  return rules;
+}
 
+Compiled CompileMesh(const Config& config) {
+  Compiled out;
+  out.cache_follows_mesh = true;
   auto make_pool = [&](std::string name, Policy policy, std::vector<SocketAddress> resolvers) {
     Pool p;
     p.name = std::move(name);
@@ -63,27 +64,76 @@ std::shared_ptr<const Runtime> Runtime::Compile(Config config, const Runtime* pr
     p.health_options = HealthOptions{.max_fails = config.forward.max_fails};
     p.timeout = config.forward.timeout;
     p.expire = config.forward.expire;
-    AddHealth(p, previous);
-    rt->pools.push_back(std::move(p));
+    out.pools.push_back(std::move(p));
+    return out.pools.size() - 1;
   };
-  for (const ClusterConfig& c : config.clusters) make_pool(c.name, c.policy.value_or(config.forward.policy), c.resolvers);
-  std::vector<SocketAddress> upstream =
+  const BlockCache cache{{Root()}, config.cache.ttl, config.cache.serve_stale};
+  std::vector<std::shared_ptr<const Template>> templates;
+  for (const TemplateConfig& t : config.templates) templates.push_back(t.compiled);
+  std::vector<int> cluster_pools;
+  for (const ClusterConfig& c : config.clusters) {
+    cluster_pools.push_back(static_cast<int>(make_pool(c.name, c.policy.value_or(config.forward.policy), c.resolvers)));
+  }
+  std::shared_ptr<const MeshRules> rules = CompileMeshRules(config, std::move(templates), cluster_pools);
+
+  std::vector<Block> blocks;
+  for (size_t c = 0; c < config.clusters.size(); ++c) {
+    const MeshCluster& cluster = rules->mesh.clusters()[c];
+    Block b;
+    b.zones = {cluster.rewrite.cluster_zone()};
+    b.name = cluster.name;
+    b.cluster = cluster.rewrite;
+    b.cache = cache;
+    b.forwards = {BlockForward{Root(), {}, static_cast<size_t>(cluster_pools[c])}};
+    blocks.push_back(std::move(b));
+  }
+  Block clusterset;
+  clusterset.zones = {rules->mesh.clusterset()};
+  clusterset.name = "clusterset";
+  clusterset.cache = cache;
+  blocks.push_back(std::move(clusterset));
+
+  const std::vector<SocketAddress>& upstream =
       config.upstream.empty() ? config.clusters[config.LocalCluster()].resolvers : config.upstream;
-  make_pool("upstream", config.forward.policy, upstream);
-  AddAccess(*rt, std::move(config));
+  Block root;
+  root.zones = {Root()};
+  root.name = ".";
+  root.cache = cache;
+  root.forwards = {BlockForward{Root(), {}, make_pool("upstream", config.forward.policy, upstream)}};
+  blocks.push_back(std::move(root));
+
+  out.program = Program(std::move(blocks), std::nullopt, std::move(rules));
+  return out;
+}
+
+const Pool* Runtime::PoolOfCluster(size_t cluster) const {
+  const MeshRules* mesh = program.mesh();
+  if (mesh == nullptr || cluster >= mesh->cluster_pools.size() || mesh->cluster_pools[cluster] < 0) return nullptr;
+  return &pools[mesh->cluster_pools[cluster]];
+}
+
+const Pool* Runtime::LocalPool() const {
+  const MeshRules* mesh = program.mesh();
+  return mesh ? PoolOfCluster(mesh->mesh.local()) : nullptr;
+}
+
+std::shared_ptr<const Runtime> Runtime::Compile(Config config, Compiled compiled, const Runtime* previous) {
+  auto rt = std::make_shared<Runtime>();
+  rt->program = std::move(compiled.program);
+  rt->pools = std::move(compiled.pools);
+  for (Pool& p : rt->pools) {
+    AddHealth(p, previous);
+    rt->pool_health.push_back(p.health_view);
+  }
+  rt->acl = Acl(config.acl_allow, config.acl_deny);
+  rt->health = HealthOptions{.max_fails = config.forward.max_fails};
+  rt->config = std::move(config);
   return rt;
 }
 
-std::shared_ptr<const Runtime> Runtime::Compile(Config config, CorefileServing corefile, const Runtime* previous) {
-  auto rt = std::make_shared<Runtime>();
-  rt->corefile = std::move(corefile.program);
-  rt->pools = std::move(corefile.pools);
-  rt->cluster_pools = std::move(corefile.cluster_pools);
-  // The Corefile's own templates answer; the zone gives the rest of it (rules 3 and 4).
-  if (!config.clusters.empty()) AddMesh(*rt, config, {});
-  for (Pool& p : rt->pools) AddHealth(p, previous);
-  AddAccess(*rt, std::move(config));
-  return rt;
+std::shared_ptr<const Runtime> Runtime::Compile(Config config, const Runtime* previous) {
+  Compiled compiled = CompileMesh(config);
+  return Compile(std::move(config), std::move(compiled), previous);
 }
 
 CacheCarryOver PlanCacheCarryOver(const Config& old, const Config& next) {

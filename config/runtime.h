@@ -1,5 +1,8 @@
-// Runtime: a configuration compiled for serving — the mesh's routing table,
-// the clusterset zone, resolver pools with their shared health, the ACL.
+// Runtime: a configuration compiled for serving — the program (server blocks
+// and the mesh's rules, dnscore/program.h), the resolver pools its forwards
+// name with their shared health, the ACL. Both front-ends, a meshdns YAML
+// (CompileMesh) and a Corefile (corefile_runtime.h), produce the same
+// Compiled form; nothing after this point knows which file it came from.
 // Immutable once built and published as a whole (shared_ptr<const>), so a
 // reload swaps it in one step and queries in flight keep the one they began with.
 #pragma once
@@ -11,14 +14,14 @@
 
 #include "config/config.h"
 #include "dnscore/acl.h"
-#include "dnscore/clusterset_zone.h"
-#include "dnscore/mesh.h"
+#include "dnscore/pipeline.h"
 #include "dnscore/policy.h"
+#include "dnscore/program.h"
 
 namespace meshdns {
 
 struct Pool {
-  std::string name;  // the cluster's, or "upstream"
+  std::string name;  // the cluster's, "upstream", or the Corefile block's
   Policy policy = Policy::kRoundRobin;
   std::vector<SocketAddress> resolvers;
   // Shared by every worker; one per resolver.
@@ -36,47 +39,45 @@ struct Pool {
   std::shared_ptr<std::atomic<uint32_t>> concurrent = std::make_shared<std::atomic<uint32_t>>(0);
 };
 
-class CorefileProgram;
-
-// What `serve --corefile` runs instead of the mesh: the Corefile's server
-// blocks, and one pool per `forward` (CorefileProgram's blocks name them by index).
-struct CorefileServing {
-  std::shared_ptr<const CorefileProgram> program;
-  std::vector<Pool> pools;
-  // When the Corefile has the mesh pattern (config.clusters is then set from
-  // it, as `import` reads it): the pool each cluster's names end up in, or -1.
-  std::vector<int> cluster_pools;
+// What a front-end compiles a file into.
+struct Compiled {
+  Program program;
+  std::vector<Pool> pools;  // the program's forwards name them by index
+  // Whether a reload may keep the cache (PlanCacheCarryOver then says what
+  // to forget): true where the blocks follow from the mesh's clusters alone.
+  bool cache_follows_mesh = false;
 };
+
+// A meshdns YAML's program: the blocks its Corefile twin would have.
+//   <cluster>.svc.<domain>  strip the cluster label, forward to its pool (one per cluster)
+//   <clusterset>            the YAML's templates and the clusterset rules
+//   .                       forward upstream
+// Every block caches by the YAML's `cache`.
+Compiled CompileMesh(const Config& config);
+// The mesh of config.clusters with its clusterset zone (`templates` answer
+// there before the rules) and `cluster_pools`, the pool each cluster's names go to.
+std::shared_ptr<const MeshRules> CompileMeshRules(const Config& config,
+                                                  std::vector<std::shared_ptr<const Template>> templates,
+                                                  std::vector<int> cluster_pools);
 
 struct Runtime {
   Config config;
-  // From a meshdns YAML: the mesh and its clusterset zone.
-  std::unique_ptr<Mesh> mesh;
-  std::unique_ptr<ClustersetZone> clusterset;
-  // From a Corefile: its server blocks. `mesh` and `clusterset` are set too
-  // when the Corefile has the mesh pattern, for contract rules 3 and 4.
-  std::shared_ptr<const CorefileProgram> corefile;
-  std::vector<int> cluster_pools;  // with a Corefile and a mesh: see CorefileServing
-  // With a mesh, pools[i] serves mesh->clusters()[i] and the last is upstream;
-  // with a Corefile, pools[i] is the i-th forward's.
+  Program program;
   std::vector<Pool> pools;
+  std::vector<PoolHealth> pool_health;  // pools[i]'s resolvers, as the pipeline asks about them
   Acl acl;
   HealthOptions health;
 
-  const Pool& ClusterPool(size_t cluster) const { return pools[cluster]; }
-  // The pool a cluster's names are sent to, whatever the configuration's
-  // kind; null when a Corefile does not tell.
-  const Pool* PoolOfCluster(size_t cluster) const {
-    if (!corefile) return &pools[cluster];
-    return cluster < cluster_pools.size() && cluster_pools[cluster] >= 0 ? &pools[cluster_pools[cluster]] : nullptr;
-  }
-  const Pool& UpstreamPool() const { return pools.back(); }
+  // The pool a cluster's names are sent to; null without a mesh, or when no block forwards them.
+  const Pool* PoolOfCluster(size_t cluster) const;
+  // The pool of the mesh's own cluster (readiness); null without a mesh.
+  const Pool* LocalPool() const;
   const PrefetchPolicy* prefetch() const { return config.cache.prefetch ? &*config.cache.prefetch : nullptr; }
 
   // `previous`, on a reload: resolvers it had keep their health (AddHealth).
+  static std::shared_ptr<const Runtime> Compile(Config config, Compiled compiled, const Runtime* previous = nullptr);
+  // A meshdns YAML: Compile(config, CompileMesh(config), previous).
   static std::shared_ptr<const Runtime> Compile(Config config, const Runtime* previous = nullptr);
-  static std::shared_ptr<const Runtime> Compile(Config config, CorefileServing corefile,
-                                                const Runtime* previous = nullptr);
 };
 
 // What a reload keeps of the cache. Nothing when the capacity, the TTL policy

@@ -31,8 +31,8 @@ absl::StatusOr<StoredReply> StoredReply::FromMessage(std::span<const uint8_t> ms
   return Scan(msg, policy, nullptr);
 }
 
-absl::StatusOr<StoredReply> StoredReply::FromMessage(std::vector<uint8_t>&& msg, const TtlPolicy& policy) {
-  return Scan(msg, &policy, &msg);
+absl::StatusOr<StoredReply> StoredReply::FromMessage(std::vector<uint8_t>&& msg, const TtlPolicy* policy) {
+  return Scan(msg, policy, &msg);
 }
 
 absl::StatusOr<StoredReply> StoredReply::Scan(std::span<const uint8_t> msg, const TtlPolicy* policy,

@@ -65,7 +65,10 @@ struct StoredReply {
   static absl::StatusOr<StoredReply> FromMessage(std::span<const uint8_t> msg, const TtlPolicy* policy);
   // The same for a message already in a vector of its own, which the stored
   // reply then takes over instead of copying.
-  static absl::StatusOr<StoredReply> FromMessage(std::vector<uint8_t>&& msg, const TtlPolicy& policy);
+  static absl::StatusOr<StoredReply> FromMessage(std::vector<uint8_t>&& msg, const TtlPolicy& policy) {
+    return FromMessage(std::move(msg), &policy);
+  }
+  static absl::StatusOr<StoredReply> FromMessage(std::vector<uint8_t>&& msg, const TtlPolicy* policy);
 
  private:
   static absl::StatusOr<StoredReply> Scan(std::span<const uint8_t> msg, const TtlPolicy* policy,

@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!load.config) return 0;
   for (const char* text : {"www.example.org", "a.cluster2.svc.cluster.local", "x.y.svc.clusterset.local", "."}) {
     const DnsName name = *DnsName::FromText(text);
-    const CorefileBlock* block = load.serving.program->Dispatch(name);
+    const Block* block = load.serving.program.Dispatch(name);
     if (!block) continue;
     absl::StatusOr<RewriteOutcome> rewritten = block->rewrite.Apply(name);
     if (!rewritten.ok()) continue;

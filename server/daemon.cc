@@ -23,10 +23,10 @@ namespace meshdns {
 namespace {
 
 
-// A configuration as loaded: from YAML, or from a Corefile with its blocks.
+// A configuration as loaded and compiled, whichever front-end read it.
 struct Loaded {
   Config config;
-  std::optional<CorefileServing> corefile;
+  Compiled compiled;
 };
 
 class Daemon {
@@ -53,9 +53,9 @@ class Daemon {
     for (auto& w : workers_) w->Start();
     std::vector<std::string> where;
     for (const SocketAddress& a : listen) where.push_back(a.ToString());
-    const std::string what = generation->runtime->corefile
-                                 ? absl::StrCat("Corefile ", options_.config_path)
-                                 : absl::StrCat("cluster ", generation->runtime->config.cluster);
+    const Config& config = generation->runtime->config;
+    const std::string what = config.cluster.empty() ? absl::StrCat(options_.config_path)
+                                                    : absl::StrCat("cluster ", config.cluster);
     Log(LogLevel::kInfo, "meshdns serving ", what, " on ", absl::StrJoin(where, ", "), " (udp+tcp) with ", threads,
         " threads");
 
@@ -173,7 +173,7 @@ class Daemon {
 
   std::optional<Loaded> Load(bool initial) {
     LoadResult r;
-    std::optional<CorefileServing> corefile;
+    std::optional<Compiled> compiled;
     if (options_.corefile) {
       CorefileLoad c = LoadCorefile(options_.config_path, {.ignore_unsupported = options_.ignore_unsupported});
       for (const ConfigError& w : c.warnings) {
@@ -182,11 +182,12 @@ class Daemon {
       r.config = std::move(c.config);
       r.errors = std::move(c.errors);
       if (r.config) {
-        corefile = std::move(c.serving);
+        compiled = std::move(c.serving);
         watch_files_ = std::move(c.watch);
       }
     } else {
       r = options_.config_path.empty() ? EmbeddedDefaultConfig() : LoadConfigFile(options_.config_path);
+      if (r.config) compiled = CompileMesh(*r.config);
     }
     for (const ConfigError& e : r.errors) {
       if (initial) {
@@ -207,14 +208,15 @@ class Daemon {
         r.config->listen.push_back(*a);
       }
     }
-    return Loaded{*std::move(r.config), std::move(corefile)};
+    return Loaded{*std::move(r.config), *std::move(compiled)};
   }
 
   std::shared_ptr<const Generation> MakeGeneration(Loaded loaded) {
     Config& config = loaded.config;
     auto g = std::make_shared<Generation>();
-    // A Corefile's blocks may all have changed; its cache starts afresh.
-    const CacheCarryOver plan = generation_ && !loaded.corefile
+    // Blocks that do not follow from the mesh alone (a Corefile's) may all
+    // have changed: then the cache starts afresh.
+    const CacheCarryOver plan = generation_ && loaded.compiled.cache_follows_mesh
                                     ? PlanCacheCarryOver(generation_->runtime->config, config)
                                     : CacheCarryOver{};
     if (plan.keep) {
@@ -231,8 +233,7 @@ class Daemon {
           PacketCache::Options{.capacity = config.cache.capacity, .max_entry_size = config.cache.max_entry_size});
     }
     const Runtime* previous = generation_ ? generation_->runtime.get() : nullptr;
-    g->runtime = loaded.corefile ? Runtime::Compile(std::move(config), *std::move(loaded.corefile), previous)
-                                 : Runtime::Compile(std::move(config), previous);
+    g->runtime = Runtime::Compile(std::move(config), std::move(loaded.compiled), previous);
     generation_ = g;
     return g;
   }
@@ -264,9 +265,9 @@ class Daemon {
   }
 
   void AskSelfIfLooping() {
-    const auto& program = generation_->runtime->corefile;
-    if (!program || !program->loop()) return;
-    asio::co_spawn(io_, AskSelf(program->loop()->name, bound_.front()), asio::detached);
+    const std::optional<LoopProbe>& loop = generation_->runtime->program.loop();
+    if (!loop) return;
+    asio::co_spawn(io_, AskSelf(loop->name, bound_.front()), asio::detached);
   }
 
   void WaitForSignal(asio::signal_set& signals) {
@@ -313,7 +314,7 @@ class Daemon {
   }
 
   // CoreDNS's loop plugin: the probe question asked of this server itself.
-  // Only asked; the chain counts its arrivals (corefile_chain.cc).
+  // Only asked; the pipeline counts its arrivals (dnscore/pipeline.cc).
   asio::awaitable<void> AskSelf(DnsName name, SocketAddress to) {
     // A wildcard listen address is reached on loopback.
     if (to.HostString() == "0.0.0.0" || to.HostString() == "::") {

@@ -13,8 +13,7 @@ void HealthProber::SetRuntime(std::shared_ptr<const Runtime> runtime) {
 }
 
 const Pool* HealthProber::LocalPool() const {
-  if (!runtime_ || !runtime_->mesh) return nullptr;
-  return runtime_->PoolOfCluster(runtime_->mesh->local());
+  return runtime_ ? runtime_->LocalPool() : nullptr;
 }
 
 std::optional<LocalCluster> HealthProber::Local() const {

@@ -1,30 +1,24 @@
-// QueryEngine: the part of the query path that needs resolvers or synthesis,
-// for queries admission could not answer. The order of stages is written once,
-// in Resolve():
-//   cache → route → (cluster: strip → forward → restore names)
-//                 | (clusterset: template / version / NXDOMAIN → chase CNAME)
-//                 | (upstream: forward)
-//   → cache insert
-// ResolveMiss() starts it for a client's query; WriteAnswer() turns the
-// outcome into the client's reply.
+// QueryEngine: carries out the I/O the pipeline (dnscore/pipeline.h) asks
+// for, for queries admission could not answer from the cache. The pipeline
+// decides; the engine forwards (ForwardJob), resolves a CNAME target or a
+// clusterset service's parts through the pipeline again, and hands the
+// answer on. A query forwarded as it is costs no coroutine and no allocation
+// but the reply's own; chases and fan-outs run as coroutines.
 //
 // Worker-local: one per worker thread, with that worker's upstream channels.
 #pragma once
 
 #include <memory>
-#include <optional>
+#include <span>
 #include <string>
 #include <utility>
-#include <span>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
-#include "config/corefile_runtime.h"
 #include "config/runtime.h"
 #include "dnscore/packet_cache.h"
+#include "dnscore/pipeline.h"
 #include "dnscore/query_view.h"
-#include "dnscore/service_merge.h"
 #include "server/asio.h"
 #include "server/forward_job.h"
 #include "server/stats.h"
@@ -42,22 +36,6 @@ struct Generation {
   std::vector<DnsName> forget;
 };
 
-struct Question {
-  DnsName name;
-  uint16_t qtype = 0;
-  uint16_t qclass = 0;
-  bool recursion_desired = true;
-  bool checking_disabled = false;
-  bool dnssec_ok = false;
-};
-
-struct Resolved {
-  std::shared_ptr<const StoredReply> reply;  // null: no answer could be had
-  uint32_t ttl = 0;                          // remaining lifetime, if cacheable
-  bool overloaded = false;                   // every resolver at its in-flight limit: REFUSED
-  bool refused = false;                      // no server block of a Corefile holds the name: REFUSED
-};
-
 class QueryEngine {
  public:
   explicit QueryEngine(asio::io_context& io) : io_(io), channels_(io) {}
@@ -65,127 +43,71 @@ class QueryEngine {
   void SetGeneration(std::shared_ptr<const Generation> g) { generation_ = std::move(g); }
   const std::shared_ptr<const Generation>& generation() const { return generation_; }
 
-  // Told the answer of a miss StartMiss() took.
-  class MissWaiter {
+  // Told the answer of a query Resolve() took.
+  class Waiter {
    public:
-    virtual void Answer(const Resolved& r) = 0;
+    virtual void Answered(const Answer& answer) = 0;
 
    protected:
-    ~MissWaiter() = default;
+    ~Waiter() = default;
   };
-  // The hot path for a client's query that admission found no cache entry
-  // for and that is forwarded as it is (to its cluster or upstream): no
-  // coroutine, and no allocation but the reply's own. Returns false when the
-  // query needs ResolveMiss() (synthesis, clusterset services, a Corefile
-  // block with templates or hosts);
-  // otherwise `waiter` is told the answer, perhaps before this returns.
-  bool StartMiss(const QueryView& view, MissWaiter* waiter);
-  // Resolves a client's query that admission found no cache entry for.
-  asio::awaitable<Resolved> ResolveMiss(const QueryView& view);
-  // The client's reply for `r`: SERVFAIL when nothing came back, REFUSED when
-  // overloaded; otherwise the reply patched for the client (ID, case, TTLs,
-  // EDNS, TC). Returns its size (0: nothing to send).
-  static size_t WriteAnswer(const Resolved& r, std::span<const uint8_t> query, const QueryView& view, size_t limit,
-                            std::span<uint8_t> out);
-  // The pipeline for one question. Without `look_in_cache` the cache is only
-  // written: the caller has just looked, or wants the entry renewed (prefetch).
-  asio::awaitable<Resolved> Resolve(std::shared_ptr<const Generation> g, const Question& q, int depth = 0,
-                                    bool look_in_cache = true);
+  // Resolves a client's query that admission found no cache entry for;
+  // `waiter` is told the answer, perhaps before this returns.
+  void Resolve(const QueryView& view, Waiter* waiter);
+  // The same for a coroutine (TCP connections).
+  asio::awaitable<Answer> ResolveMiss(const QueryView& view);
   // Resolves `q` again to renew its cache entry; the answer goes nowhere else.
   asio::awaitable<void> Refresh(Question q);
+  // The client's reply for `answer`: SERVFAIL or REFUSED as it says, or the
+  // reply patched for the client (ID, case, TTLs, EDNS, TC). Returns its
+  // size (0: nothing to send).
+  static size_t WriteAnswer(const Answer& answer, std::span<const uint8_t> query, const QueryView& view, size_t limit,
+                            std::span<uint8_t> out);
 
   const EngineCounters& counters() const { return counters_; }
   std::vector<std::pair<std::string, ChannelCounters>> channel_counters() const { return channels_.Counters(); }
 
  private:
+  Pipeline PipelineFor(const Generation& g) {
+    return Pipeline(g.runtime->program, g.runtime->pool_health, *g.cache, counters_);
+  }
+  // A generation this worker no longer serves does not fill the cache: the
+  // new one may have pruned what its answers would put back.
+  Pipeline::Options Now(const std::shared_ptr<const Generation>& g, bool look_in_cache = true) const {
+    return Pipeline::Options{.now = NowMillis(), .look_in_cache = look_in_cache, .store = g == generation_};
+  }
+  // The pipeline for one question, from the first stage, in a coroutine.
+  asio::awaitable<Answer> Resolve(std::shared_ptr<const Generation> g, Question q, int depth, bool look_in_cache);
+  // Carries out `step`'s I/O and finishes the question through the pipeline.
+  asio::awaitable<Answer> Continue(std::shared_ptr<const Generation> g, QueryState& state, Step step);
   struct Forwarded {
-    std::optional<std::vector<uint8_t>> reply;
+    std::vector<uint8_t> reply;  // empty: none came
     bool overloaded = false;
   };
   // A ForwardJob for a coroutine.
-  asio::awaitable<Forwarded> Forward(std::shared_ptr<const Runtime> rt, const Pool& pool, const Question& q,
-                                     const DnsName& ask);
-  // Where a mesh question is forwarded: the pool, and the name asked there.
-  struct ForwardTarget {
-    const Pool* pool = nullptr;
-    int cluster = -1;  // the cluster whose label was stripped, or -1 (upstream)
-    DnsName ask;
-  };
-  // Strips the cluster label and picks the pool. An answer instead when
-  // there is one already: SERVFAIL for a name that cannot be stripped, or a
-  // stale one when the whole pool is down.
-  std::optional<Resolved> PlanForward(const Generation& g, const Question& q, const Route& route,
-                                      const CacheKey& key, ForwardTarget& target);
-  // The forwarded reply (empty: none came) made into the question's answer:
-  // cluster names restored, then Keep().
-  Resolved AfterForward(const std::shared_ptr<const Generation>& g, const Question& q, const CacheKey& key,
-                        const ForwardTarget& target, std::span<const uint8_t> reply, bool overloaded);
-  // The stored reply for `q`, cached; a stale answer instead of none or of SERVFAIL.
-  Resolved Keep(const std::shared_ptr<const Generation>& g, const Question& q, const CacheKey& key,
-                absl::StatusOr<StoredReply> stored, bool overloaded);
-  // RFC 8767: an answer that expired at most `serve_stale` ago.
-  std::optional<Resolved> Stale(const Generation& g, const CacheKey& key);
-  // The answer `answer` (ending in a CNAME to `target`) completed with the
-  // target's records, resolved through the whole pipeline; the rcode is the
-  // chain's end's (contract rule 2).
-  asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> Chase(std::shared_ptr<const Generation> g, const Question& q,
-                                                             const DnsName& target, const std::vector<RrPtr>& answer,
-                                                             const std::vector<RrPtr>& authority,
-                                                             const std::vector<RrPtr>& additional, int depth);
-  // `serve --corefile` (corefile_chain.cc): dispatch to a server block, then
-  // its plugins in CoreDNS's order.
-  asio::awaitable<Resolved> ResolveCorefile(std::shared_ptr<const Generation> g, const Question& q, int depth,
-                                            bool look_in_cache);
-  // A Corefile question's way through its server block (corefile_chain.cc).
-  struct BlockPlan {
-    const CorefileBlock* block = nullptr;
-    RewriteOutcome rewritten;                     // the name the chain asks for, and how to undo it
-    const CorefileBlock::Cache* cache = nullptr;  // the block's cache for that name, if any
-    const Pool* pool = nullptr;                   // its forward's, if it forwards that name
-  };
-  // CoreDNS's loop plugin: the server's own probe seen too often ends the process.
-  static void CheckLoopProbe(const Runtime& rt, const Question& q);
-  // The block's rewrite: SERVFAIL now when it fails, or the plan.
-  std::optional<Resolved> PlanBlock(const Runtime& rt, const CorefileBlock& block, const Question& q,
-                                    BlockPlan& plan);
-  // The chain's reply made the answer: rewrite reverted, stored by the
-  // block's cache policy with its loadbalance and ttl marks, cached; or a
-  // stale answer (serve_stale) instead of none or of SERVFAIL.
-  Resolved AfterBlock(const std::shared_ptr<const Generation>& g, const Question& q, const CacheKey& key,
-                      const BlockPlan& plan, absl::StatusOr<std::span<const uint8_t>> reply, bool overloaded);
-  static absl::Status NoPluginAnswered();
-  struct Chained {
-    absl::StatusOr<std::vector<uint8_t>> wire;  // an error: no reply, SERVFAIL
-    bool overloaded = false;
-  };
-  // The block's template and hosts; nothing when the question passes on to forward.
-  asio::awaitable<std::optional<Chained>> AnswerInBlock(std::shared_ptr<const Generation> g, const CorefileBlock& block,
-                                                        const Question& q, int depth);
-  asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> Synthesize(std::shared_ptr<const Generation> g,
-                                                                   const Question& q, int depth);
-  // Contract rule 4: every cluster asked at once, merged by affinity.
-  asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> ResolveService(std::shared_ptr<const Generation> g,
-                                                                       const Question& q, const ServiceName& name,
-                                                                       int depth);
+  asio::awaitable<Forwarded> Forward(std::shared_ptr<const Runtime> rt, const Pool& pool,
+                                     const UpstreamQuestion& question);
+  // Contract rule 4: the step's parts resolved at once, each through the
+  // pipeline, for at most the step's budget.
+  asio::awaitable<std::vector<ClusterPart>> FanOut(std::shared_ptr<const Generation> g, Step step, int depth);
+  // Logs what the errors plugin would, and stops the process on a loop.
+  const Answer& Noted(const QueryState& state, const Answer& answer);
+  [[noreturn]] static void StopOnLoop(const Question& q);
 
-  // A forwarded question and what it is for: a StartMiss() query, or a
-  // coroutine's Forward(). Kept for reuse once done.
+  // A forwarded client query without a coroutine: Resolve() → ForwardJob →
+  // FinishForward(). Kept for reuse once done.
   struct Job final : ForwardJob::Done {
     explicit Job(QueryEngine& e) : engine(e), forward(e.io_, e.channels_, e.rng_, e.counters_) {}
-    void Forwarded(ForwardJob&) override { engine.FinishMiss(*this); }
+    void Forwarded(ForwardJob&) override { engine.FinishForward(*this); }
     QueryEngine& engine;
     ForwardJob forward;
-    // StartMiss() only.
     std::shared_ptr<const Generation> g;
-    Question q;
-    std::optional<CacheKey> key;
-    ForwardTarget target;         // with a meshdns YAML
-    std::optional<BlockPlan> block;  // with a Corefile
-    MissWaiter* waiter = nullptr;
+    QueryState state;
+    Waiter* waiter = nullptr;
   };
   Job& TakeJob();
   void ReturnJob(Job& job);
-  void FinishMiss(Job& job);
+  void FinishForward(Job& job);
 
   asio::io_context& io_;
   absl::BitGen rng_;

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "dnscore/admission.h"
+#include "dnscore/pipeline.h"
 
 namespace meshdns {
 
@@ -87,13 +88,11 @@ struct ServerStats {
 };
 
 // The query engine's counters (one worker's).
-struct EngineCounters {
+// The pipeline's own (synthesized, stale answers, fan-out left out) and the forwarding's.
+struct EngineCounters : PipelineCounters {
   uint64_t upstream_failures = 0;
-  uint64_t synthesized = 0;
-  uint64_t stale_answers = 0;
   uint64_t overloaded = 0;
   uint64_t prefetches = 0;
-  uint64_t fanout_left_out = 0;  // clusters down or too slow for a clusterset service answer
 };
 
 }  // namespace meshdns

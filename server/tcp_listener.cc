@@ -179,8 +179,8 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket accepted, IpAddress client)
     worker_.stats().CountAdmitted(ServerStats::kTcp, peer.address().is_v6(), admitted, view, size);
     size_t reply_size = admitted.size;
     if (admitted.verdict == Verdict::kResolve) {
-      const Resolved resolved = co_await worker_.engine().ResolveMiss(view);
-      reply_size = QueryEngine::WriteAnswer(resolved, query, view, kMaxMessageSize, reply);
+      const Answer answer = co_await worker_.engine().ResolveMiss(view);
+      reply_size = QueryEngine::WriteAnswer(answer, query, view, kMaxMessageSize, reply);
     }
     if (reply_size != 0) {
       const int64_t micros = Micros(started);

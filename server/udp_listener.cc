@@ -274,33 +274,22 @@ void UdpListener::StartMiss(std::span<const uint8_t> query, const QueryView& vie
   miss->client_len = client_len;
   miss->started = started;
   worker_.QueryStarted();
-  if (worker_.engine().StartMiss(miss->view, miss)) return;  // Answered() follows
-  idle_misses_.push_back(miss);
-  asio::co_spawn(worker_.io(), Resolve(std::vector<uint8_t>(query.begin(), query.end()), view, client, client_len,
-                                       started),
-                 LogIfException);
+  worker_.engine().Resolve(miss->view, miss);  // Answered() follows, perhaps at once
 }
 
-void UdpListener::Answered(PendingMiss& miss, const Resolved& r) {
-  SendResolved(r, miss.query, miss.view, miss.client, miss.client_len, miss.started);
+void UdpListener::Answered(PendingMiss& miss, const Answer& answer) {
+  SendResolved(answer, miss.query, miss.view, miss.client, miss.client_len, miss.started);
   idle_misses_.push_back(&miss);
   worker_.QueryFinished();
 }
 
-asio::awaitable<void> UdpListener::Resolve(std::vector<uint8_t> query, QueryView view, sockaddr_storage client,
-                                           socklen_t client_len, std::chrono::steady_clock::time_point started) {
-  const Resolved resolved = co_await worker_.engine().ResolveMiss(view);
-  SendResolved(resolved, query, view, client, client_len, started);
-  worker_.QueryFinished();
-}
-
-void UdpListener::SendResolved(const Resolved& r, std::span<const uint8_t> query, const QueryView& view,
+void UdpListener::SendResolved(const Answer& answer, std::span<const uint8_t> query, const QueryView& view,
                                const sockaddr_storage& client, socklen_t client_len,
                                std::chrono::steady_clock::time_point started) {
   const size_t limit = std::min(view.MaxUdpReply(), kMaxDatagram);
   SendLater(
       [&](std::span<uint8_t> out) {
-        const size_t size = QueryEngine::WriteAnswer(r, query, view, limit, out);
+        const size_t size = QueryEngine::WriteAnswer(answer, query, view, limit, out);
         if (size == 0) return size;
         const int64_t micros = Micros(started);
         worker_.stats().CountResponse(ServerStats::kUdp, view.qtype, out[3] & 0xf, size, micros);

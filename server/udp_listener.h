@@ -4,8 +4,8 @@
 // When the socket is readable, datagrams are taken in batches with recvmmsg;
 // admission (decode, ACL, cache) answers in place — no coroutine, no
 // allocation — and the replies of a batch leave together with sendmmsg.
-// Misses that are forwarded as they are wait in a pooled PendingMiss, also
-// without a coroutine; only synthesis and Corefile chains start one. Replies
+// Misses wait for the query engine's answer in a pooled PendingMiss, also
+// without a coroutine (the engine starts one only to chase or fan out). Replies
 // of resolved queries are gathered and leave with one sendmmsg at the end of
 // the event loop's turn.
 //
@@ -53,9 +53,9 @@ class UdpListener {
  private:
   // A miss the engine resolves without a coroutine, waiting for its answer.
   // Kept for the next miss once answered.
-  struct PendingMiss final : QueryEngine::MissWaiter {
+  struct PendingMiss final : QueryEngine::Waiter {
     explicit PendingMiss(UdpListener& l) : listener(l) {}
-    void Answer(const Resolved& r) override { listener.Answered(*this, r); }
+    void Answered(const Answer& answer) override { listener.Answered(*this, answer); }
     UdpListener& listener;
     std::vector<uint8_t> query;  // keeps its capacity from miss to miss
     QueryView view;
@@ -75,17 +75,14 @@ class UdpListener {
   // Starts resolving a query admission could not answer.
   void StartMiss(std::span<const uint8_t> query, const QueryView& view, const sockaddr_storage& client,
                  socklen_t client_len, std::chrono::steady_clock::time_point started);
-  void Answered(PendingMiss& miss, const Resolved& r);
+  void Answered(PendingMiss& miss, const Answer& answer);
   // Reads and answers until the socket is drained (true) or a fair share is done.
   bool Drain();
-  // `view` is admission's parse of `query` (a value: it points into nothing).
-  asio::awaitable<void> Resolve(std::vector<uint8_t> query, QueryView view, sockaddr_storage client,
-                                socklen_t client_len, std::chrono::steady_clock::time_point started);
   // Has `write` put a resolved query's reply into the next FlushLate()'s batch.
   void SendLater(absl::FunctionRef<size_t(std::span<uint8_t>)> write, const sockaddr_storage& client,
                  socklen_t client_len);
   // Queues the reply for a resolved query, counted and logged.
-  void SendResolved(const Resolved& r, std::span<const uint8_t> query, const QueryView& view,
+  void SendResolved(const Answer& answer, std::span<const uint8_t> query, const QueryView& view,
                     const sockaddr_storage& client, socklen_t client_len,
                     std::chrono::steady_clock::time_point started);
   void FlushLate();

@@ -83,8 +83,7 @@ void Worker::DrainThenStop(Millis deadline) {
 
 void Worker::Prefetch(const QueryView& query) {
   if (stopping_) return;
-  Question q{query.qname, query.qtype, query.qclass, query.rd(), query.cd(), query.edns.dnssec_ok};
-  asio::co_spawn(io_, engine_.Refresh(q), asio::detached);
+  asio::co_spawn(io_, engine_.Refresh(Question::Of(query)), asio::detached);
 }
 
 void Worker::Beat() {

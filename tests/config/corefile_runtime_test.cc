@@ -51,7 +51,7 @@ clusterset.local {
 TEST(CorefileRuntimeTest, DispatchPicksTheLongestZone) {
   CorefileLoad c = Compile(kMesh);
   ASSERT_TRUE(c.config) << Errors(c);
-  const CorefileProgram& p = *c.serving.program;
+  const Program& p = c.serving.program;
   EXPECT_EQ(p.Dispatch(N("a.b.Cluster2.svc.cluster.local"))->name, "cluster2.svc.cluster.local");
   EXPECT_EQ(p.Dispatch(N("cluster2.svc.cluster.local"))->name, "cluster2.svc.cluster.local");
   EXPECT_EQ(p.Dispatch(N("a.cluster3.svc.cluster.local"))->name, "svc.cluster.local");
@@ -60,7 +60,7 @@ TEST(CorefileRuntimeTest, DispatchPicksTheLongestZone) {
 
   CorefileLoad no_root = Compile("example.org {\n forward . 127.0.0.1\n}\n");
   ASSERT_TRUE(no_root.config) << Errors(no_root);
-  EXPECT_EQ(no_root.serving.program->Dispatch(N("example.com")), nullptr) << "then the answer is REFUSED";
+  EXPECT_EQ(no_root.serving.program.Dispatch(N("example.com")), nullptr) << "then the answer is REFUSED";
 }
 
 TEST(CorefileRuntimeTest, EachForwardGetsAPoolWithItsOptions) {
@@ -75,7 +75,7 @@ TEST(CorefileRuntimeTest, EachForwardGetsAPoolWithItsOptions) {
   EXPECT_TRUE(peer.force_tcp);
   EXPECT_EQ(peer.max_concurrent, 10u);
   EXPECT_EQ(c.serving.pools[0].policy, Policy::kRandom) << "CoreDNS's default policy";
-  const CorefileBlock* block = c.serving.program->Dispatch(N("x.cluster2.svc.cluster.local"));
+  const Block* block = c.serving.program.Dispatch(N("x.cluster2.svc.cluster.local"));
   ASSERT_NE(block->ForwardFor(N("x.cluster2.svc.cluster.local")), nullptr);
   EXPECT_EQ(block->ForwardFor(N("x.cluster2.svc.cluster.local"))->pool, 1u);
 }
@@ -88,23 +88,23 @@ TEST(CorefileRuntimeTest, ForwardFromAndExcept) {
     forward . 127.0.0.2
 })");
   ASSERT_TRUE(c.config) << Errors(c);
-  const CorefileBlock& b = c.serving.program->blocks()[0];
+  const Block& b = c.serving.program.blocks()[0];
   EXPECT_EQ(b.ForwardFor(N("www.example.org"))->pool, 0u);
   EXPECT_EQ(b.ForwardFor(N("a.internal.example.org"))->pool, 1u) << "excepted names go on to the next forward";
   EXPECT_EQ(b.ForwardFor(N("example.com"))->pool, 1u);
 
   CorefileLoad only = Compile("example.org {\n forward example.org 127.0.0.1 {\n except example.org\n }\n}\n");
   ASSERT_TRUE(only.config) << Errors(only);
-  EXPECT_NE(only.serving.program->blocks()[0].ForwardFor(N("example.org")), nullptr) << "the apex is never excepted";
+  EXPECT_NE(only.serving.program.blocks()[0].ForwardFor(N("example.org")), nullptr) << "the apex is never excepted";
 }
 
 TEST(CorefileRuntimeTest, CacheCoversItsZonesWithItsTtls) {
   CorefileLoad c = Compile(kMesh);
   ASSERT_TRUE(c.config) << Errors(c);
-  const CorefileBlock* root = c.serving.program->Dispatch(N("example.com"));
+  const Block* root = c.serving.program.Dispatch(N("example.com"));
   ASSERT_NE(root->CacheFor(N("example.com")), nullptr);
   EXPECT_EQ(root->CacheFor(N("example.com"))->ttl.max_ttl, 30u);
-  EXPECT_EQ(c.serving.program->Dispatch(N("x.svc.cluster.local"))->CacheFor(N("x.svc.cluster.local")), nullptr)
+  EXPECT_EQ(c.serving.program.Dispatch(N("x.svc.cluster.local"))->CacheFor(N("x.svc.cluster.local")), nullptr)
       << "a block without cache keeps nothing";
   EXPECT_GE(c.config->cache.capacity, 2 * 9984u);
 }
@@ -142,14 +142,14 @@ TEST(CorefileRuntimeTest, HostsReadsItsFileAndKeepsInlineEntriesWithout) {
   }
   CorefileLoad c = Compile("example.org {\n hosts " + path + " {\n  10.0.0.8 eight.example.org\n }\n}\n");
   ASSERT_TRUE(c.config) << Errors(c);
-  const HostsTable& t = *c.serving.program->blocks()[0].hosts;
+  const HostsTable& t = *c.serving.program.blocks()[0].hosts;
   EXPECT_EQ(t.Lookup(N("seven.example.org"), 1).answer.size(), 1u);
   EXPECT_EQ(t.Lookup(N("eight.example.org"), 1).answer.size(), 1u);
   std::remove(path.c_str());
   CorefileLoad missing = Compile("example.org {\n hosts " + path + " {\n  10.0.0.8 eight.example.org\n }\n}\n");
   ASSERT_TRUE(missing.config) << Errors(missing);
   ASSERT_EQ(missing.warnings.size(), 1u);
-  EXPECT_EQ(missing.serving.program->blocks()[0].hosts->Lookup(N("eight.example.org"), 1).answer.size(), 1u);
+  EXPECT_EQ(missing.serving.program.blocks()[0].hosts->Lookup(N("eight.example.org"), 1).answer.size(), 1u);
 }
 
 }  // namespace

@@ -60,30 +60,52 @@ TEST(RuntimeTest, OnePoolPerClusterInFileOrderThenUpstream) {
   EXPECT_EQ(rt->pools[1].name, "cluster2");
   EXPECT_EQ(rt->pools[2].name, "cluster3");
   EXPECT_EQ(rt->pools[3].name, "upstream");
-  EXPECT_EQ(&rt->UpstreamPool(), &rt->pools[3]);
-  EXPECT_EQ(&rt->ClusterPool(1), &rt->pools[1]);
+  EXPECT_EQ(rt->PoolOfCluster(1), &rt->pools[1]);
+  EXPECT_EQ(rt->LocalPool(), &rt->pools[1]);
   EXPECT_EQ(Addresses(rt->pools[0]), (S{"10.1.0.10:53"}));
   EXPECT_EQ(Addresses(rt->pools[1]), (S{"10.2.0.10:53", "10.2.0.11:1053"}));
   EXPECT_EQ(Addresses(rt->pools[2]), (S{"10.3.0.10:30053"}));
 
-  // The pools line up with the mesh's clusters, so a route's index picks its pool.
-  ASSERT_EQ(rt->mesh->clusters().size(), 3u);
-  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(rt->mesh->clusters()[i].name, rt->pools[i].name);
-  EXPECT_EQ(rt->mesh->local(), 1u);
-  Route r = rt->mesh->RouteName(*DnsName::FromText("web.default.cluster3.svc.cluster.local"));
-  EXPECT_EQ(r.kind, Route::Kind::kCluster);
-  EXPECT_EQ(rt->ClusterPool(r.cluster).name, "cluster3");
+  // The pools line up with the mesh's clusters, and each cluster's block forwards to its own.
+  const MeshRules* mesh = rt->program.mesh();
+  ASSERT_NE(mesh, nullptr);
+  ASSERT_EQ(mesh->mesh.clusters().size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(mesh->mesh.clusters()[i].name, rt->pools[i].name);
+  EXPECT_EQ(mesh->mesh.local(), 1u);
+  const DnsName name = *DnsName::FromText("web.default.cluster3.svc.cluster.local");
+  const Block* block = rt->program.Dispatch(name);
+  ASSERT_NE(block, nullptr);
+  EXPECT_EQ(block->name, "cluster3");
+  ASSERT_TRUE(block->cluster.has_value()) << "the cluster label is stripped";
+  ASSERT_NE(block->ForwardFor(name), nullptr);
+  EXPECT_EQ(rt->pools[block->ForwardFor(name)->pool].name, "cluster3");
+}
+
+TEST(RuntimeTest, TheMeshCompilesIntoTheBlocksOfItsCorefileTwin) {
+  auto rt = CompileText(kMesh);
+  ASSERT_NE(rt, nullptr);
+  std::vector<std::string> zones;
+  for (const Block& b : rt->program.blocks()) {
+    for (const DnsName& z : b.zones) zones.push_back(z.ToText());
+    ASSERT_TRUE(b.cache.has_value()) << b.name << ": every block caches by the YAML's cache";
+  }
+  EXPECT_EQ(zones, (S{"cluster1.svc.cluster.local.", "cluster2.svc.cluster.local.", "cluster3.svc.cluster.local.",
+                      "clusterset.local.", "."}));
+  EXPECT_EQ(rt->program.Dispatch(*DnsName::FromText("x.cluster9.svc.cluster.local"))->name, ".")
+      << "a label that names no cluster goes upstream";
+  const Block* clusterset = rt->program.Dispatch(*DnsName::FromText("a.b.svc.clusterset.local"));
+  EXPECT_TRUE(clusterset->forwards.empty()) << "the clusterset rules answer the whole zone";
 }
 
 TEST(RuntimeTest, UpstreamDefaultsToTheLocalClustersResolvers) {
   auto rt = CompileText(kMesh);
   ASSERT_NE(rt, nullptr);
   // The local cluster is cluster2, not the first one listed.
-  EXPECT_EQ(Addresses(rt->UpstreamPool()), (S{"10.2.0.10:53", "10.2.0.11:1053"}));
+  EXPECT_EQ(Addresses(rt->pools.back()), (S{"10.2.0.10:53", "10.2.0.11:1053"}));
 
   auto with_upstream = CompileText(std::string(kMesh) + "upstream: [\"9.9.9.9\", \"[2620:fe::fe]\"]\n");
   ASSERT_NE(with_upstream, nullptr);
-  EXPECT_EQ(Addresses(with_upstream->UpstreamPool()), (S{"9.9.9.9:53", "[2620:fe::fe]:53"}));
+  EXPECT_EQ(Addresses(with_upstream->pools.back()), (S{"9.9.9.9:53", "[2620:fe::fe]:53"}));
 }
 
 TEST(RuntimeTest, PerClusterPolicyOverridesTheForwardPolicy) {
@@ -92,7 +114,7 @@ TEST(RuntimeTest, PerClusterPolicyOverridesTheForwardPolicy) {
   EXPECT_EQ(rt->pools[0].policy, Policy::kRandom);
   EXPECT_EQ(rt->pools[1].policy, Policy::kSequential);
   EXPECT_EQ(rt->pools[2].policy, Policy::kRandom);
-  EXPECT_EQ(rt->UpstreamPool().policy, Policy::kRandom);
+  EXPECT_EQ(rt->pools.back().policy, Policy::kRandom);
   EXPECT_EQ(rt->health.max_fails, 4u);
 }
 
@@ -107,14 +129,14 @@ TEST(RuntimeTest, EachResolverHasItsOwnHealth) {
   }
   EXPECT_NE(rt->pools[1].health[0], rt->pools[1].health[1]);
   // The upstream pool shares addresses with cluster2 but not its health.
-  EXPECT_NE(rt->UpstreamPool().health[0], rt->pools[1].health[0]);
+  EXPECT_NE(rt->pools.back().health[0], rt->pools[1].health[0]);
 }
 
 TEST(RuntimeTest, CompilesTheClustersetZoneAndAcl) {
   auto rt = CompileText(kMesh);
   ASSERT_NE(rt, nullptr);
   absl::StatusOr<ClustersetOutcome> out =
-      rt->clusterset->Answer(*DnsName::FromText("web.cluster1.nginx.default.svc.clusterset.local"), 1, 1);
+      rt->program.mesh()->zone.Answer(*DnsName::FromText("web.cluster1.nginx.default.svc.clusterset.local"), 1, 1);
   ASSERT_TRUE(out.ok());
   ASSERT_TRUE(out->chase.has_value()) << "the default template is in place";
   EXPECT_EQ(out->chase->ToText(), "web.nginx.default.cluster1.svc.cluster.local.");

@@ -79,7 +79,7 @@ class AnsweringResolver {
 
 // Asks the next query as soon as the last is answered, all inside the event
 // loop as the UDP listener does.
-class Driver final : public QueryEngine::MissWaiter {
+class Driver final : public QueryEngine::Waiter {
  public:
   Driver(asio::io_context& io, QueryEngine& engine, std::vector<QueryView> queries, size_t warm_up)
       : io_(io), engine_(engine), queries_(std::move(queries)), warm_up_(warm_up) {}
@@ -90,10 +90,10 @@ class Driver final : public QueryEngine::MissWaiter {
       io_.stop();
       return;
     }
-    ASSERT_TRUE(engine_.StartMiss(queries_[next_++], this)) << "a plain forwarded miss takes the hot path";
+    engine_.Resolve(queries_[next_++], this);
   }
-  void Answer(const Resolved& r) override {
-    if (r.reply && r.reply->rcode() == 0 && r.reply->wire.size() > kHeaderSize) ++answered_;
+  void Answered(const Answer& r) override {
+    if (r.kind == Answer::Kind::kReply && r.reply->rcode() == 0 && r.reply->wire.size() > kHeaderSize) ++answered_;
     Next();
   }
   size_t answered() const { return answered_; }

@@ -1,0 +1,225 @@
+#include "dnscore/pipeline.h"
+
+#include <algorithm>
+
+#include "dnscore/wire.h"
+
+namespace meshdns {
+namespace {
+
+absl::Status NoPluginAnswered() { return absl::UnavailableError("no plugin answered"); }
+
+Step Answered(Answer answer) { return Step{.kind = Step::Kind::kAnswer, .answer = std::move(answer)}; }
+
+bool AllDown(PoolHealth pool) {
+  return std::none_of(pool.begin(), pool.end(), [](const ResolverHealth* h) { return h->IsUp(); });
+}
+
+}  // namespace
+
+Step Pipeline::Start(const Question& question, int depth, QueryState& s, const Options& options) {
+  s.question = question;
+  s.depth = depth;
+  s.stripped = false;
+  s.service.reset();
+
+  // Loop probe: the server's own HINFO question seen too often.
+  if (const std::optional<LoopProbe>& loop = program_.loop();
+      loop && question.qtype == kTypeHINFO && question.name.Equals(loop->name) &&
+      loop->seen->fetch_add(1, std::memory_order_relaxed) + 1 > LoopProbe::kMaxSeen) {
+    return Step{.kind = Step::Kind::kLoopDetected};
+  }
+  // Dispatch.
+  s.block = program_.Dispatch(question.name);
+  if (s.block == nullptr) return Answered(Answer::Refused(absl::NotFoundError("no server block holds the name")));
+  const Block& block = *s.block;
+  // Cache.
+  if (options.look_in_cache) {
+    if (std::optional<CachedReply> hit = cache_.Find(question.Key(), options.now)) {
+      return Answered(Answer::Reply(hit->reply, hit->ttl));
+    }
+  }
+  // Rewrite.
+  absl::StatusOr<RewriteOutcome> rewritten = block.rewrite.Apply(question.name);
+  if (!rewritten.ok()) return Answered(Answer::ServFail(rewritten.status(), block.errors));
+  s.rewritten = *std::move(rewritten);
+  s.ask = s.rewritten.name;
+  // Cluster strip.
+  if (block.cluster) {
+    if (!block.cluster->Strip(s.rewritten.name, s.ask)) {
+      return Answered(Answer::ServFail(absl::InvalidArgumentError("the cluster label cannot be taken off")));
+    }
+    s.stripped = true;
+  }
+  s.cache = block.CacheFor(s.ask);
+  // Template, and the clusterset rules for what no template answers.
+  TemplateOutcome t = block.templates.Answer(s.ask, question.qtype, question.qclass);
+  const MeshRules* mesh = program_.mesh();
+  if (mesh != nullptr && s.ask.IsSubdomainOf(mesh->mesh.clusterset())) {
+    if (t.kind != TemplateOutcome::Kind::kAnswer) return Clusterset(s, options);
+    if (t.cluster && !mesh->mesh.FindCluster(*t.cluster)) {
+      // Rule 3: a cluster outside the mesh cannot have hosts; nothing is forwarded for it.
+      ++counters_.synthesized;
+      std::vector<RrPtr> soa;
+      soa.push_back(mesh->zone.Soa());
+      return Finished(s, BuildAuthoritativeReply(s.ask, question.qtype, question.qclass, kNxDomain, {}, soa),
+                      options);
+    }
+  }
+  if (t.kind == TemplateOutcome::Kind::kServFail) {
+    return Finished(s, absl::FailedPreconditionError("template: no regex matched, or the record did not render"),
+                    options);
+  }
+  if (t.kind == TemplateOutcome::Kind::kAnswer) {
+    ++counters_.synthesized;
+    if (!t.chase) {
+      return Finished(s, BuildAuthoritativeReply(s.ask, question.qtype, question.qclass, t.rcode, t.answer,
+                                                 t.authority, t.additional),
+                      options);
+    }
+    s.chain.answer = std::move(t.answer);
+    s.chain.authority = std::move(t.authority);
+    s.chain.additional = std::move(t.additional);
+    return Chase(s, *t.chase, options);
+  }
+  // Hosts.
+  if (block.hosts) {
+    HostsOutcome h = block.hosts->Lookup(s.ask, question.qtype);
+    if (h.kind == HostsOutcome::Kind::kServFail) {
+      return Finished(s, absl::NotFoundError("hosts: no such name and no fallthrough"), options);
+    }
+    if (h.kind == HostsOutcome::Kind::kAnswer) {
+      return Finished(s, BuildAuthoritativeReply(s.ask, question.qtype, question.qclass, kNoError, h.answer, {}),
+                      options);
+    }
+  }
+  // Forward.
+  const BlockForward* forward = block.ForwardFor(s.ask);
+  if (forward == nullptr) return Answered(Finish(s, NoPluginAnswered(), false, options));  // CoreDNS's "no next plugin found"
+  // With the whole pool down, a stale answer now beats a wait for a resolver known to be gone.
+  if (AllDown(pools_[forward->pool])) {
+    if (std::optional<Answer> old = Stale(s, options.now)) return Answered(*std::move(old));
+  }
+  return Step{.kind = Step::Kind::kForward, .pool = forward->pool};
+}
+
+Step Pipeline::Clusterset(QueryState& s, const Options& options) {
+  const MeshRules& mesh = *program_.mesh();
+  const Question& q = s.question;
+  ++counters_.synthesized;
+  absl::StatusOr<ClustersetOutcome> outcome = mesh.zone.Answer(s.ask, q.qtype, q.qclass);
+  if (!outcome.ok()) return Finished(s, outcome.status(), options);
+  if (!outcome->matched && mesh.services && (q.qclass == kClassIN || q.qclass == kClassANY)) {
+    if (std::optional<ServiceName> service = ParseServiceName(mesh.mesh, s.ask)) {
+      // Rule 4: every cluster asked at once, merged by affinity.
+      Step step{.kind = Step::Kind::kFanOut, .budget = mesh.fanout_timeout};
+      for (size_t c = 0; c < mesh.mesh.clusters().size(); ++c) {
+        const int pool = mesh.cluster_pools[c];
+        if (pool >= 0 && AllDown(pools_[pool])) {
+          ++counters_.fanout_left_out;  // a cluster known to be down is not waited for
+          continue;
+        }
+        step.parts.push_back(ClusterPart{c, std::nullopt});
+        step.part_questions.push_back(q.Renamed(service->ClusterName(mesh.mesh, c)));
+      }
+      s.service = *std::move(service);
+      return step;
+    }
+  }
+  if (!outcome->chase) {
+    return Finished(s, BuildAuthoritativeReply(s.ask, q.qtype, q.qclass, outcome->rcode, outcome->answer,
+                                               outcome->authority),
+                    options);
+  }
+  s.chain.answer = std::move(outcome->answer);
+  s.chain.authority.clear();
+  s.chain.additional.clear();
+  return Chase(s, *outcome->chase, options);
+}
+
+Step Pipeline::Chase(QueryState& s, const DnsName& target, const Options& options) {
+  if (s.depth >= kMaxChainLinks) {
+    return Finished(s, absl::FailedPreconditionError("CNAME chain too long or looping"), options);
+  }
+  // The target goes through the whole pipeline again (cache, dispatch,
+  // forwarding), as CoreDNS's template resolves it through the server itself.
+  return Step{.kind = Step::Kind::kChase, .target = s.question.Renamed(target)};
+}
+
+Answer Pipeline::Forwarded(QueryState& s, std::span<const uint8_t> reply, bool overloaded, const Options& options) {
+  if (reply.empty()) return Finish(s, NoPluginAnswered(), overloaded, options);
+  return Finish(s, reply, overloaded, options);
+}
+
+Answer Pipeline::Chased(QueryState& s, const Answer& target, const Options& options) {
+  if (target.kind != Answer::Kind::kReply) {
+    return Finish(s, absl::StatusOr<std::vector<uint8_t>>(absl::UnavailableError("CNAME target could not be resolved")),
+                  options);
+  }
+  const Question& q = s.question;
+  return Finish(s, CompleteChain(s.ask, q.qtype, q.qclass, s.chain, *target.reply, target.ttl), options);
+}
+
+Answer Pipeline::FannedOut(QueryState& s, std::span<const ClusterPart> parts, const Options& options) {
+  const MeshRules& mesh = *program_.mesh();
+  const MergeOptions merge{.affinity = mesh.affinity ? mesh.affinity(s.service->service, s.service->ns) : Affinity::kAll,
+                           .local = mesh.mesh.local(),
+                           .ttl_cap = mesh.ttl};
+  const RrPtr soa = mesh.zone.Soa();
+  return Finish(s, MergeServiceAnswers(mesh.mesh, *s.service, s.ask, s.question.qtype, parts, merge, soa.get()),
+                options);
+}
+
+Step Pipeline::Finished(QueryState& s, const absl::StatusOr<std::vector<uint8_t>>& wire, const Options& options) {
+  return Answered(Finish(s, wire, options));
+}
+
+Answer Pipeline::Finish(QueryState& s, const absl::StatusOr<std::vector<uint8_t>>& wire, const Options& options) {
+  if (!wire.ok()) return Finish(s, absl::StatusOr<std::span<const uint8_t>>(wire.status()), false, options);
+  return Finish(s, std::span<const uint8_t>(*wire), false, options);
+}
+
+Answer Pipeline::Finish(QueryState& s, absl::StatusOr<std::span<const uint8_t>> reply, bool overloaded,
+                        const Options& options) {
+  const Block& block = *s.block;
+  const TtlPolicy* policy = s.cache ? &s.cache->ttl : nullptr;
+  auto store = [&]() -> absl::StatusOr<StoredReply> {
+    if (!reply.ok()) return reply.status();
+    if (!s.stripped && !s.rewritten.changed()) return StoredReply::FromMessage(*reply, policy);
+    // Cluster names restored: the reply gets back the name it had before the strip.
+    absl::StatusOr<std::vector<uint8_t>> renamed = s.stripped ? block.cluster->RestoreReply(*reply, s.rewritten.name)
+                                                              : std::vector<uint8_t>(reply->begin(), reply->end());
+    // Rewrite reverted: the client's question and names.
+    if (renamed.ok() && s.rewritten.changed()) renamed = Rewriter::Revert(s.rewritten, *renamed, s.question.name);
+    if (!renamed.ok()) return renamed.status();
+    return StoredReply::FromMessage(*std::move(renamed), policy);
+  };
+  absl::StatusOr<StoredReply> stored = store();
+  if (!stored.ok() || stored->rcode() == kServFail) {
+    if (std::optional<Answer> old = Stale(s, options.now)) return *std::move(old);
+    if (!stored.ok()) {
+      if (overloaded) return Answer::Refused(stored.status());
+      return Answer::ServFail(stored.status(), block.errors);
+    }
+  }
+  // loadbalance and rewrite ttl act on every reply served, cache hits
+  // included (both wrap the cache in CoreDNS's plugin order).
+  if (block.loadbalance) stored->MarkAddressRotation();
+  if (s.rewritten.ttl) {
+    stored->ttl_floor = s.rewritten.ttl->min;
+    stored->ttl_ceiling = s.rewritten.ttl->max;
+  }
+  auto shared = std::make_shared<const StoredReply>(*std::move(stored));
+  if (s.cache != nullptr && shared->cacheable && options.store) cache_.Insert(s.question.Key(), shared, options.now);
+  return Answer::Reply(shared, shared->cacheable ? shared->ttl : 0);
+}
+
+std::optional<Answer> Pipeline::Stale(const QueryState& s, Millis now) {
+  if (s.cache == nullptr || s.cache->serve_stale <= 0) return std::nullopt;
+  std::optional<CachedReply> old = cache_.Find(s.question.Key(), now, s.cache->serve_stale);
+  if (!old) return std::nullopt;
+  ++counters_.stale_answers;
+  return Answer::Reply(old->reply, old->ttl);
+}
+
+}  // namespace meshdns

@@ -1,0 +1,141 @@
+// Pipeline: the stages a question goes through once admission found no cache
+// entry for it, in the one order they run (written in Start and Finish):
+//
+//   query:  loop probe → dispatch (longest zone) → cache → rewrite → cluster
+//           strip → template → clusterset rules (contract 2-4) → hosts →
+//           forward (a stale answer first when the whole pool is down)
+//   reply:  cluster names restored → rewrite reverted → stored by the block's
+//           cache policy (loadbalance, rewrite ttl), or a stale answer
+//           instead of none or of SERVFAIL → cache insert
+//
+// Sans-I/O: Start returns a Step, the verdict of the query direction. An
+// answer ends it; forward, chase and fan-out are I/O for the caller to carry
+// out, after which Forwarded, Chased or FannedOut finish the question through
+// the reply stages. Time is an argument; nothing here reads a clock or a socket.
+//
+// A Pipeline is a handful of references, made per question; the program and
+// cache it reads are shared and thread-safe, the counters are the caller's.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "dnscore/cname_chain.h"
+#include "dnscore/packet_cache.h"
+#include "dnscore/policy.h"
+#include "dnscore/program.h"
+#include "dnscore/question.h"
+#include "dnscore/service_merge.h"
+
+namespace meshdns {
+
+// How a question ended.
+struct Answer {
+  enum class Kind { kReply, kServFail, kRefused };
+  Kind kind = Kind::kServFail;
+  std::shared_ptr<const StoredReply> reply;  // kReply
+  uint32_t ttl = 0;                          // its remaining lifetime, if cacheable
+  absl::Status why;                          // kServFail, kRefused: what went wrong, if known
+  bool log = false;                          // the block has `errors`: log `why`
+
+  static Answer Reply(std::shared_ptr<const StoredReply> reply, uint32_t ttl) {
+    return Answer{.kind = Kind::kReply, .reply = std::move(reply), .ttl = ttl};
+  }
+  static Answer ServFail(absl::Status why = absl::OkStatus(), bool log = false) {
+    return Answer{.kind = Kind::kServFail, .why = std::move(why), .log = log};
+  }
+  static Answer Refused(absl::Status why = absl::OkStatus()) {
+    return Answer{.kind = Kind::kRefused, .why = std::move(why)};
+  }
+};
+
+// A question's way through the stages so far, kept by the caller while the
+// I/O a Step asked for runs. Reused from question to question: its vectors
+// keep their capacity.
+struct QueryState {
+  Question question;  // as the pipeline was asked it (the client's, a CNAME target, a cluster's part)
+  int depth = 0;      // links of a CNAME chain or fan-out above this question
+  const Block* block = nullptr;
+  RewriteOutcome rewritten;   // what the block's rewrite did, to undo on the reply
+  bool stripped = false;      // the block's cluster label was taken off
+  DnsName ask;                // the name after rewrite and strip: what templates, hosts and resolvers see
+  const BlockCache* cache = nullptr;
+  ChainStart chain;                     // kChase: the answer so far
+  std::optional<ServiceName> service;   // kFanOut: the clusterset service asked
+};
+
+// The verdict of the query direction.
+struct Step {
+  enum class Kind {
+    kAnswer,        // `answer` is final
+    kForward,       // ask pool `pool` for state.ask, then Forwarded()
+    kChase,         // resolve `target` through the whole pipeline, then Chased()
+    kFanOut,        // resolve each of `parts` within `budget`, then FannedOut()
+    kLoopDetected,  // CoreDNS's loop plugin: the process must stop
+  };
+  Kind kind = Kind::kAnswer;
+  Answer answer;
+  size_t pool = 0;
+  Question target;
+  std::vector<ClusterPart> parts;   // cluster indexes; replies to be filled in
+  std::vector<Question> part_questions;
+  Millis budget = 0;
+};
+
+struct PipelineCounters {
+  uint64_t synthesized = 0;
+  uint64_t stale_answers = 0;
+  uint64_t fanout_left_out = 0;  // clusters down or too slow for a clusterset service answer
+};
+
+// Whether a pool has a resolver in rotation, by pool index.
+using PoolHealth = std::span<ResolverHealth* const>;
+
+class Pipeline {
+ public:
+  // Contract rule 2: a CNAME chain longer than this, or one that loops (which
+  // ends up longer than this), gives SERVFAIL.
+  static constexpr int kMaxChainLinks = 8;
+
+  struct Options {
+    Millis now = 0;
+    bool look_in_cache = true;  // false: the caller has just looked, or renews the entry (prefetch)
+    bool store = true;          // false: the cache belongs to a configuration no longer served
+  };
+
+  Pipeline(const Program& program, std::span<const PoolHealth> pools, PacketCache& cache,
+           PipelineCounters& counters)
+      : program_(program), pools_(pools), cache_(cache), counters_(counters) {}
+
+  [[nodiscard]] Step Start(const Question& question, int depth, QueryState& state, const Options& options);
+  // The resolver's reply (empty: none came; `overloaded`: none could be asked).
+  [[nodiscard]] Answer Forwarded(QueryState& state, std::span<const uint8_t> reply, bool overloaded,
+                                 const Options& options);
+  [[nodiscard]] Answer Chased(QueryState& state, const Answer& target, const Options& options);
+  // `parts` as Step gave them, each reply filled in if it came within the budget.
+  [[nodiscard]] Answer FannedOut(QueryState& state, std::span<const ClusterPart> parts, const Options& options);
+
+ private:
+  // The reply stages for a reply the block produced (forwarded or synthesized).
+  Answer Finish(QueryState& state, absl::StatusOr<std::span<const uint8_t>> reply, bool overloaded,
+                const Options& options);
+  Answer Finish(QueryState& state, const absl::StatusOr<std::vector<uint8_t>>& wire, const Options& options);
+  Step Finished(QueryState& state, const absl::StatusOr<std::vector<uint8_t>>& wire, const Options& options);
+  // The clusterset zone's own answers (contract rules 2-4).
+  Step Clusterset(QueryState& state, const Options& options);
+  Step Chase(QueryState& state, const DnsName& target, const Options& options);
+  // RFC 8767: an answer that expired at most the block's serve_stale ago.
+  std::optional<Answer> Stale(const QueryState& state, Millis now);
+
+  const Program& program_;
+  std::span<const PoolHealth> pools_;
+  PacketCache& cache_;
+  PipelineCounters& counters_;
+};
+
+}  // namespace meshdns

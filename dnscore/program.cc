@@ -1,0 +1,42 @@
+#include "dnscore/program.h"
+
+#include <algorithm>
+
+namespace meshdns {
+namespace {
+
+bool Under(const DnsName& name, const std::vector<DnsName>& zones) {
+  return std::any_of(zones.begin(), zones.end(), [&](const DnsName& z) { return name.IsSubdomainOf(z); });
+}
+
+}  // namespace
+
+const BlockForward* Block::ForwardFor(const DnsName& name) const {
+  for (const BlockForward& f : forwards) {
+    if (!name.IsSubdomainOf(f.from)) continue;
+    // The FROM apex itself is never excluded.
+    if (!name.Equals(f.from) && Under(name, f.except)) continue;
+    return &f;
+  }
+  return nullptr;
+}
+
+const BlockCache* Block::CacheFor(const DnsName& name) const {
+  return cache && Under(name, cache->zones) ? &*cache : nullptr;
+}
+
+const Block* Program::Dispatch(const DnsName& qname) const {
+  const Block* best = nullptr;
+  size_t best_labels = 0;
+  for (const Block& b : blocks_) {
+    for (const DnsName& z : b.zones) {
+      if (qname.IsSubdomainOf(z) && (!best || z.LabelCount() > best_labels)) {
+        best = &b;
+        best_labels = z.LabelCount();
+      }
+    }
+  }
+  return best;
+}
+
+}  // namespace meshdns

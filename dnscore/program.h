@@ -1,0 +1,124 @@
+// Program: what a configuration compiles into, whichever front-end read it.
+// Server blocks, each with its zones and its stages (rewrite, cluster strip,
+// cache policy, template, hosts, forward); the mesh's rules for the clusterset
+// zone (contract rules 2-4) when the configuration names a mesh; CoreDNS's
+// loop probe. A meshdns YAML compiles into the blocks its Corefile twin would
+// have: one per cluster (strip its label, forward to its pool), the clusterset
+// zone, and the root (forward upstream). Pools are named by index; their
+// resolvers and health belong to the runtime around the program.
+//
+// Immutable once built; shared by every worker.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "dnscore/clock.h"
+#include "dnscore/cluster_rewrite.h"
+#include "dnscore/clusterset_zone.h"
+#include "dnscore/dns_name.h"
+#include "dnscore/hosts_table.h"
+#include "dnscore/mesh.h"
+#include "dnscore/rewrite.h"
+#include "dnscore/service_merge.h"
+#include "dnscore/stored_reply.h"
+#include "dnscore/template_handler.h"
+
+namespace meshdns {
+
+// A block's `cache`: which names it keeps, how long, and how long past
+// expiry they may still be served (RFC 8767).
+struct BlockCache {
+  std::vector<DnsName> zones;
+  TtlPolicy ttl;
+  Millis serve_stale = 0;
+};
+
+// One `forward FROM [EXCEPT…]` of a block.
+struct BlockForward {
+  DnsName from;
+  std::vector<DnsName> except;
+  size_t pool = 0;  // index into the runtime's pools
+};
+
+// One server block. Its stages run in the pipeline's order (pipeline.h),
+// whatever order the file wrote them in; a stage that is absent is skipped.
+struct Block {
+  std::vector<DnsName> zones;  // the block's keys
+  std::string name;            // its first key, for logs and pool names
+  Rewriter rewrite;
+  // A meshdns cluster's block: <cluster>.svc.<domain> is asked as
+  // svc.<domain> and the reply's names get the label back (contract rule 1).
+  std::optional<ClusterRewrite> cluster;
+  std::optional<BlockCache> cache;
+  TemplateHandler templates;
+  std::optional<HostsTable> hosts;
+  std::vector<BlockForward> forwards;  // in file order; the first whose FROM holds the name
+  bool loadbalance = false;
+  bool errors = false;  // log why a query got no answer, as CoreDNS's errors plugin
+
+  const BlockForward* ForwardFor(const DnsName& name) const;
+  const BlockCache* CacheFor(const DnsName& name) const;
+};
+
+// CoreDNS's `loop`: at start the server asks itself an HINFO question for a
+// random name in the block's zone; seeing that question more than twice
+// means forwarding comes back to this server, and the process must stop.
+struct LoopProbe {
+  DnsName name;
+  // How often the question has arrived, over all workers and reloads of this program.
+  std::shared_ptr<std::atomic<int>> seen = std::make_shared<std::atomic<int>>(0);
+  static constexpr int kMaxSeen = 2;
+};
+
+// The mesh a configuration names, and how its clusterset zone answers what
+// no block's template does: the schema version, MCS service names merged
+// over the clusters, NXDOMAIN with an SOA for the rest and for clusters
+// outside the mesh.
+struct MeshRules {
+  MeshRules(Mesh m, std::vector<std::shared_ptr<const Template>> templates, uint32_t negative_ttl)
+      : mesh(std::move(m)), zone(mesh, std::move(templates), negative_ttl) {}
+  MeshRules(const MeshRules&) = delete;
+  MeshRules& operator=(const MeshRules&) = delete;
+
+  Mesh mesh;
+  ClustersetZone zone;  // refers to `mesh`
+  // The pool each cluster's names end up in, or -1 when no block forwards them.
+  std::vector<int> cluster_pools;
+  bool services = true;  // contract rule 4: MCS service names
+  Millis fanout_timeout = 1000;
+  uint32_t ttl = 5;      // the cap on a merged service answer's TTL
+  std::function<Affinity(absl::string_view service, absl::string_view ns)> affinity;
+};
+
+class Program {
+ public:
+  Program() = default;
+  Program(std::vector<Block> blocks, std::optional<LoopProbe> loop, std::shared_ptr<const MeshRules> mesh)
+      : blocks_(std::move(blocks)), loop_(std::move(loop)), mesh_(std::move(mesh)) {}
+
+  // CoreDNS's dispatch: the block with the longest zone holding the name;
+  // null when none does (then the answer is REFUSED).
+  const Block* Dispatch(const DnsName& qname) const;
+  const std::vector<Block>& blocks() const { return blocks_; }
+  // Set when a block has `loop`.
+  const std::optional<LoopProbe>& loop() const { return loop_; }
+  // Null when the configuration names no mesh (a Corefile not in the mesh pattern).
+  const MeshRules* mesh() const { return mesh_.get(); }
+  // While compiling: a Corefile's mesh is recovered from its blocks once they are built.
+  void set_mesh(std::shared_ptr<const MeshRules> mesh) { mesh_ = std::move(mesh); }
+
+ private:
+  std::vector<Block> blocks_;
+  std::optional<LoopProbe> loop_;
+  std::shared_ptr<const MeshRules> mesh_;
+};
+
+}  // namespace meshdns
