@@ -77,4 +77,13 @@ std::string TypeMnemonic(uint16_t type) {
   return d && d->_name ? std::string(d->_name) : "TYPE" + std::to_string(type);
 }
 
+std::string ClassMnemonic(uint16_t qclass) {
+  char* text = ldns_rr_class2str(static_cast<ldns_rr_class>(qclass));
+  std::string out = text != nullptr ? text : "CLASS" + std::to_string(qclass);
+  std::free(text);
+  return out;
+}
+
+const char* LdnsVersion() { return ldns_version(); }
+
 }  // namespace meshdns

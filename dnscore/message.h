@@ -34,6 +34,10 @@ absl::StatusOr<RrPtr> ParseRecord(absl::string_view text);
 
 // "A", "AAAA", … or "TYPE65280" for a type without a mnemonic (RFC 3597).
 std::string TypeMnemonic(uint16_t type);
+// "IN", "CH", … or "CLASS65280" likewise.
+std::string ClassMnemonic(uint16_t qclass);
+// The ldns library's version, for `meshdns version`.
+const char* LdnsVersion();
 
 RdfPtr NameToRdf(const DnsName& name);
 bool RdfToName(const ldns_rdf* rdf, DnsName& out);

@@ -15,16 +15,6 @@ const DnsName* LongestZone(const std::vector<DnsName>& zones, const DnsName& nam
   return best;
 }
 
-std::string ClassMnemonic(uint16_t qclass) {
-  switch (qclass) {
-    case kClassIN: return "IN";
-    case 3: return "CH";
-    case 4: return "HS";
-    case kClassANY: return "ANY";
-    default: return absl::StrCat("CLASS", qclass);
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<TemplateHandler> TemplateHandler::Compile(std::vector<TemplateRule> rules) {

@@ -183,7 +183,7 @@ int Check(const Args& args) {
 
 int Version() {
   std::printf("meshdns %s\n", MESHDNS_VERSION);
-  std::printf("  ldns %s\n", ldns_version());
+  std::printf("  ldns %s\n", meshdns::LdnsVersion());
   std::printf("  boost %d.%d.%d\n", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
   std::printf("  re2 %s\n", MESHDNS_RE2_VERSION);
   std::printf("  yaml-cpp %s\n", MESHDNS_YAMLCPP_VERSION);

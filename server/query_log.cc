@@ -11,12 +11,6 @@
 namespace meshdns {
 namespace {
 
-std::string LdnsText(char* text) {
-  std::string out = text != nullptr ? text : "";
-  std::free(text);
-  return out;
-}
-
 // Go's strconv.FormatFloat(seconds, 'f', -1, 64) for microsecond durations.
 std::string Seconds(int64_t micros) {
   char buf[32];
@@ -32,8 +26,8 @@ std::string Seconds(int64_t micros) {
 
 std::string FormatQueryLog(const QueryLogLine& line) {
   const QueryView& q = *line.query;
-  const std::string type = LdnsText(ldns_rr_type2str(static_cast<ldns_rr_type>(q.qtype)));
-  const std::string qclass = LdnsText(ldns_rr_class2str(static_cast<ldns_rr_class>(q.qclass)));
+  const std::string type = TypeMnemonic(q.qtype);
+  const std::string qclass = ClassMnemonic(q.qclass);
   std::string rcode = "-", flags = "-";
   if (line.reply.size() >= kHeaderSize) {
     const uint16_t f = ReadU16(&line.reply[2]);
