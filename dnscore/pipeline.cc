@@ -33,7 +33,9 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   s.block = program_.Dispatch(question.name);
   if (s.block == nullptr) return Answered(Answer::Refused(absl::NotFoundError("no server block holds the name")));
   const Block& block = *s.block;
-  // Cache.
+  // Cache. It sits before rewrite (CoreDNS's plugin order), so its zones hold
+  // the client's name, which is also the entry's key.
+  s.cache = block.CacheFor(question.name);
   if (options.look_in_cache) {
     if (std::optional<CachedReply> hit = cache_.Find(question.Key(), options.now)) {
       return Answered(Answer::Reply(hit->reply, hit->ttl));
@@ -51,7 +53,6 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
     }
     s.stripped = true;
   }
-  s.cache = block.CacheFor(s.ask);
   // Template, and the clusterset rules for what no template answers.
   TemplateOutcome t = block.templates.Answer(s.ask, question.qtype, question.qclass);
   const MeshRules* mesh = program_.mesh();
