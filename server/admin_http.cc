@@ -12,7 +12,7 @@
 #include "server/lifecycle.h"
 #include "server/log.h"
 #include "server/metrics.h"
-#include "server/tcp_listener.h"
+#include "server/tcp_connection_caps.h"
 #include "server/worker.h"
 
 namespace meshdns {
@@ -89,7 +89,7 @@ asio::awaitable<std::string> AdminHttp::Metrics() {
   in.cache = g.cache->counters();
   in.cache_entries = g.cache->size();
   in.cache_capacity = g.cache->capacity();
-  in.tcp_connections = TcpListener::OpenConnections();
+  in.tcp_connections = sources_.tcp_caps.open();
   for (const Pool& pool : rt.pools) {
     for (size_t i = 0; i < pool.resolvers.size(); ++i) {
       in.peers.push_back(PeerState{pool.name, pool.resolvers[i].ToString(), pool.health[i]->IsUp(),

@@ -17,6 +17,7 @@ namespace meshdns {
 class ConfigWatcher;
 class HealthProber;
 class Lifecycle;
+class TcpConnectionCaps;
 class Worker;
 
 class AdminHttp {
@@ -27,6 +28,7 @@ class AdminHttp {
     const Lifecycle& lifecycle;
     const HealthProber& prober;
     const ConfigWatcher& config;
+    const TcpConnectionCaps& tcp_caps;
   };
 
   AdminHttp(asio::io_context& io, Sources sources) : io_(io), sources_(sources) {}

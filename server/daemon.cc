@@ -14,6 +14,7 @@
 #include "server/health_prober.h"
 #include "server/lifecycle.h"
 #include "server/log.h"
+#include "server/tcp_connection_caps.h"
 #include "server/worker.h"
 
 namespace meshdns {
@@ -30,7 +31,7 @@ class Daemon {
 
     const int threads = options_.threads > 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
     for (int i = 0; i < threads; ++i) {
-      auto worker = std::make_unique<Worker>(generation);
+      auto worker = std::make_unique<Worker>(generation, tcp_caps_);
       if (absl::Status s = worker->Listen(listen); !s.ok()) {
         Log(LogLevel::kError, s.message());
         return 1;
@@ -111,10 +112,12 @@ class Daemon {
   asio::steady_timer lameduck_{io_};
   Lifecycle lifecycle_;
   HealthProber prober_{io_};
+  TcpConnectionCaps tcp_caps_;  // every worker's listeners count their connections here
   // Declared before what reads them (the admin side, the watcher's publish), destroyed after.
   std::vector<std::unique_ptr<Worker>> workers_;
   ConfigWatcher config_{io_, options_, [this](std::shared_ptr<const Generation> g) { Publish(std::move(g)); }};
-  AdminHttp admin_{io_, {.workers = workers_, .lifecycle = lifecycle_, .prober = prober_, .config = config_}};
+  AdminHttp admin_{io_, {.workers = workers_, .lifecycle = lifecycle_, .prober = prober_, .config = config_,
+                         .tcp_caps = tcp_caps_}};
 };
 
 }  // namespace

@@ -17,23 +17,26 @@
 
 namespace meshdns {
 
+class TcpConnectionCaps;
 class Worker;
 
 class TcpListener {
  public:
-  static absl::StatusOr<std::unique_ptr<TcpListener>> Open(Worker& worker, const tcp::endpoint& at);
+  // `caps` is the daemon's, shared with every other listener; it outlives this.
+  static absl::StatusOr<std::unique_ptr<TcpListener>> Open(Worker& worker, TcpConnectionCaps& caps,
+                                                           const tcp::endpoint& at);
   void Start();
   void Close();
-  // Client connections open now, over every worker and listen address.
-  static uint32_t OpenConnections();
 
  private:
-  TcpListener(Worker& worker, tcp::acceptor acceptor) : worker_(worker), acceptor_(std::move(acceptor)) {}
+  TcpListener(Worker& worker, TcpConnectionCaps& caps, tcp::acceptor acceptor)
+      : worker_(worker), caps_(caps), acceptor_(std::move(acceptor)) {}
   asio::awaitable<void> AcceptLoop();
   // `client` holds one of its per-client connection slots until this returns.
   asio::awaitable<void> Serve(tcp::socket socket, IpAddress client);
 
   Worker& worker_;
+  TcpConnectionCaps& caps_;
   tcp::acceptor acceptor_;
 };
 

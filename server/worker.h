@@ -22,8 +22,9 @@
 
 namespace meshdns {
 
-class UdpListener;
+class TcpConnectionCaps;
 class TcpListener;
+class UdpListener;
 
 // A worker's counters, copied on its own thread for a scrape.
 struct WorkerSnapshot {
@@ -34,7 +35,8 @@ struct WorkerSnapshot {
 
 class Worker {
  public:
-  explicit Worker(std::shared_ptr<const Generation> generation);
+  // `tcp_caps` is the daemon's, shared by every worker; it outlives this.
+  Worker(std::shared_ptr<const Generation> generation, TcpConnectionCaps& tcp_caps);
   ~Worker();
 
   // Binds UDP and TCP on every address (before Start, from the main thread).
@@ -71,6 +73,7 @@ class Worker {
   // every wait and every readiness event, can go.
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   QueryEngine engine_{io_};
+  TcpConnectionCaps& tcp_caps_;
   std::vector<std::unique_ptr<UdpListener>> udp_;
   std::vector<std::unique_ptr<TcpListener>> tcp_;
   std::thread thread_;
