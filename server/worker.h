@@ -1,10 +1,7 @@
 // Worker: one thread, one io_context, and everything a query touches on its
-// way through: the worker's own SO_REUSEPORT listeners (the kernel spreads
-// clients over workers), its query engine and upstream channels, its buffers.
-// Nothing here is shared with other workers except the Generation (immutable
-// runtime plus the thread-safe cache), which arrives by post() on reload.
-//
-// All members are used only on the worker's thread, except Post*/Stop.
+// way through: its own listeners, query engine, upstream channels, buffers.
+// All members are used only on the worker's thread, except Post*/Stop/Snapshot
+// (which post to it) and last_beat (atomic).
 #pragma once
 
 #include <atomic>
@@ -33,6 +30,10 @@ struct WorkerSnapshot {
   std::vector<std::pair<std::string, ChannelCounters>> channels;  // by resolver address
 };
 
+// The worker's listeners are SO_REUSEPORT, so the kernel spreads clients over
+// workers. Nothing here is shared with other workers except the Generation
+// (immutable runtime plus the thread-safe cache), which arrives by post() on
+// reload, and the daemon's TcpConnectionCaps (thread-safe).
 class Worker {
  public:
   // `tcp_caps` is the daemon's, shared by every worker; it outlives this.
