@@ -1,7 +1,7 @@
 // The daemon's lifecycle: load the configuration, start one worker per
-// thread, then on the main thread wait for signals — SIGTERM/SIGINT stop
-// gracefully, SIGHUP (or a changed file on disk) reloads, and a configuration
-// that fails validation is logged while the old one keeps serving.
+// thread, then wait for signals: SIGTERM/SIGINT stop gracefully (after the
+// lameduck), SIGHUP or a changed file reloads (config_watcher.h).
+// RunServe runs the daemon's main io_context on the calling thread until it stops.
 #pragma once
 
 #include <optional>

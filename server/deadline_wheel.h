@@ -1,18 +1,5 @@
 // DeadlineWheel: the timeouts of one worker's upstream exchanges on a single
-// asio timer.
-//
-// A forwarded query used to carry its own steady_timer: a heap insert, an
-// operation allocated per wait, and a cancellation posted back through the
-// event loop when the reply came first — which is nearly always. Here a
-// deadline is an entry in a bucket of a hashed wheel (one bucket per tick),
-// and nothing is cancelled: when the bucket comes due each entry's target is
-// told, and a target whose exchange has ended ignores the stale cookie.
-// The timer runs only while entries wait, and wakes the loop once a tick.
-//
-// Entries fire at the first tick at or after their deadline (up to one tick
-// late, never early). Deadlines beyond the wheel's horizon wait a lap and
-// are looked at again.
-//
+// asio timer, as entries in a hashed wheel that fire up to one tick late.
 // Worker-local: used only from its io_context's thread.
 #pragma once
 
@@ -24,6 +11,17 @@
 
 namespace meshdns {
 
+// A forwarded query used to carry its own steady_timer: a heap insert, an
+// operation allocated per wait, and a cancellation posted back through the
+// event loop when the reply came first — which is nearly always. Here a
+// deadline is an entry in a bucket of a hashed wheel (one bucket per tick),
+// and nothing is cancelled: when the bucket comes due each entry's target is
+// told, and a target whose exchange has ended ignores the stale cookie.
+// The timer runs only while entries wait, and wakes the loop once a tick.
+//
+// Entries fire at the first tick at or after their deadline (up to one tick
+// late, never early). Deadlines beyond the wheel's horizon wait a lap and
+// are looked at again.
 class DeadlineWheel {
  public:
   using Clock = std::chrono::steady_clock;

@@ -1,11 +1,5 @@
-// HealthProber: brings resolvers back into rotation. Every `health_check` it
-// sends each resolver that is marked down a `. IN NS` query, as CoreDNS's
-// forward does; any reply, whatever its rcode, means the resolver is alive.
-// Resolvers in rotation are not probed: real queries tell their health,
-// except the local cluster's, which readiness depends on: one that has been
-// quiet for Lifecycle::kProbeQuietAfter is asked, so /ready knows it answers
-// before the first query and notices when it stops.
-//
+// HealthProber: brings resolvers that are down back into rotation, and asks
+// the local cluster's quiet ones so /ready knows they answer.
 // Runs on the daemon's main io_context; touches resolver health only
 // through its atomics, so it needs no lock with the workers.
 #pragma once
@@ -23,6 +17,13 @@
 
 namespace meshdns {
 
+// Every `health_check` it sends each resolver that is marked down a
+// `. IN NS` query, as CoreDNS's forward does; any reply, whatever its rcode,
+// means the resolver is alive. Resolvers in rotation are not probed: real
+// queries tell their health, except the local cluster's, which readiness
+// depends on: one that has been quiet for Lifecycle::kProbeQuietAfter is
+// asked, so /ready knows it answers before the first query and notices when
+// it stops.
 class HealthProber {
  public:
   explicit HealthProber(asio::io_context& io) : io_(io), timer_(io), channels_(io) {}

@@ -1,8 +1,7 @@
 // The /metrics page in Prometheus's text format (version 0.0.4), under
-// CoreDNS's metric names and labels where CoreDNS has the metric, so its
-// dashboards and alerts work unchanged; meshdns's own under meshdns_*.
-// Rendering is pure: the daemon gathers the numbers (a snapshot from each
-// worker, the shared cache's and resolvers' counters) and hands them here.
+// CoreDNS's metric names and labels where CoreDNS has the metric (so its
+// dashboards and alerts work unchanged); meshdns's own under meshdns_*.
+// Pure, so thread-safe: AdminHttp gathers the numbers and renders them here.
 #pragma once
 
 #include <string>

@@ -1,8 +1,7 @@
-// The optional query log (`log: {queries: true}`), one line per answered
+// The optional query log (`log: {queries: true}`): one line per answered
 // query in CoreDNS's `log` plugin default format, so existing log parsing
-// keeps working:
-//   10.244.0.1:55325 - 42107 "A IN example.org. udp 29 false 512" NOERROR qr,rd,ra 68 0.000126s
-// Off by default: formatting a line costs more than answering from cache.
+// keeps working. Off by default: formatting costs more than a cache hit.
+// Pure formatting, thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +12,8 @@
 
 namespace meshdns {
 
+// A line reads:
+//   10.244.0.1:55325 - 42107 "A IN example.org. udp 29 false 512" NOERROR qr,rd,ra 68 0.000126s
 struct QueryLogLine {
   std::string remote;  // the client's address, IPv6 in brackets
   uint16_t port = 0;

@@ -2,15 +2,11 @@
 
 #include <sys/socket.h>
 
-#include <array>
-#include <mutex>
-
-#include "absl/container/flat_hash_map.h"
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "dnscore/admission.h"
 #include "server/log.h"
 #include "server/query_log.h"
+#include "server/tcp_connection_caps.h"
 #include "server/worker.h"
 
 namespace meshdns {
@@ -18,47 +14,10 @@ namespace {
 
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
-// All clients together, over every worker (contract limits.tcp_connections).
-std::atomic<uint32_t> g_tcp_connections{0};
-
-// Connections per client address over every worker
-// (limits.tcp_connections_per_client): one client cannot take every slot.
-// Touched on accept and close only, never per query, so a lock is fine here.
-class PerClient {
- public:
-  bool TryAcquire(const IpAddress& ip, uint32_t limit) {
-    Shard& s = ShardFor(ip);
-    std::lock_guard lock(s.mu);
-    uint32_t& n = s.count[ip.bytes];
-    if (n >= limit) {
-      if (n == 0) s.count.erase(ip.bytes);
-      return false;
-    }
-    ++n;
-    return true;
-  }
-  void Release(const IpAddress& ip) {
-    Shard& s = ShardFor(ip);
-    std::lock_guard lock(s.mu);
-    auto it = s.count.find(ip.bytes);
-    if (it != s.count.end() && --it->second == 0) s.count.erase(it);
-  }
-
- private:
-  struct Shard {
-    std::mutex mu;
-    absl::flat_hash_map<std::array<uint8_t, 16>, uint32_t> count;
-  };
-  // On the whole address: IPv6 clients of one /64 may share their last byte.
-  Shard& ShardFor(const IpAddress& ip) { return shards_[absl::HashOf(ip.bytes) % shards_.size()]; }
-  std::array<Shard, 16> shards_;
-};
-PerClient g_per_client;
-
-
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Open(Worker& worker, const tcp::endpoint& at) {
+absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Open(Worker& worker, TcpConnectionCaps& caps,
+                                                               const tcp::endpoint& at) {
   tcp::acceptor acceptor(worker.io());
   boost::system::error_code ec;
   acceptor.open(at.protocol(), ec);
@@ -71,10 +30,8 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Open(Worker& worker, c
     return absl::UnavailableError(
         absl::StrCat("cannot listen on tcp ", at.address().to_string(), ":", at.port(), ": ", ec.message()));
   }
-  return std::unique_ptr<TcpListener>(new TcpListener(worker, std::move(acceptor)));
+  return std::unique_ptr<TcpListener>(new TcpListener(worker, caps, std::move(acceptor)));
 }
-
-uint32_t TcpListener::OpenConnections() { return g_tcp_connections.load(std::memory_order_relaxed); }
 
 void TcpListener::Start() { asio::co_spawn(worker_.io(), AcceptLoop(), LogIfException); }
 
@@ -94,17 +51,13 @@ asio::awaitable<void> TcpListener::AcceptLoop() {
     const LimitsConfig& limits = worker_.generation().runtime->config.limits;
     const tcp::endpoint peer = socket.remote_endpoint(ec);
     if (ec) continue;
-    // Over a cap the connection is closed at once, as a full server would.
-    if (g_tcp_connections.fetch_add(1, std::memory_order_relaxed) >= limits.tcp_connections) {
-      g_tcp_connections.fetch_sub(1, std::memory_order_relaxed);
-      ++worker_.stats().tcp_rejected_global;
-      socket.close(ec);
-      continue;
-    }
     const IpAddress client = FromAsioAddress(peer.address());
-    if (!g_per_client.TryAcquire(client, limits.tcp_connections_per_client)) {
-      g_tcp_connections.fetch_sub(1, std::memory_order_relaxed);
-      ++worker_.stats().tcp_rejected_per_client;
+    const TcpConnectionCaps::Admit admit =
+        caps_.TryAcquire(client, limits.tcp_connections, limits.tcp_connections_per_client);
+    if (admit != TcpConnectionCaps::Admit::kAccepted) {
+      ++(admit == TcpConnectionCaps::Admit::kOverTotal ? worker_.stats().tcp_rejected_global
+                                                       : worker_.stats().tcp_rejected_per_client);
+      // Over a cap the connection is closed at once, as a full server would.
       socket.close(ec);
       continue;
     }
@@ -114,12 +67,10 @@ asio::awaitable<void> TcpListener::AcceptLoop() {
 
 asio::awaitable<void> TcpListener::Serve(tcp::socket accepted, IpAddress client) {
   struct Slot {
+    TcpConnectionCaps& caps;
     IpAddress ip;
-    ~Slot() {
-      g_per_client.Release(ip);
-      g_tcp_connections.fetch_sub(1, std::memory_order_relaxed);
-    }
-  } slot{client};
+    ~Slot() { caps.Release(ip); }
+  } slot{caps_, client};
   // Shared with the deadline's handler, which may already be queued when this
   // coroutine ends and must not find the socket gone.
   struct Connection {

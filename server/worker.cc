@@ -8,7 +8,9 @@
 
 namespace meshdns {
 
-Worker::Worker(std::shared_ptr<const Generation> generation) { engine_.SetGeneration(std::move(generation)); }
+Worker::Worker(std::shared_ptr<const Generation> generation, TcpConnectionCaps& tcp_caps) : tcp_caps_(tcp_caps) {
+  engine_.SetGeneration(std::move(generation));
+}
 
 Worker::~Worker() {
   io_.stop();
@@ -20,7 +22,7 @@ absl::Status Worker::Listen(const std::vector<SocketAddress>& addresses) {
     const asio::ip::address ip = ToAsioAddress(a);
     absl::StatusOr<std::unique_ptr<UdpListener>> u = UdpListener::Open(*this, udp::endpoint(ip, a.port));
     if (!u.ok()) return u.status();
-    absl::StatusOr<std::unique_ptr<TcpListener>> t = TcpListener::Open(*this, tcp::endpoint(ip, a.port));
+    absl::StatusOr<std::unique_ptr<TcpListener>> t = TcpListener::Open(*this, tcp_caps_, tcp::endpoint(ip, a.port));
     if (!t.ok()) return t.status();
     udp_.push_back(*std::move(u));
     tcp_.push_back(*std::move(t));

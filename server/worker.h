@@ -1,10 +1,7 @@
 // Worker: one thread, one io_context, and everything a query touches on its
-// way through: the worker's own SO_REUSEPORT listeners (the kernel spreads
-// clients over workers), its query engine and upstream channels, its buffers.
-// Nothing here is shared with other workers except the Generation (immutable
-// runtime plus the thread-safe cache), which arrives by post() on reload.
-//
-// All members are used only on the worker's thread, except Post*/Stop.
+// way through: its own listeners, query engine, upstream channels, buffers.
+// All members are used only on the worker's thread, except Post*/Stop/Snapshot
+// (which post to it) and last_beat (atomic).
 #pragma once
 
 #include <atomic>
@@ -22,8 +19,9 @@
 
 namespace meshdns {
 
-class UdpListener;
+class TcpConnectionCaps;
 class TcpListener;
+class UdpListener;
 
 // A worker's counters, copied on its own thread for a scrape.
 struct WorkerSnapshot {
@@ -32,9 +30,14 @@ struct WorkerSnapshot {
   std::vector<std::pair<std::string, ChannelCounters>> channels;  // by resolver address
 };
 
+// The worker's listeners are SO_REUSEPORT, so the kernel spreads clients over
+// workers. Nothing here is shared with other workers except the Generation
+// (immutable runtime plus the thread-safe cache), which arrives by post() on
+// reload, and the daemon's TcpConnectionCaps (thread-safe).
 class Worker {
  public:
-  explicit Worker(std::shared_ptr<const Generation> generation);
+  // `tcp_caps` is the daemon's, shared by every worker; it outlives this.
+  Worker(std::shared_ptr<const Generation> generation, TcpConnectionCaps& tcp_caps);
   ~Worker();
 
   // Binds UDP and TCP on every address (before Start, from the main thread).
@@ -71,6 +74,7 @@ class Worker {
   // every wait and every readiness event, can go.
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   QueryEngine engine_{io_};
+  TcpConnectionCaps& tcp_caps_;
   std::vector<std::unique_ptr<UdpListener>> udp_;
   std::vector<std::unique_ptr<TcpListener>> tcp_;
   std::thread thread_;
