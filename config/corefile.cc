@@ -417,46 +417,4 @@ CorefileResult ReadCorefileFile(const std::string& path, const CorefileReadOptio
   return ReadCorefileText(*text, path, options);
 }
 
-DirectiveCheck CheckCorefileDirectives(const Corefile& corefile, bool ignore_unsupported) {
-  // What meshdns runs (the list), and the ones people bring along
-  // that it does not, with what to do instead.
-  static const auto* const kSupported = new absl::flat_hash_map<std::string, bool>{
-      {"rewrite", true}, {"template", true}, {"forward", true}, {"cache", true}, {"hosts", true},
-      {"errors", true},  {"log", true},      {"health", true},  {"ready", true}, {"prometheus", true},
-      {"reload", true},  {"loop", true},     {"loadbalance", true}};
-  static const auto* const kAdvice = new absl::flat_hash_map<std::string, std::string>{
-      {"kubernetes", "meshdns does not watch the Kubernetes API: forward this zone to the cluster's kube-dns "
-                     "(forward . <kube-dns ClusterIP>) and let CoreDNS keep serving it"},
-      {"k8s_external", "forward the zone to the cluster's CoreDNS instead"},
-      {"etcd", "forward the zone to a CoreDNS that runs etcd instead"},
-      {"file", "serve the zone from an authoritative server (CoreDNS, nsd, knot) and forward to it"},
-      {"auto", "serve the zones from an authoritative server and forward to it"},
-      {"secondary", "serve the zone from an authoritative server and forward to it"},
-      {"autopath", "not needed for the mesh's names; drop it"},
-      {"dnssec", "meshdns does not sign answers; drop it"},
-      {"grpc", "use forward over UDP/TCP instead"},
-      {"bind", "use meshdns serve --listen ADDR:PORT instead"},
-  };
-  DirectiveCheck check;
-  for (const CorefileServerBlock& block : corefile.blocks) {
-    for (const CorefileDirective& d : block.directives) {
-      if (kSupported->contains(d.name.text)) continue;
-      ConfigError e = ErrorAt(d.name.pos, "");
-      if (auto it = kAdvice->find(d.name.text); it != kAdvice->end()) {
-        e.message = absl::StrCat("directive ", d.name.text, " is not supported: ", it->second);
-        (ignore_unsupported ? check.warnings : check.errors).push_back(std::move(e));
-      } else {
-        e.message = absl::StrCat("unknown directive ", d.name.text);
-        if (ignore_unsupported) {
-          e.message += " (skipped)";
-          check.warnings.push_back(std::move(e));
-        } else {
-          check.errors.push_back(std::move(e));
-        }
-      }
-    }
-  }
-  return check;
-}
-
 }  // namespace meshdns
