@@ -1,6 +1,7 @@
-// The meshdns configuration as plain values (contract section 3), read from
-// YAML and checked as a whole: every problem is collected, each with the
-// file, line and column it comes from. Value types; no I/O but reading files.
+// The meshdns configuration as plain values (contract section 3), loaded from
+// YAML in three stages (config_source.h: read, validate, compile) with every
+// problem collected, each at its file:line:col. Value types: a loaded Config
+// is not changed again and may be read from any thread; no I/O but reading files.
 #pragma once
 
 #include <cstdint>

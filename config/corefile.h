@@ -1,7 +1,8 @@
 // The Corefile reader: CoreDNS's configuration syntax (Caddy v1's, which
 // CoreDNS embeds) as its users write it, into plain values with every token's
-// file:line:col. Syntax only: which directives meshdns can run is decided by
-// CheckCorefileDirectives, what they mean by the code that runs them.
+// file:line:col. Syntax only: which directives meshdns can run, and what
+// they mean, is the directive registry's (corefile_plugins.h, config/plugins/).
+// Reading is plain functions over values; each call is independent.
 //
 // What is understood: server blocks with one or more keys (`zone:port`, `.`,
 // trailing dots or not, `dns://`, keys split by spaces or commas, also over
@@ -27,6 +28,9 @@ struct SourcePos {
   std::string file;
   int line = 0;    // 1-based
   int column = 0;  // 1-based, in bytes
+
+  // A problem found here.
+  ConfigError Error(std::string message) const { return ConfigError{file, line, column, std::move(message)}; }
 };
 
 struct CorefileToken {
@@ -79,6 +83,7 @@ CorefileResult ReadCorefileFile(const std::string& path, const CorefileReadOptio
 // Directives meshdns runs (and the side services it maps), against those it
 // does not: each of the latter is an error naming the directive and what to
 // do instead, or with `ignore_unsupported` a warning. Unknown names are errors.
+// Answered by the directive registry (defined in corefile_plugins.cc).
 struct DirectiveCheck {
   std::vector<ConfigError> errors;
   std::vector<ConfigError> warnings;

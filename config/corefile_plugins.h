@@ -1,9 +1,8 @@
 // What the directives of a Corefile mean: each server block's plugins read
-// into typed values, as CoreDNS's plugin READMEs define their syntax, with
-// every mistake reported at file:line:col. `check --corefile` runs this, and
-// it is what a Corefile-driven pipeline is built from. Execution order is
-// CoreDNS's (plugin.cfg), not the order written: a plan holds each plugin in
-// its own slot, so the order is the pipeline's to apply.
+// into typed values through the directive registry (config/plugins/), as
+// CoreDNS's plugin READMEs define their syntax, every mistake at
+// file:line:col. Execution order is CoreDNS's (plugin.cfg), not the order
+// written: a plan holds each plugin in its own slot. Plain values; no shared state.
 #pragma once
 
 #include <cstdint>
@@ -82,10 +81,18 @@ struct ServerPlan {
 struct CorefilePlan {
   std::vector<ServerPlan> servers;
   std::vector<ConfigError> errors;
+  std::vector<ConfigError> warnings;  // with check_directives and ignore_unsupported
+};
+
+struct PlanCorefileOptions {
+  // Also report the directives meshdns does not run (CheckCorefileDirectives),
+  // ahead of the plan's own errors.
+  bool check_directives = false;
+  bool ignore_unsupported = false;  // with check_directives: warnings, not errors
 };
 
 // Reads the options of every directive meshdns runs; directives it does not
-// run are left to CheckCorefileDirectives.
-CorefilePlan PlanCorefile(const Corefile& corefile);
+// run are CheckCorefileDirectives's to report. Both ask the same registry.
+CorefilePlan PlanCorefile(const Corefile& corefile, const PlanCorefileOptions& options = {});
 
 }  // namespace meshdns

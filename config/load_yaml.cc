@@ -1,10 +1,6 @@
-// Reads the YAML configuration into Config, collecting every problem with its
-// position instead of stopping at the first.
-#include <fnmatch.h>
-
-#include <fstream>
+// The read stage: YAML into Config, each value checked on its own, every
+// problem collected with its position instead of stopping at the first.
 #include <set>
-#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
@@ -16,34 +12,34 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "config/config.h"
+#include "config/config_source.h"
 #include "config/yaml_reader.h"
-#include "re2/re2.h"
 
 namespace meshdns {
 namespace {
 
-constexpr absl::string_view kEmbeddedDefault = R"(# meshdns embedded default: one cluster on a laptop
-cluster: local
-listen: ["127.0.0.1:5353"]
-clusters:
-  local:
-    resolvers: ["/etc/resolv.conf"]
-upstream: ["/etc/resolv.conf"]
-)";
+// Whether an address list may name resolv.conf files ('/…') to take nameservers from.
+enum class ResolvConfFiles { kRefused, kAllowed };
 
-class Loader : public YamlReader {
+YamlPos At(const YAML::Node& n) {
+  const YAML::Mark m = n.Mark();
+  return YamlPos{m.line + 1, m.column + 1};
+}
+
+class Reader : public YamlReader {
  public:
-  explicit Loader(std::string file) : YamlReader(std::move(file)) {}
+  explicit Reader(std::string file) : YamlReader(std::move(file)) {}
 
-  LoadResult Load(absl::string_view text) {
-    LoadResult result;
-    Config c;
-    c.file = file_;
-    ReadMapping(text, "the configuration", [&](const YAML::Node& root) { ReadTop(root, c); });
-    result.errors = TakeErrors();
-    if (result.errors.empty()) result.config = std::move(c);
-    return result;
+  std::optional<ConfigSource> Read(absl::string_view text, ConfigProblems& problems) {
+    std::optional<ConfigSource> source;
+    ReadMapping(text, "the configuration", [&](const YAML::Node& root) {
+      source.emplace();
+      source->config.file = file_;
+      source->root = At(root);
+      ReadTop(root, *source);
+    });
+    problems.SetRead(TakeErrors());
+    return source;
   }
 
  private:
@@ -55,7 +51,7 @@ class Loader : public YamlReader {
   }
 
   // Addresses, or paths of resolv.conf files (starting with '/') to take nameservers from.
-  std::vector<SocketAddress> Addresses(const YAML::Node& n, absl::string_view what, bool files_allowed) {
+  std::vector<SocketAddress> Addresses(const YAML::Node& n, absl::string_view what, ResolvConfFiles files) {
     std::vector<SocketAddress> out;
     if (!n.IsSequence() && !n.IsScalar()) {
       Error(n, absl::StrCat(what, " must be a list of addresses"));
@@ -64,7 +60,7 @@ class Loader : public YamlReader {
     auto one = [&](const YAML::Node& item) {
       if (!item.IsScalar()) return Error(item, absl::StrCat(what, " entries must be addresses"));
       const std::string& s = item.Scalar();
-      if (files_allowed && !s.empty() && s.front() == '/') {
+      if (files == ResolvConfFiles::kAllowed && !s.empty() && s.front() == '/') {
         absl::StatusOr<std::vector<SocketAddress>> servers = ReadResolvConf(s);
         if (!servers.ok()) return Error(item, absl::StrCat(what, ": ", servers.status().message()));
         out.insert(out.end(), servers->begin(), servers->end());
@@ -105,20 +101,21 @@ class Loader : public YamlReader {
     out = name->Lowered();
   }
 
-  void ReadTop(const YAML::Node& root, Config& c) {
+  void ReadTop(const YAML::Node& root, ConfigSource& source) {
+    Config& c = source.config;
     c.domain = *DnsName::FromText("cluster.local");
     c.clusterset_domain = *DnsName::FromText("clusterset.local");
     c.listen = {*SocketAddress::Parse("0.0.0.0:53")};
     for (const char* cidr : {"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"}) {
       c.acl_allow.push_back(*Cidr::Parse(cidr));
     }
-    std::optional<YAML::Node> templates_node, cluster_node, clusters_node;
+    std::optional<YAML::Node> templates_node;
     ForEachKey(root,
                {"cluster", "domain", "clusterset_domain", "listen", "clusters", "upstream", "forward", "cache",
                 "templates", "clusterset", "acl", "limits", "metrics", "health", "ready", "lameduck", "log"},
                "the configuration", [&](const std::string& key, const YAML::Node& v) {
       if (key == "cluster") {
-        cluster_node = v;
+        source.cluster = At(v);
         if (Scalar(v, "cluster", c.cluster) && !IsDnsLabel(c.cluster)) {
           Error(v, absl::StrCat("cluster: '", c.cluster, "' is not a DNS label"));
         }
@@ -128,17 +125,21 @@ class Loader : public YamlReader {
         Name(v, "clusterset_domain", c.clusterset_domain);
       } else if (key == "listen") {
         const size_t before = errors_.size();
-        c.listen = Addresses(v, "listen", false);
+        c.listen = Addresses(v, "listen", ResolvConfFiles::kRefused);
         if (c.listen.empty() && errors_.size() == before) Error(v, "listen: at least one address is needed");
       } else if (key == "clusters") {
-        clusters_node = v;
+        source.clusters = At(v);
         ReadClusters(v, c);
       } else if (key == "upstream") {
-        c.upstream = Addresses(v, "upstream", true);
+        c.upstream = Addresses(v, "upstream", ResolvConfFiles::kAllowed);
       } else if (key == "forward") {
         ReadForward(v, c.forward);
+        source.forward = At(v);
+        source.forward_end = errors_.size();
       } else if (key == "cache") {
         ReadCache(v, c.cache);
+        if (v.IsMap()) source.cache = At(v);
+        source.cache_end = errors_.size();
       } else if (key == "templates") {
         templates_node = v;
       } else if (key == "clusterset") {
@@ -175,14 +176,9 @@ class Loader : public YamlReader {
         });
       }
     });
-    if (!cluster_node) Error(root, "missing required key 'cluster'");
-    if (!clusters_node) Error(root, "missing required key 'clusters'");
-    if (cluster_node && clusters_node && !c.cluster.empty() && IsDnsLabel(c.cluster)) {
-      bool found = false;
-      for (const auto& cl : c.clusters) found = found || absl::EqualsIgnoreCase(cl.name, c.cluster);
-      if (!found) Error(*cluster_node, absl::StrCat("cluster '", c.cluster, "' is not listed under clusters"));
-    }
-    ReadTemplates(templates_node, c, root);
+    source.keys_end = errors_.size();
+    // Read last, as their problems are reported after the other keys' cross-checks.
+    if (templates_node) source.templates = ReadTemplates(*templates_node);
   }
 
   void ReadClusters(const YAML::Node& v, Config& c) {
@@ -206,7 +202,7 @@ class Loader : public YamlReader {
         }
         has_resolvers = true;
         size_t before = errors_.size();
-        cl.resolvers = Addresses(x, where + ".resolvers", true);
+        cl.resolvers = Addresses(x, where + ".resolvers", ResolvConfFiles::kAllowed);
         if (cl.resolvers.empty() && errors_.size() == before) Error(x, where + ".resolvers: the list is empty");
       });
       if (it->second.IsMap() && !has_resolvers) Error(it->first, absl::StrCat(where, ": missing 'resolvers'"));
@@ -223,7 +219,6 @@ class Loader : public YamlReader {
       else if (k == "max_fails") Unsigned(x, "forward.max_fails", f.max_fails, 1);
       else if (k == "expire") Duration(x, "forward.expire", f.expire);
     });
-    if (f.timeout <= 0) Error(v, "forward.timeout must be positive");
   }
 
   void ReadCache(const YAML::Node& v, CacheConfig& cache) {
@@ -251,7 +246,6 @@ class Loader : public YamlReader {
       }
       else if (k == "serve_stale") Duration(x, "cache.serve_stale", cache.serve_stale);
     });
-    if (v.IsMap() && cache.ttl.min_ttl > cache.ttl.max_ttl) Error(v, "cache.min_ttl is larger than cache.max_ttl");
   }
 
   void AffinityValue(const YAML::Node& n, absl::string_view what, Affinity& out) {
@@ -303,94 +297,37 @@ class Loader : public YamlReader {
     });
   }
 
-  void CompileTemplate(TemplateConfig& t, const YAML::Node& match_node, const YAML::Node& answer_node) {
-    absl::StatusOr<std::shared_ptr<const Template>> compiled = Template::Compile(t.match, t.answer);
-    if (compiled.ok()) {
-      t.compiled = *compiled;
-      return;
+  std::vector<TemplateSource> ReadTemplates(const YAML::Node& v) {
+    std::vector<TemplateSource> out;
+    if (!v.IsSequence()) {
+      Error(v, "templates must be a list");
+      return out;
     }
-    const bool regex_problem = absl::StartsWith(compiled.status().message(), "bad regex");
-    Error(regex_problem ? match_node : answer_node, std::string(compiled.status().message()));
-  }
-
-  void ReadTemplates(const std::optional<YAML::Node>& node, Config& c, const YAML::Node& root) {
-    if (!node) {
-      TemplateConfig t = DefaultTemplate(c);
-      absl::StatusOr<std::shared_ptr<const Template>> compiled = Template::Compile(t.match, t.answer);
-      if (!compiled.ok()) return Error(root, absl::StrCat("the default template: ", compiled.status().message()));
-      t.compiled = *std::move(compiled);
-      c.templates.push_back(std::move(t));
-      return;
-    }
-    const YAML::Node& v = *node;
-    if (!v.IsSequence()) return Error(v, "templates must be a list");
     for (const auto& item : v) {
-      TemplateConfig t;
-      std::optional<YAML::Node> match_node, answer_node;
+      TemplateSource t;
       ForEachKey(item, {"match", "answer"}, "a template", [&](const std::string& k, const YAML::Node& x) {
         if (k == "match") {
-          match_node = x;
-          (void)Scalar(x, "template match", t.match);
+          t.match = At(x);
+          (void)Scalar(x, "template match", t.config.match);
         } else {
-          answer_node = x;
-          t.answer = StringList(x, "template answer");
+          t.answer = At(x);
+          t.config.answer = StringList(x, "template answer");
         }
       });
       if (!item.IsMap()) continue;
-      if (!match_node) Error(item, "a template needs 'match'");
-      if (!answer_node) Error(item, "a template needs 'answer'");
-      if (match_node && answer_node) CompileTemplate(t, *match_node, *answer_node);
-      c.templates.push_back(std::move(t));
+      if (!t.match) Error(item, "a template needs 'match'");
+      if (!t.answer) Error(item, "a template needs 'answer'");
+      t.read_end = errors_.size();
+      out.push_back(std::move(t));
     }
+    return out;
   }
-
-  // Contract rule 2's default: H.C.SVC.NS.svc.S -> CNAME H.SVC.NS.C.svc.D.
-  static TemplateConfig DefaultTemplate(const Config& c) {
-    TemplateConfig t;
-    const std::string label = "[a-zA-Z0-9-]+";
-    t.match = absl::StrCat("^(?P<host>", label, ")\\.(?P<cluster>", label, ")\\.(?P<service>", label, ")\\.(?P<ns>",
-                           label, ")\\.svc\\.", RE2::QuoteMeta(c.clusterset_domain.ToText()), "$");
-    t.answer = {absl::StrCat("{{ .Name }} 60 IN CNAME {{ .Group.host }}.{{ .Group.service }}.{{ .Group.ns }}."
-                             "{{ .Group.cluster }}.svc.",
-                             c.domain.ToText())};
-    return t;
-  }
-
 };
 
 }  // namespace
 
-Affinity ClustersetConfig::AffinityFor(absl::string_view service, absl::string_view ns) const {
-  const std::string name = absl::AsciiStrToLower(absl::StrCat(service, ".", ns));
-  for (const AffinityOverride& o : affinity_overrides) {
-    if (fnmatch(absl::AsciiStrToLower(o.service).c_str(), name.c_str(), 0) == 0) return o.affinity;
-  }
-  return affinity;
+std::optional<ConfigSource> ReadConfigYaml(absl::string_view text, const std::string& file, ConfigProblems& problems) {
+  return Reader(file).Read(text, problems);
 }
-
-std::string ConfigError::ToString() const { return absl::StrCat(file, ":", line, ":", column, ": ", message); }
-
-size_t Config::LocalCluster() const {
-  for (size_t i = 0; i < clusters.size(); ++i) {
-    if (absl::EqualsIgnoreCase(clusters[i].name, cluster)) return i;
-  }
-  return 0;
-}
-
-LoadResult LoadConfigText(absl::string_view yaml, const std::string& file_name) { return Loader(file_name).Load(yaml); }
-
-LoadResult LoadConfigFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    LoadResult r;
-    r.errors.push_back({path, 0, 0, "cannot read the file"});
-    return r;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return LoadConfigText(ss.str(), path);
-}
-
-LoadResult EmbeddedDefaultConfig() { return LoadConfigText(kEmbeddedDefault, "<embedded default>"); }
 
 }  // namespace meshdns

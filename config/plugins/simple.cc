@@ -1,0 +1,43 @@
+// The directives with little to read: errors, log, loop, loadbalance, reload.
+#include "config/plugins/registry.h"
+
+namespace meshdns {
+
+void PlanErrors(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
+  context.MaxArgs(d, 1);  // errors [FILE] { consolidate … }: where CoreDNS logs; meshdns logs to stderr
+  plan.errors = true;
+}
+
+void PlanLog(const CorefileDirective&, PlanContext&, ServerPlan& plan) {
+  plan.log = true;  // log [NAMES…] [FORMAT] { class … }: meshdns logs every query in CoreDNS's format
+}
+
+void PlanLoop(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
+  context.NoBlock(d);
+  context.MaxArgs(d, 0);
+  plan.loop = true;
+}
+
+void PlanLoadbalance(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
+  context.NoBlock(d);
+  context.MaxArgs(d, 1);
+  if (!d.args.empty() && d.args[0].text != "round_robin") {
+    context.Error(d.args[0].pos, absl::StrCat("loadbalance: only round_robin is supported, not ", d.args[0].text));
+  }
+  plan.loadbalance = true;
+}
+
+// reload [INTERVAL [JITTER]]
+void PlanReload(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
+  context.NoBlock(d);
+  context.MaxArgs(d, 2);
+  Millis interval = 30000;
+  if (!d.args.empty()) context.Duration(d.args[0], "reload interval", interval);
+  if (d.args.size() > 1) {
+    Millis jitter = 0;
+    context.Duration(d.args[1], "reload jitter", jitter);
+  }
+  plan.reload = interval;
+}
+
+}  // namespace meshdns
