@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "config/config.h"
-#include "config/corefile_runtime.h"
+#include "config/serving.h"
 #include "config/runtime.h"
 #include "dnscore/upstream_query.h"
 #include "dnscore/wire.h"
@@ -29,7 +29,7 @@ std::shared_ptr<const Generation> ConfigWatcher::LoadInitial() {
 }
 
 void ConfigWatcher::Start() {
-  if (!options_.config_path.empty()) {
+  if (!options_.source.path.empty()) {
     last_text_ = WatchedText();
     WatchFile();
   }
@@ -37,28 +37,16 @@ void ConfigWatcher::Start() {
 }
 
 void ConfigWatcher::ReloadNow() {
-  if (!options_.config_path.empty()) last_text_ = WatchedText();
+  if (!options_.source.path.empty()) last_text_ = WatchedText();
   Reload("SIGHUP");
 }
 
 std::optional<ConfigWatcher::Loaded> ConfigWatcher::Load(LoadMode mode) {
-  LoadResult r;
-  std::optional<Compiled> compiled;
-  if (options_.corefile) {
-    CorefileLoad c = LoadCorefile(options_.config_path, {.ignore_unsupported = options_.ignore_unsupported});
-    for (const ConfigError& w : c.warnings) {
-      Log(LogLevel::kWarn, w.file, ":", w.line, ":", w.column, ": ", w.message);
-    }
-    r.config = std::move(c.config);
-    r.errors = std::move(c.errors);
-    if (r.config) {
-      compiled = std::move(c.serving);
-      watch_files_ = std::move(c.watch);
-    }
-  } else {
-    r = options_.config_path.empty() ? EmbeddedDefaultConfig() : LoadConfigFile(options_.config_path);
-    if (r.config) compiled = CompileMesh(*r.config);
+  ServingLoad r = LoadServing(options_.source);
+  for (const ConfigError& w : r.warnings) {
+    Log(LogLevel::kWarn, w.file, ":", w.line, ":", w.column, ": ", w.message);
   }
+  if (r.config) watch_files_ = std::move(r.watch);
   for (const ConfigError& e : r.errors) {
     if (mode == LoadMode::kInitial) {
       std::fprintf(stderr, "%s\n", e.ToString().c_str());
@@ -78,7 +66,7 @@ std::optional<ConfigWatcher::Loaded> ConfigWatcher::Load(LoadMode mode) {
       r.config->listen.push_back(*a);
     }
   }
-  return Loaded{*std::move(r.config), *std::move(compiled)};
+  return Loaded{*std::move(r.config), std::move(r.compiled)};
 }
 
 std::shared_ptr<const Generation> ConfigWatcher::MakeGeneration(Loaded loaded) {
@@ -142,7 +130,7 @@ void ConfigWatcher::AskSelfIfLooping() {
 // The configuration file and what it reads besides (a Corefile's hosts
 // files), as one text: any change there is a reason to reload.
 std::string ConfigWatcher::WatchedText() const {
-  absl::StatusOr<std::string> file = ReadRegularFile(options_.config_path);
+  absl::StatusOr<std::string> file = ReadRegularFile(options_.source.path);
   // Missing or empty (mid-swap): wait for the file to be back.
   if (!file.ok() || file->empty()) return "";
   std::string text = *std::move(file);

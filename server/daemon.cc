@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "config/corefile_runtime.h"
 #include "config/runtime.h"
 #include "server/admin_http.h"
 #include "server/config_watcher.h"
@@ -42,7 +41,7 @@ class Daemon {
     std::vector<std::string> where;
     for (const SocketAddress& a : listen) where.push_back(a.ToString());
     const Config& config = generation->runtime->config;
-    const std::string what = config.cluster.empty() ? absl::StrCat(options_.config_path)
+    const std::string what = config.cluster.empty() ? absl::StrCat(options_.source.path)
                                                     : absl::StrCat("cluster ", config.cluster);
     Log(LogLevel::kInfo, "meshdns serving ", what, " on ", absl::StrJoin(where, ", "), " (udp+tcp) with ", threads,
         " threads");

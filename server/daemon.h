@@ -8,14 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "config/serving.h"
 #include "dnscore/clock.h"
 
 namespace meshdns {
 
 struct ServeOptions {
-  std::string config_path;            // empty: the embedded default
-  bool corefile = false;              // config_path is a Corefile (serve --corefile)
-  bool ignore_unsupported = false;    // a Corefile's unsupported directives are skipped with a warning
+  ServingSource source;               // the file to serve and how to read it
   std::vector<std::string> listen;    // overrides the file's `listen`
   int threads = 0;                    // 0: one per core
   std::optional<Millis> lameduck;     // overrides the file's `lameduck`

@@ -211,9 +211,10 @@ int main(int argc, char** argv) {
     if (!args.positional.empty()) return Usage("unexpected argument " + args.positional[0]);
     if (!args.corefile.empty() && !args.config.empty()) return Usage("serve takes --config or --corefile, not both");
     const bool corefile = !args.corefile.empty();
-    return meshdns::RunServe({.config_path = corefile ? args.corefile : args.config,
-                              .corefile = corefile,
-                              .ignore_unsupported = args.ignore_unsupported,
+    return meshdns::RunServe({.source = {.path = corefile ? args.corefile : args.config,
+                                         .format = corefile ? meshdns::ConfigFormat::kCorefile
+                                                            : meshdns::ConfigFormat::kMeshYaml,
+                                         .ignore_unsupported = args.ignore_unsupported},
                               .listen = args.listen,
                               .threads = args.threads,
                               .lameduck = args.lameduck});
