@@ -33,10 +33,10 @@ struct AttemptPool {
   Policy policy = Policy::kRoundRobin;
   std::span<ResolverHealth* const> health;  // one per resolver
   HealthOptions health_options;
-  Millis timeout = 2000;          // per attempt, the most it may back off to
+  Millis timeout = 2000;                  // per attempt, the most it may back off to
   Transport transport = Transport::kUdp;  // kTcp: force_tcp
-  uint32_t inflight_limit = 0;    // queries in flight per resolver, over all workers
-  uint32_t max_concurrent = 0;    // queries in flight over the pool; 0: no limit
+  uint32_t inflight_limit = 0;            // queries in flight per resolver, over all workers
+  uint32_t max_concurrent = 0;            // queries in flight over the pool; 0: no limit
   std::atomic<uint32_t>* concurrent = nullptr;  // the pool's count, for max_concurrent
   std::atomic<uint64_t>* rotation = nullptr;    // the pool's round-robin position
 };
