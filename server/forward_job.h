@@ -1,11 +1,7 @@
-// ForwardJob: one question through one pool of resolvers, the way CoreDNS's
-// forward and dnsdist's pools go about it:
-//   - an attempt plan by the pool's policy, healthy resolvers first;
-//   - one adaptive timeout per resolver, and for the last of a pass the rest
-//     of the budget with resends, so a lossy link still answers;
-//   - SERVFAIL and REFUSED retried on the next resolver before they count;
-//   - a truncated reply asked again over TCP at once (contract rule 9);
-//   - CoreDNS's max_concurrent and the per-resolver in-flight limit (REFUSED).
+// ForwardJob: one question through one pool of resolvers. The decisions (which
+// resolver, how long, when to give up) are dnscore's ForwardAttempts; this is
+// its I/O shell: it carries out each Action on an UpstreamChannel and turns
+// what the channel reports into the next event, reading the clock once each.
 //
 // Driven by callbacks, not a coroutine, and reused from query to query (the
 // engine keeps finished jobs), so a forwarded miss costs no frame and no
@@ -16,7 +12,6 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -26,6 +21,7 @@
 #include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "config/runtime.h"
+#include "dnscore/forward_attempts.h"
 #include "dnscore/upstream_query.h"
 #include "dnscore/wire.h"
 #include "server/asio.h"
@@ -61,17 +57,17 @@ class ForwardJob final : private UpstreamChannel::Waiter {
   bool overloaded() const { return overloaded_; }
 
  private:
-  // Starts attempts until one is in flight, or ends the job when none is left.
-  void Next();
+  // Carries out `action` and those that follow from it at once, until an
+  // attempt is under way or the query is over.
+  void Do(Action action);
   void OnUdpReply(std::span<const uint8_t> reply, bool retransmitted) override;
   void OnUdpFailure(absl::Status status) override;
-  void StartTcp(Millis timeout, bool after_truncation);
-  // `micros`: since the attempt was sent, read once for health and metrics.
-  void Answered(std::span<const uint8_t> reply, int64_t micros);
-  void Failed(const absl::Status& status, bool count_timeout);
-  void Finish();
-  Millis Left() const { return budget_ - (NowMillis() - started_); }
-  ResolverHealth& health() const { return *pool_->health[resolver_]; }
+  void StartTcp(Millis timeout);
+  // A reply to the attempt in flight, `micros` after it was sent.
+  [[nodiscard]] Action Replied(std::span<const uint8_t> reply, const AttemptReply& event);
+  // The attempt failed: `status` says how, for the log and the next event.
+  [[nodiscard]] Action Failed(const absl::Status& status);
+  void Finish(AttemptOutcome outcome);
 
   asio::io_context& io_;
   ChannelMap& channels_;
@@ -82,18 +78,10 @@ class ForwardJob final : private UpstreamChannel::Waiter {
   std::shared_ptr<const Runtime> runtime_;  // keeps pool_ alive
   const Pool* pool_ = nullptr;
   Done* done_ = nullptr;
+  ForwardAttempts attempts_;
   std::array<uint8_t, kHeaderSize + DnsName::kMaxWireSize + 4 + kOptSize> query_;
   size_t query_size_ = 0;
-  Millis started_ = 0;
-  Millis budget_ = 0;
-  std::atomic<uint32_t>* concurrent_ = nullptr;  // the max_concurrent count taken, if any
-  std::array<uint8_t, 256> order_;
-  size_t planned_ = 0;
-  size_t attempts_ = 0;
-  size_t attempt_ = 0;
-  size_t at_limit_ = 0;
   // The attempt in flight.
-  size_t resolver_ = 0;
   UpstreamChannel* channel_ = nullptr;
   std::chrono::steady_clock::time_point sent_;
   // The outcome; reply_ keeps its capacity from query to query.

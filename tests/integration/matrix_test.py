@@ -157,8 +157,10 @@ class FailoverAndIsolationTest(meshlab.MeshTestCase):
                 answered += 1
         self.assertEqual(answered, 12)
         self.assertGreater(len(silent.names), 0, "the silent resolver was never tried")
-        # Marked down after max_fails: most queries never wait for the silent one.
-        self.assertLess(time.time() - started, 12 * 0.5)
+        # That most queries never wait for the silent one (out of rotation after max_fails)
+        # is checked without a clock by tests/scenario/out_of_rotation and
+        # unreachable_resolver; here only a hang guard.
+        self.assertLess(time.time() - started, 30.0)
 
     def test_unknown_cluster_never_reaches_a_peer(self):
         peer_spy = FakeResolver("127.10.8.1", 5300, mode="silent")

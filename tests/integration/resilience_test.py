@@ -115,8 +115,10 @@ class ResilienceTest(unittest.TestCase):
         for i in range(10):
             r = ask(f"s{i}.svc.c2.svc.cluster.local.")
             self.assertEqual(first_address(r), "192.0.2.2")
-        # The silent one costs at most its first attempt timeouts, then it is out of rotation.
-        self.assertLess(time.time() - started, 2.0)
+        # How little the silent one costs (one adaptive timeout, then out of rotation) is
+        # checked without a clock by tests/scenario/silent_resolver and out_of_rotation;
+        # here only a hang guard.
+        self.assertLess(time.time() - started, 10.0)
 
     def test_all_resolvers_down_servfail_fast_others_unaffected_then_recovery(self):
         a, b = self.fake("127.30.2.1"), self.fake("127.30.2.2")
@@ -128,7 +130,9 @@ class ResilienceTest(unittest.TestCase):
             started = time.time()
             r = ask(f"down{i}.svc.c2.svc.cluster.local.")
             self.assertEqual(r.rcode(), dns.rcode.SERVFAIL)
-            self.assertLess(time.time() - started, 3.0)
+            # The 2.5 s budget and the one try of a pool that is down: tests/scenario/
+            # budget_exhausted and all_down. Here only a hang guard.
+            self.assertLess(time.time() - started, 10.0)
             other = time.time()
             self.assertEqual(first_address(ask(f"up{i}.svc.c3.svc.cluster.local.")), "192.0.2.3")
             self.assertLess(time.time() - other, 0.5)
@@ -232,7 +236,9 @@ class ResilienceTest(unittest.TestCase):
         time.sleep(1.3)
         started = time.time()
         r = ask(name)
-        self.assertLess(time.time() - started, 3.0)
+        # When the stale answer comes (after the failed forward, or at once when the pool
+        # is down): tests/scenario/all_down_stale. Here only a hang guard.
+        self.assertLess(time.time() - started, 10.0)
         self.assertEqual(r.rcode(), dns.rcode.NOERROR)
         self.assertEqual(first_address(r), "192.0.2.1")
         self.assertEqual(r.answer[0].ttl, 30)  # RFC 8767's stale TTL
