@@ -42,7 +42,7 @@ class Compiler {
     std::vector<Block> blocks;
     std::optional<LoopProbe> loop;
     for (size_t b = 0; b < plan.servers.size(); ++b) {
-      blocks.push_back(CompileBlock(plan.servers[b], corefile_.blocks[b], config));
+      blocks.push_back(CompileBlock(plan.servers[b], config));
       if (plan.servers[b].loop && !loop && !blocks.back().zones.empty()) loop = Probe(blocks.back().zones.front());
     }
     config.cache.capacity = std::max<size_t>(config.cache.capacity, 1024);
@@ -113,15 +113,15 @@ class Compiler {
     config.listen = {*SocketAddress::Parse(absl::StrCat("0.0.0.0:", port.value_or(53)))};
   }
 
-  // Where a side service's directive is, for its error.
-  SourcePos DirectivePos(const CorefileServerBlock& block, absl::string_view name) {
-    for (const CorefileDirective& d : block.directives) {
-      if (d.name.text == name) return d.name.pos;
+  // Where a directive is, for its error.
+  static SourcePos DirectivePos(const ServerPlan& plan, absl::string_view name) {
+    for (const DirectiveSite& site : plan.sites) {
+      if (site.name.text == name) return site.name.pos;
     }
-    return block.pos;
+    return plan.pos;
   }
 
-  void SideServices(const ServerPlan& plan, const CorefileServerBlock& source, Config& config) {
+  void SideServices(const ServerPlan& plan, Config& config) {
     const std::tuple<const std::optional<std::string>&, std::string&, const char*, const char*> services[] = {
         {plan.health, config.health, "health", ":8080"},
         {plan.ready, config.ready, "ready", ":8181"},
@@ -130,7 +130,7 @@ class Compiler {
       if (!wanted) continue;
       absl::StatusOr<std::string> address = HttpAddress(*wanted, fallback);
       if (!address.ok()) {
-        Error(DirectivePos(source, name), absl::StrCat(name, ": ", address.status().message()));
+        Error(DirectivePos(plan, name), absl::StrCat(name, ": ", address.status().message()));
       } else if (slot.empty()) {
         slot = *address;  // CoreDNS runs one per process; the first block's wins
       }
@@ -138,11 +138,11 @@ class Compiler {
     config.lameduck = std::max(config.lameduck, plan.lameduck);
   }
 
-  Block CompileBlock(const ServerPlan& plan, const CorefileServerBlock& source, Config& config) {
+  Block CompileBlock(const ServerPlan& plan, Config& config) {
     Block block;
     for (const CorefileKey& k : plan.keys) block.zones.push_back(k.zone);
     block.name = NoTrailingDot(plan.keys.empty() ? "." : plan.keys.front().zone.ToText());
-    SideServices(plan, source, config);
+    SideServices(plan, config);
     config.log_queries = config.log_queries || plan.log;
     block.loadbalance = plan.loadbalance;
     block.errors = plan.errors;
@@ -167,7 +167,7 @@ class Compiler {
     if (templates.ok()) {
       block.templates = *std::move(templates);
     } else {
-      Error(DirectivePos(source, "template"), absl::StrCat("template: ", templates.status().message()));
+      Error(DirectivePos(plan, "template"), absl::StrCat("template: ", templates.status().message()));
     }
 
     if (plan.hosts) Hosts(*plan.hosts, block);
@@ -176,7 +176,7 @@ class Compiler {
       Pool pool;
       pool.name = block.forwards.empty() ? block.name : absl::StrCat(block.name, "#", block.forwards.size() + 1);
       pool.policy = f.policy;
-      pool.resolvers = f.to;
+      pool.resolvers = f.Addresses();
       pool.health_options = HealthOptions{.max_fails = f.max_fails};
       pool.expire = f.expire;
       pool.force_tcp = f.force_tcp;
