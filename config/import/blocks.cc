@@ -81,10 +81,12 @@ void MeshImporter::ReadRootBlock(size_t s) {
         Warn(site.name.pos, absl::StrCat("forward ", f.from.ToText(), ": only `forward .` (upstream) and `forward ",
                                          domain_.ToText(), "` (this cluster's resolvers) carry over"));
       }
-    } else if (n == "rewrite" && site.entry && StrippedCluster(server.rewrites[*site.entry])) {
+    } else if (std::optional<std::string> own = n == "rewrite" && site.entry
+                                                    ? StrippedCluster(server.rewrites[*site.entry])
+                                                    : std::nullopt) {
       // The own cluster's label stripped before kubernetes sees the name:
       // meshdns does that for every cluster (contract rule 1), and it names the cluster.
-      if (!local_block_) local_block_ = StrippedCluster(server.rewrites[*site.entry]);
+      if (!local_block_) local_block_ = own;
     } else if (n == "kubernetes" && !site.planned) {
       Warn(site.name.pos, absl::StrCat("kubernetes ", domain_.ToText(), ": the cluster's own names stay with its "
                                        "kube-dns; meshdns forwards them to the local cluster's resolvers"));

@@ -18,8 +18,8 @@ constexpr const char* kDefaultKubeDns = "10.96.0.10:53";
 
 }  // namespace
 
-// What the YAML's reader would refuse: names the default template writes
-// into its answer text must read back as the same name.
+// A domain the YAML's reader takes: host-name labels only, as the default
+// template writes it into answer text that must read back as the same name.
 bool IsHostName(const DnsName& name) {
   for (size_t i = 0; i < name.LabelCount(); ++i) {
     if (!IsDnsLabel(name.Label(i))) return false;
