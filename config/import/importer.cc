@@ -154,20 +154,32 @@ void MeshImporter::ChooseLocalCluster() {
 }
 
 // Where the own cluster's names go when meshdns serves this Corefile: its
-// own block's forward; or, when they reach the root block, the root's
-// `forward <domain>`, else (meshdns does not run kubernetes) its `forward .`.
-// Another block that takes them is not the mesh's: none is known then.
+// own block's forward; else the block whose zone is the longest to hold
+// them: the root's `forward <domain>` or (meshdns does not run kubernetes)
+// its `forward .`, or another block's first forward that takes them.
 std::optional<PlanForwardRef> MeshImporter::LocalOrigin() const {
   for (const auto& [cluster, origin] : block_forwards_) {
     if (cluster == local_) return origin;
   }
   absl::StatusOr<DnsName> names = DnsName::FromText(absl::StrCat(local_, ".svc.", domain_.ToText()));
-  for (const ServerPlan& server : plan_.servers) {
-    for (const CorefileKey& key : server.keys) {
-      if (!key.zone.IsRoot() && (!names.ok() || names->IsSubdomainOf(key.zone))) return std::nullopt;
+  if (!names.ok()) return std::nullopt;
+  std::optional<size_t> best;
+  size_t best_labels = 0;
+  for (size_t s = 0; s < plan_.servers.size(); ++s) {
+    for (const CorefileKey& key : plan_.servers[s].keys) {
+      if (names->IsSubdomainOf(key.zone) && (!best || key.zone.LabelCount() > best_labels)) {
+        best = s;
+        best_labels = key.zone.LabelCount();
+      }
     }
   }
-  return local_forward_origin_ ? local_forward_origin_ : upstream_origin_;
+  if (!best) return std::nullopt;
+  if (best_labels == 0) return local_forward_origin_ ? local_forward_origin_ : upstream_origin_;
+  const std::vector<ForwardPlan>& forwards = plan_.servers[*best].forwards;
+  for (size_t f = 0; f < forwards.size(); ++f) {
+    if (names->IsSubdomainOf(forwards[f].from)) return PlanForwardRef{*best, f};
+  }
+  return std::nullopt;
 }
 
 void MeshImporter::NoLocal() { Error(FileStart(), "cannot tell which cluster this Corefile belongs to: pass --cluster NAME"); }

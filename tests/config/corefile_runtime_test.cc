@@ -172,6 +172,12 @@ cluster3.svc.cluster.local {
   EXPECT_EQ(c.config->clusters[0].resolvers.front().ToString(), "127.0.0.9:53") << "forward cluster.local";
   ASSERT_NE(c.serving.program.mesh(), nullptr);
   EXPECT_EQ(c.serving.program.mesh()->cluster_pools, (std::vector<int>{0, 2, 3}));
+
+  CorefileLoad other = Compile(kMesh);
+  ASSERT_TRUE(other.config) << Errors(other);
+  EXPECT_EQ(other.config->cluster, "cluster1");
+  EXPECT_EQ(other.serving.program.mesh()->cluster_pools, (std::vector<int>{2, 1}))
+      << "the own cluster's names go to the svc.cluster.local block's forward";
 }
 
 }  // namespace
