@@ -1,9 +1,9 @@
-// `meshdns import`: a hand-edited mesh Corefile (one cluster's: per-peer
-// `<cluster>.svc.<domain>` blocks that strip the cluster label and forward to
-// the peer's NodePort, the clusterset `template`, the root block's upstream
-// `forward`) turned into the meshdns YAML of the contract. What has no
-// meshdns equivalent is reported as a warning with its position; the YAML is
-// checked by the same loader `meshdns check` uses before it is returned.
+// `meshdns import`: a hand-edited mesh Corefile planned as `check` and
+// `serve` plan it (leniently: what meshdns cannot run is a warning), its
+// mesh read from the plan (imported_mesh.h) and printed as the meshdns YAML
+// of the contract. What has no meshdns equivalent is reported as a warning
+// with its position; the YAML is checked by the same loader `meshdns check`
+// uses before it is returned. Plain functions; no shared state.
 #pragma once
 
 #include <optional>

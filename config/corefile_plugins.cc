@@ -51,21 +51,45 @@ void CheckDirective(const CorefileDirective& d, bool ignore_unsupported, Directi
   }
 }
 
-ServerPlan PlanBlock(const CorefileServerBlock& block, std::vector<ConfigError>& errors) {
+// The entry a list-filling directive added to its list, if it added one.
+// `rewrites`, `templates` and `forwards` are the lists' sizes before it was planned.
+std::optional<size_t> AddedEntry(const ServerPlan& plan, size_t rewrites, size_t templates, size_t forwards) {
+  if (plan.rewrites.size() > rewrites) return rewrites;
+  if (plan.templates.size() > templates) return templates;
+  if (plan.forwards.size() > forwards) return forwards;
+  return std::nullopt;
+}
+
+DirectiveSite Site(const CorefileDirective& d) {
+  DirectiveSite site{.name = d.name};
+  for (const CorefileDirective& line : d.block) site.options.push_back(line.name);
+  return site;
+}
+
+ServerPlan PlanBlock(const CorefileServerBlock& block, std::vector<ConfigError>& errors,
+                     std::vector<ConfigError>* unsupported) {
   ServerPlan plan;
   plan.keys = block.keys;
+  plan.pos = block.pos;
   std::vector<DnsName> zones;
   for (const CorefileKey& k : block.keys) zones.push_back(k.zone);
-  PlanContext context(zones, errors);
+  PlanContext context(zones, errors, unsupported);
   absl::flat_hash_set<absl::string_view> seen;
   for (const CorefileDirective& d : block.directives) {
+    DirectiveSite& site = plan.sites.emplace_back(Site(d));
     const DirectiveEntry* entry = FindDirective(d.name.text);
-    if (!entry || !entry->plan) continue;  // the check's to report
+    if (!entry || !entry->plan) {  // the check's to report
+      site.args = d.args;
+      continue;
+    }
+    site.planned = true;
     if (entry->once_per_block && !seen.insert(entry->name).second) {
       context.Error(d.name.pos, absl::StrCat(d.name.text, " can only be used once per server block"));
       continue;
     }
+    const size_t rewrites = plan.rewrites.size(), templates = plan.templates.size(), forwards = plan.forwards.size();
     entry->plan(d, context, plan);
+    site.entry = AddedEntry(plan, rewrites, templates, forwards);
   }
   return plan;
 }
@@ -94,7 +118,10 @@ CorefilePlan PlanCorefile(const Corefile& corefile, const PlanCorefileOptions& o
     out.errors = std::move(check.errors);
     out.warnings = std::move(check.warnings);
   }
-  for (const CorefileServerBlock& block : corefile.blocks) out.servers.push_back(PlanBlock(block, out.errors));
+  std::vector<ConfigError>* unsupported = options.ignore_unsupported ? &out.warnings : nullptr;
+  for (const CorefileServerBlock& block : corefile.blocks) {
+    out.servers.push_back(PlanBlock(block, out.errors, unsupported));
+  }
   return out;
 }
 

@@ -20,10 +20,17 @@
 
 namespace meshdns {
 
+// One TO of a forward: an address, or a resolv.conf file and the nameservers
+// it lists when planned (`import` carries the file over, not today's contents).
+struct ForwardTo {
+  std::vector<SocketAddress> addresses;
+  std::optional<std::string> resolv_conf;
+};
+
 // forward FROM TO… { except … force_tcp prefer_udp expire max_fails health_check policy max_concurrent }
 struct ForwardPlan {
   DnsName from;
-  std::vector<SocketAddress> to;
+  std::vector<ForwardTo> to;
   std::vector<DnsName> except;
   bool force_tcp = false, prefer_udp = false;
   Millis expire = 10000;
@@ -32,10 +39,13 @@ struct ForwardPlan {
   Policy policy = Policy::kRandom;  // CoreDNS's default, unlike meshdns's YAML
   uint32_t max_concurrent = 0;      // 0: no limit
   SourcePos pos;
+
+  std::vector<SocketAddress> Addresses() const;  // every TO's, in order
 };
 
 // cache [TTL] [ZONE…] { success … denial … prefetch … serve_stale … keepttl }
 struct CachePlan {
+  std::optional<uint32_t> ttl;  // TTL when written (success_ttl and denial_ttl hold it)
   std::vector<DnsName> zones;
   size_t success_capacity = 9984, denial_capacity = 9984;
   uint32_t success_ttl = 3600, success_min_ttl = 5;
@@ -63,8 +73,25 @@ struct HostsPlan {
   SourcePos pos;
 };
 
+// Where one directive of a server block was written: a plan's values do not
+// remember their lines, and the stages after planning (serve's compiler,
+// import) point their problems at them.
+struct DirectiveSite {
+  CorefileToken name;
+  std::vector<CorefileToken> options;  // the first word of each line of its { } block
+  // rewrite, template, forward: the index of the entry it added to its list
+  // (none when it was not planned, or its planning failed).
+  std::optional<size_t> entry;
+  bool planned = false;  // false: meshdns does not run it (kubernetes, file, an unknown name)
+  // Only when not planned, as no parser read them: `import` takes the
+  // cluster domain from kubernetes's zones.
+  std::vector<CorefileToken> args;
+};
+
 struct ServerPlan {
   std::vector<CorefileKey> keys;
+  SourcePos pos;                     // the block's first key
+  std::vector<DirectiveSite> sites;  // every directive, in the order written
   // In plugin.cfg order: the side services, then the query chain.
   std::optional<std::string> health, ready, prometheus;  // listen addresses, "" for the default
   Millis lameduck = 0;                                   // health { lameduck DURATION }
@@ -81,14 +108,18 @@ struct ServerPlan {
 struct CorefilePlan {
   std::vector<ServerPlan> servers;
   std::vector<ConfigError> errors;
-  std::vector<ConfigError> warnings;  // with check_directives and ignore_unsupported
+  std::vector<ConfigError> warnings;  // with ignore_unsupported
 };
 
 struct PlanCorefileOptions {
   // Also report the directives meshdns does not run (CheckCorefileDirectives),
   // ahead of the plan's own errors.
   bool check_directives = false;
-  bool ignore_unsupported = false;  // with check_directives: warnings, not errors
+  // What meshdns cannot run is a warning and left out of the plan, not an
+  // error: directives (with check_directives), and the upstreams and
+  // options of those it runs (a tls:// upstream, cache { foo }). Mistakes
+  // CoreDNS would refuse too stay errors. `import` plans this way.
+  bool ignore_unsupported = false;
 };
 
 // Reads the options of every directive meshdns runs; directives it does not

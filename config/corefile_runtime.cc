@@ -6,8 +6,8 @@
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "config/corefile_import.h"
 #include "config/corefile_plugins.h"
+#include "config/imported_mesh.h"
 
 namespace meshdns {
 namespace {
@@ -42,44 +42,39 @@ class Compiler {
     std::vector<Block> blocks;
     std::optional<LoopProbe> loop;
     for (size_t b = 0; b < plan.servers.size(); ++b) {
-      blocks.push_back(CompileBlock(plan.servers[b], corefile_.blocks[b], config));
+      first_pool_.push_back(out_.serving.pools.size());
+      blocks.push_back(CompileBlock(plan.servers[b], config));
       if (plan.servers[b].loop && !loop && !blocks.back().zones.empty()) loop = Probe(blocks.back().zones.front());
     }
     config.cache.capacity = std::max<size_t>(config.cache.capacity, 1024);
     if (!out_.errors.empty()) return;
     out_.serving.program = Program(std::move(blocks), std::move(loop), nullptr);
-    ReadMesh(config);
+    ReadMesh(plan, config);
     out_.config = std::move(config);
   }
 
   // A Corefile in the mesh pattern (what `import` understands) names the
   // clusters; with them the contract's clusterset rules 3 and 4 apply here
-  // too (coredns-semantics.md: "the same improvements apply").
-  void ReadMesh(Config& config) {
-    ImportResult imported = ImportCorefile(corefile_, std::nullopt);
-    if (!imported.errors.empty()) return;
-    LoadResult mesh = LoadConfigText(imported.yaml, "<imported>");
-    if (!mesh.config) return;
-    config.cluster = mesh.config->cluster;
-    config.domain = mesh.config->domain;
-    config.clusterset_domain = mesh.config->clusterset_domain;
-    config.clusters = mesh.config->clusters;
-    config.clusterset = mesh.config->clusterset;
-    // Where each cluster's names go: ask the program itself, as a query would.
-    Program& program = out_.serving.program;
+  // too (coredns-semantics.md: "the same improvements apply"). Each
+  // cluster's pool is the one compiled from the forward it was read from.
+  void ReadMesh(const CorefilePlan& plan, Config& config) {
+    MeshImport imported = ImportMesh(plan);
+    if (!imported.mesh) return;
+    const ImportedMesh& mesh = *imported.mesh;
+    config.cluster = mesh.cluster;
+    config.domain = mesh.domain;
+    config.clusterset_domain = mesh.clusterset_domain.value_or(*DnsName::FromText("clusterset.local"));
     std::vector<int> cluster_pools;
-    for (const ClusterConfig& c : config.clusters) {
-      int pool = -1;
-      absl::StatusOr<DnsName> name = DnsName::FromText(absl::StrCat("x.", c.name, ".svc.", config.domain.ToText()));
-      const Block* block = name.ok() ? program.Dispatch(*name) : nullptr;
-      absl::StatusOr<RewriteOutcome> rewritten = block ? block->rewrite.Apply(*name) : absl::NotFoundError("");
-      if (rewritten.ok()) {
-        if (const BlockForward* f = block->ForwardFor(rewritten->name)) pool = static_cast<int>(f->pool);
+    for (const ImportedCluster& c : mesh.clusters) {
+      ClusterConfig cluster{.name = c.name, .policy = c.policy};
+      for (const ForwardTo& to : c.resolvers) {
+        cluster.resolvers.insert(cluster.resolvers.end(), to.addresses.begin(), to.addresses.end());
       }
-      cluster_pools.push_back(pool);
+      config.clusters.push_back(std::move(cluster));
+      cluster_pools.push_back(c.origin ? static_cast<int>(first_pool_[c.origin->server] + c.origin->forward) : -1);
     }
     // The Corefile's own templates answer first; the rules give the rest of the zone.
-    program.set_mesh(CompileMeshRules(config, {}, std::move(cluster_pools)));
+    out_.serving.program.set_mesh(CompileMeshRules(config, {}, std::move(cluster_pools)));
   }
 
   // <random>.<random>.<zone>, as CoreDNS's loop plugin asks.
@@ -113,15 +108,15 @@ class Compiler {
     config.listen = {*SocketAddress::Parse(absl::StrCat("0.0.0.0:", port.value_or(53)))};
   }
 
-  // Where a side service's directive is, for its error.
-  SourcePos DirectivePos(const CorefileServerBlock& block, absl::string_view name) {
-    for (const CorefileDirective& d : block.directives) {
-      if (d.name.text == name) return d.name.pos;
+  // Where a directive is, for its error.
+  static SourcePos DirectivePos(const ServerPlan& plan, absl::string_view name) {
+    for (const DirectiveSite& site : plan.sites) {
+      if (site.name.text == name) return site.name.pos;
     }
-    return block.pos;
+    return plan.pos;
   }
 
-  void SideServices(const ServerPlan& plan, const CorefileServerBlock& source, Config& config) {
+  void SideServices(const ServerPlan& plan, Config& config) {
     const std::tuple<const std::optional<std::string>&, std::string&, const char*, const char*> services[] = {
         {plan.health, config.health, "health", ":8080"},
         {plan.ready, config.ready, "ready", ":8181"},
@@ -130,7 +125,7 @@ class Compiler {
       if (!wanted) continue;
       absl::StatusOr<std::string> address = HttpAddress(*wanted, fallback);
       if (!address.ok()) {
-        Error(DirectivePos(source, name), absl::StrCat(name, ": ", address.status().message()));
+        Error(DirectivePos(plan, name), absl::StrCat(name, ": ", address.status().message()));
       } else if (slot.empty()) {
         slot = *address;  // CoreDNS runs one per process; the first block's wins
       }
@@ -138,11 +133,11 @@ class Compiler {
     config.lameduck = std::max(config.lameduck, plan.lameduck);
   }
 
-  Block CompileBlock(const ServerPlan& plan, const CorefileServerBlock& source, Config& config) {
+  Block CompileBlock(const ServerPlan& plan, Config& config) {
     Block block;
     for (const CorefileKey& k : plan.keys) block.zones.push_back(k.zone);
     block.name = NoTrailingDot(plan.keys.empty() ? "." : plan.keys.front().zone.ToText());
-    SideServices(plan, source, config);
+    SideServices(plan, config);
     config.log_queries = config.log_queries || plan.log;
     block.loadbalance = plan.loadbalance;
     block.errors = plan.errors;
@@ -167,7 +162,7 @@ class Compiler {
     if (templates.ok()) {
       block.templates = *std::move(templates);
     } else {
-      Error(DirectivePos(source, "template"), absl::StrCat("template: ", templates.status().message()));
+      Error(DirectivePos(plan, "template"), absl::StrCat("template: ", templates.status().message()));
     }
 
     if (plan.hosts) Hosts(*plan.hosts, block);
@@ -176,7 +171,7 @@ class Compiler {
       Pool pool;
       pool.name = block.forwards.empty() ? block.name : absl::StrCat(block.name, "#", block.forwards.size() + 1);
       pool.policy = f.policy;
-      pool.resolvers = f.to;
+      pool.resolvers = f.Addresses();
       pool.health_options = HealthOptions{.max_fails = f.max_fails};
       pool.expire = f.expire;
       pool.force_tcp = f.force_tcp;
@@ -206,6 +201,7 @@ class Compiler {
 
   const Corefile& corefile_;
   CorefileLoad& out_;
+  std::vector<size_t> first_pool_;  // by server block: the pool of its first forward
 };
 
 }  // namespace

@@ -83,15 +83,15 @@ YAML::Node Str(absl::string_view s) {
   return n;
 }
 
+std::string EmitDocument(const YAML::Node& document) {
+  YAML::Emitter out;
+  Put(out, document);
+  return std::string(out.c_str()) + "\n";
+}
+
 std::string EmitDocuments(const std::vector<YAML::Node>& documents) {
   std::string text;
-  for (const YAML::Node& d : documents) {
-    YAML::Emitter out;
-    Put(out, d);
-    text += "---\n";
-    text += out.c_str();
-    text += "\n";
-  }
+  for (const YAML::Node& d : documents) text += "---\n" + EmitDocument(d);
   return text;
 }
 

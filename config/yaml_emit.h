@@ -1,4 +1,5 @@
-// Prints YAML::Node trees as YAML text for `meshdns manifests`. Pure functions.
+// Prints YAML::Node trees as YAML text for `meshdns manifests` and
+// `meshdns import`. Pure functions.
 //
 // yaml-cpp's nodes do not remember whether a scalar was a string or a
 // number, and a label value "1" or an address printed plain would read back
@@ -19,6 +20,8 @@ namespace meshdns {
 
 YAML::Node Str(absl::string_view s);
 
+// One document, without a "---" line.
+std::string EmitDocument(const YAML::Node& document);
 // Each document after a "---" line, ready for `kubectl apply -f -`.
 std::string EmitDocuments(const std::vector<YAML::Node>& documents);
 

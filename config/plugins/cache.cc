@@ -60,7 +60,7 @@ void Option(const CorefileDirective& line, PlanContext& context, CachePlan& c) {
     if (line.args.size() == 1) context.Duration(line.args[0], "servfail", ignored);
     else context.Error(line.name.pos, "servfail needs one duration");
   } else {
-    context.Error(line.name.pos, absl::StrCat("cache: option ", o, " is not supported"));
+    context.Unsupported(line.name.pos, absl::StrCat("cache: option ", o, " is not supported"));
   }
 }
 
@@ -72,7 +72,7 @@ void PlanCache(const CorefileDirective& d, PlanContext& context, ServerPlan& pla
   Tokens args = d.args;
   uint32_t ttl = 0;
   if (!args.empty() && absl::ascii_isdigit(static_cast<unsigned char>(args[0].text[0]))) {
-    if (context.Number(args[0], "cache TTL", ttl, 1)) c.success_ttl = c.denial_ttl = ttl;
+    if (context.Number(args[0], "cache TTL", ttl, 1)) c.ttl = c.success_ttl = c.denial_ttl = ttl;
     args = args.subspan(1);
   }
   c.zones = args.empty() ? context.block_zones() : context.Zones(args);

@@ -10,14 +10,14 @@ namespace {
 // CoreDNS's limit on upstreams per forward, after expansion.
 constexpr size_t kMaxUpstreams = 15;
 
-void Upstream(const CorefileToken& t, PlanContext& context, std::vector<SocketAddress>& out) {
+void Upstream(const CorefileToken& t, PlanContext& context, std::vector<ForwardTo>& out) {
   absl::string_view text = t.text;
   if (absl::StartsWith(text, "tls://") || absl::StartsWith(text, "https://")) {
-    return context.Error(t.pos, absl::StrCat("forward: ", text, ": only plain DNS upstreams are supported"));
+    return context.Unsupported(t.pos, absl::StrCat("forward: ", text, ": only plain DNS upstreams are supported"));
   }
   text = absl::StripPrefix(text, "dns://");
   if (absl::StatusOr<SocketAddress> a = SocketAddress::Parse(text); a.ok()) {
-    out.push_back(*a);
+    out.push_back(ForwardTo{.addresses = {*a}});
     return;
   }
   // Not an address: a resolv.conf-style file, as in CoreDNS.
@@ -26,7 +26,7 @@ void Upstream(const CorefileToken& t, PlanContext& context, std::vector<SocketAd
     return context.Error(t.pos, absl::StrCat("forward: '", text, "' is neither an address nor a readable resolv.conf: ",
                                              servers.status().message()));
   }
-  out.insert(out.end(), servers->begin(), servers->end());
+  out.push_back(ForwardTo{.addresses = *std::move(servers), .resolv_conf = std::string(text)});
 }
 
 void Option(const CorefileDirective& line, PlanContext& context, ForwardPlan& f) {
@@ -53,16 +53,22 @@ void Option(const CorefileDirective& line, PlanContext& context, ForwardPlan& f)
   } else if (o == "max_concurrent" && one_arg) {
     context.Number(line.args[0], "max_concurrent", f.max_concurrent);
   } else if (o == "tls" || o == "tls_servername") {
-    context.Error(line.name.pos, absl::StrCat("forward: ", o, " is not supported (plain DNS upstreams only)"));
+    context.Unsupported(line.name.pos, absl::StrCat("forward: ", o, " is not supported (plain DNS upstreams only)"));
   } else if (o == "except" || o == "expire" || o == "max_fails" || o == "health_check" || o == "policy" ||
              o == "max_concurrent") {
     context.Error(line.name.pos, absl::StrCat("forward: ", o, " takes one argument"));
   } else {
-    context.Error(line.name.pos, absl::StrCat("forward: option ", o, " is not supported"));
+    context.Unsupported(line.name.pos, absl::StrCat("forward: option ", o, " is not supported"));
   }
 }
 
 }  // namespace
+
+std::vector<SocketAddress> ForwardPlan::Addresses() const {
+  std::vector<SocketAddress> out;
+  for (const ForwardTo& t : to) out.insert(out.end(), t.addresses.begin(), t.addresses.end());
+  return out;
+}
 
 void PlanForward(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
   ForwardPlan f;
@@ -72,7 +78,7 @@ void PlanForward(const CorefileDirective& d, PlanContext& context, ServerPlan& p
   if (!from) return;
   f.from = *from;
   for (const CorefileToken& to : Tokens(d.args).subspan(1)) Upstream(to, context, f.to);
-  if (f.to.size() > kMaxUpstreams) {
+  if (f.Addresses().size() > kMaxUpstreams) {
     context.Error(d.args[1].pos, absl::StrCat("forward: more than ", kMaxUpstreams, " upstreams"));
   }
   for (const CorefileDirective& line : d.block) Option(line, context, f);

@@ -27,7 +27,7 @@ void SideService(const CorefileDirective& d, PlanContext& context, std::optional
     } else if (n == "ready" && line.name.text == "monitor") {
       // monitor until-ready|continuously: meshdns's readiness is always current.
     } else {
-      context.Error(line.name.pos, absl::StrCat(n, ": option ", line.name.text, " is not supported"));
+      context.Unsupported(line.name.pos, absl::StrCat(n, ": option ", line.name.text, " is not supported"));
     }
   }
 }

@@ -12,6 +12,11 @@ void PlanContext::Error(const SourcePos& pos, std::string message) {
   errors_.push_back(pos.Error(std::move(message)));
 }
 
+void PlanContext::Unsupported(const SourcePos& pos, std::string message) {
+  if (unsupported_ == nullptr) return Error(pos, std::move(message));
+  unsupported_->push_back(pos.Error(absl::StrCat(message, "; left out")));
+}
+
 void PlanContext::NoBlock(const CorefileDirective& d) {
   if (d.has_block) Error(d.name.pos, absl::StrCat(d.name.text, " takes no { } block"));
 }

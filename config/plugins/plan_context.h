@@ -1,5 +1,5 @@
 // What a Corefile directive's parser is handed: the server block's zones and
-// the plan's error list, with the readers every plugin shares (a token as a
+// the plan's problem lists, with the readers every plugin shares (a token as a
 // zone, a bounded number, a duration, a regex), each reporting at the
 // token's file:line:col. One per server block while it is planned; not thread-safe.
 #pragma once
@@ -26,13 +26,19 @@ using Tokens = std::span<const CorefileToken>;
 
 class PlanContext {
  public:
-  PlanContext(const std::vector<DnsName>& block_zones, std::vector<ConfigError>& errors)
-      : block_zones_(block_zones), errors_(errors) {}
+  // `unsupported`: where what meshdns cannot run is reported as a warning
+  // (PlanCorefileOptions::ignore_unsupported); null: it is an error.
+  PlanContext(const std::vector<DnsName>& block_zones, std::vector<ConfigError>& errors,
+              std::vector<ConfigError>* unsupported)
+      : block_zones_(block_zones), errors_(errors), unsupported_(unsupported) {}
 
   // The zones of the server block's keys: a plugin's zones when it names none.
   const std::vector<DnsName>& block_zones() const { return block_zones_; }
 
   void Error(const SourcePos& pos, std::string message);
+  // Something CoreDNS runs and meshdns does not (a tls:// upstream, an
+  // option): the parser leaves it out of the plan either way.
+  void Unsupported(const SourcePos& pos, std::string message);
   void NoBlock(const CorefileDirective& d);
   void MaxArgs(const CorefileDirective& d, size_t n);
 
@@ -57,6 +63,7 @@ class PlanContext {
  private:
   const std::vector<DnsName>& block_zones_;
   std::vector<ConfigError>& errors_;
+  std::vector<ConfigError>* unsupported_;
 };
 
 }  // namespace meshdns

@@ -166,8 +166,8 @@ void PlanRewrite(const CorefileDirective& d, PlanContext& context, ServerPlan& p
   } else if (field.text == "ttl") {
     rule.field = RewriteRule::Field::kTtl;
   } else {
-    return context.Error(field.pos, absl::StrCat("rewrite ", field.text,
-                                                 " is not supported: meshdns runs rewrite name and rewrite ttl"));
+    return context.Unsupported(field.pos, absl::StrCat("rewrite ", field.text,
+                                                       " is not supported: meshdns runs rewrite name and rewrite ttl"));
   }
   if (!RuleReader(d, context).Match(Tokens(tokens).subspan(i), rule)) return;
   plan.rewrites.push_back(std::move(rule));

@@ -22,7 +22,7 @@ void PlanLoadbalance(const CorefileDirective& d, PlanContext& context, ServerPla
   context.NoBlock(d);
   context.MaxArgs(d, 1);
   if (!d.args.empty() && d.args[0].text != "round_robin") {
-    context.Error(d.args[0].pos, absl::StrCat("loadbalance: only round_robin is supported, not ", d.args[0].text));
+    context.Unsupported(d.args[0].pos, absl::StrCat("loadbalance: only round_robin is supported, not ", d.args[0].text));
   }
   plan.loadbalance = true;
 }

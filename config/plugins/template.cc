@@ -52,7 +52,7 @@ void Option(const CorefileDirective& line, PlanContext& context, TemplateRule& t
   } else if (o == "upstream") {
     // Accepted and ignored by CoreDNS since 1.6; meshdns always chases CNAME targets itself.
   } else {
-    context.Error(line.name.pos, absl::StrCat("template: option ", o, " is not supported"));
+    context.Unsupported(line.name.pos, absl::StrCat("template: option ", o, " is not supported"));
   }
 }
 

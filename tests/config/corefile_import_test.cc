@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <string>
+
+#include "config/corefile_plugins.h"
+#include "config/imported_mesh.h"
 
 namespace meshdns {
 namespace {
@@ -148,6 +153,60 @@ TEST(CorefileImportTest, DifferingForwardOptionsKeepTheFirstAndSaySo) {
   EXPECT_EQ(i.config->forward.expire, 10000);
   EXPECT_TRUE(Warned(i.result, "Corefile:8:5:", "expire 30s differs from 10s"));
   EXPECT_TRUE(Warned(i.result, "Corefile:9:5:", "force_tcp has no meshdns equivalent"));
+}
+
+TEST(CorefileImportTest, TheMeshIsReadFromThePlanWithWhereEachClusterCameFrom) {
+  CorefileResult read = ReadCorefileText(kCluster1, "Corefile");
+  ASSERT_TRUE(read.corefile);
+  MeshImport imported = ImportMesh(PlanCorefile(*read.corefile));
+  ASSERT_TRUE(imported.mesh);
+  const ImportedMesh& m = *imported.mesh;
+  ASSERT_EQ(m.clusters.size(), 3u);
+  EXPECT_EQ(m.clusters[0].name, "cluster1");
+  ASSERT_TRUE(m.clusters[0].origin) << "its names reach the root block's forward .";
+  EXPECT_EQ(m.clusters[0].origin->server, 0u);
+  EXPECT_EQ(m.clusters[0].origin->forward, 0u);
+  ASSERT_TRUE(m.clusters[2].origin);
+  EXPECT_EQ(m.clusters[2].name, "cluster3");
+  EXPECT_EQ(m.clusters[2].origin->server, 2u);
+  EXPECT_EQ(m.clusters[1].resolvers.size(), 2u);
+  EXPECT_EQ(m.expire, 10000);
+  EXPECT_EQ(m.cache_max_ttl, 10u);
+  EXPECT_EQ(m.lameduck, 5000);
+}
+
+TEST(CorefileImportTest, WhatMeshdnsCannotRunIsLeftOutWhereItIsWritten) {
+  Imported i = Import(
+      "cluster2.svc.cluster.local {\n  forward . tls://172.18.0.5:853 172.18.0.6:30053 {\n    tls_servername x\n"
+      "  }\n}\ncluster3.svc.cluster.local {\n  forward . 172.18.0.9:30053\n  template IN A {\n    rcode NXDOMAIN\n"
+      "  }\n}\n");
+  ASSERT_TRUE(i.config);
+  EXPECT_TRUE(Warned(i.result, "Corefile:2:13:", "tls://172.18.0.5:853: only plain DNS upstreams are supported; left out"));
+  EXPECT_TRUE(Warned(i.result, "Corefile:3:5:", "tls_servername is not supported"));
+  EXPECT_TRUE(Warned(i.result, "Corefile:8:3:", "template: not carried over"));
+  EXPECT_EQ(Resolvers(*i.config, "cluster2"), (std::vector<std::string>{"172.18.0.6:30053"}));
+
+  Imported broken = Import("cluster2.svc.cluster.local {\n  forward . 172.18.0.5 {\n    policy fastest\n  }\n}\n");
+  ASSERT_EQ(broken.result.errors.size(), 1u) << "a mistake is an error at its position, not in the YAML";
+  EXPECT_EQ(broken.result.errors[0].ToString(),
+            "Corefile:3:12: policy: 'fastest' is not random, round_robin or sequential");
+}
+
+TEST(CorefileImportTest, AResolvConfUpstreamCarriesOverAsItsFile) {
+  const std::string path = ::testing::TempDir() + "/import_test_resolv.conf";
+  std::ofstream(path) << "nameserver 192.0.2.53\n";
+  Imported i = Import(".:53 {\n  forward . " + path + "\n}\ncluster2.svc.cluster.local {\n  forward . 172.18.0.5:30053\n}\n");
+  ASSERT_TRUE(i.config);
+  EXPECT_NE(i.result.yaml.find(path), std::string::npos) << "the file, not what it lists today";
+  ASSERT_EQ(i.config->upstream.size(), 1u);
+  EXPECT_EQ(i.config->upstream[0].ToString(), "192.0.2.53:53");
+  std::remove(path.c_str());
+}
+
+TEST(CorefileImportTest, TheYamlQuotesWhatWouldReadAsAnotherType) {
+  Imported i = Import("cluster2.svc.cluster.local {\n  forward . 172.18.0.5:30053\n}\n", "true");
+  ASSERT_TRUE(i.config) << i.result.yaml;
+  EXPECT_EQ(i.config->cluster, "true");
 }
 
 }  // namespace

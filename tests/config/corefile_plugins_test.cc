@@ -63,7 +63,7 @@ clusterset.local:53 {
   EXPECT_EQ(peer.cache->zones[0].ToText(), "cluster2.svc.cluster.local.") << "zones default to the block's";
   ASSERT_EQ(peer.forwards.size(), 1u);
   EXPECT_EQ(peer.forwards[0].to.size(), 2u);
-  EXPECT_EQ(peer.forwards[0].to[1].ToString(), "172.18.0.6:30053");
+  EXPECT_EQ(peer.forwards[0].Addresses()[1].ToString(), "172.18.0.6:30053");
   EXPECT_EQ(peer.forwards[0].expire, 10000);
   EXPECT_EQ(peer.forwards[0].policy, Policy::kRoundRobin);
 
@@ -93,7 +93,7 @@ TEST(CorefilePluginsTest, TheKubernetesDefaultsOperationalPlugins) {
   EXPECT_EQ(s.reload, 30000);
   EXPECT_TRUE(s.loop && s.loadbalance && s.errors);
   ASSERT_EQ(s.forwards.size(), 1u);
-  EXPECT_EQ(s.forwards[0].to.size(), 2u) << "a resolv.conf upstream is its nameservers";
+  EXPECT_EQ(s.forwards[0].Addresses().size(), 2u) << "a resolv.conf upstream is its nameservers";
   EXPECT_EQ(s.forwards[0].max_concurrent, 1000u);
   EXPECT_EQ(s.forwards[0].policy, Policy::kRandom) << "CoreDNS's default policy";
   EXPECT_EQ(s.cache->success_ttl, 30u);
@@ -226,6 +226,61 @@ TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
     const std::string got = FirstError(c.corefile);
     EXPECT_EQ(got.rfind(c.error, 0), 0u) << c.corefile << "\n  got: " << got << "\n  want: " << c.error;
   }
+}
+
+TEST(CorefilePluginsTest, IgnoringUnsupportedLeavesItOutWithAWarningAtItsPosition) {
+  const std::string text =
+      ".:53 {\n  kubernetes cluster.local\n  forward . tls://192.0.2.1 192.0.2.2 {\n    tls_servername x\n  }\n"
+      "  forward . 192.0.2.9 {\n    policy fastest\n  }\n}\n";
+  CorefileResult r = ReadCorefileText(text, "Corefile");
+  ASSERT_TRUE(r.corefile);
+  CorefilePlan strict = PlanCorefile(*r.corefile);
+  ASSERT_EQ(strict.errors.size(), 3u);
+  EXPECT_EQ(strict.errors[0].ToString(), "Corefile:3:13: forward: tls://192.0.2.1: only plain DNS upstreams are supported");
+
+  CorefilePlan lenient = PlanCorefile(*r.corefile, {.ignore_unsupported = true});
+  ASSERT_EQ(lenient.errors.size(), 1u) << "a mistake CoreDNS refuses too stays an error";
+  EXPECT_EQ(lenient.errors[0].line, 7);
+  ASSERT_EQ(lenient.warnings.size(), 2u);
+  EXPECT_EQ(lenient.warnings[0].ToString(),
+            "Corefile:3:13: forward: tls://192.0.2.1: only plain DNS upstreams are supported; left out");
+  EXPECT_EQ(lenient.warnings[1].ToString(),
+            "Corefile:4:5: forward: tls_servername is not supported (plain DNS upstreams only); left out");
+  const ServerPlan& s = lenient.servers.at(0);
+  ASSERT_EQ(s.forwards.size(), 2u);
+  EXPECT_EQ(s.forwards[0].Addresses().size(), 1u) << "the plain upstream is kept";
+}
+
+TEST(CorefilePluginsTest, SitesSayWhereEachDirectiveWasAndWhatItAdded) {
+  CorefilePlan p = Plan(".:53 {\n  kubernetes cluster.local in-addr.arpa\n  rewrite name a.x b.x\n"
+                        "  forward . 192.0.2.1 {\n    expire 5s\n  }\n  cache 30\n}\n");
+  for (const ConfigError& e : p.errors) ADD_FAILURE() << e.ToString();
+  const ServerPlan& s = p.servers.at(0);
+  EXPECT_EQ(s.pos.line, 1);
+  ASSERT_EQ(s.sites.size(), 4u);
+  EXPECT_FALSE(s.sites[0].planned);
+  ASSERT_EQ(s.sites[0].args.size(), 2u) << "kubernetes is not planned: its arguments are kept";
+  EXPECT_EQ(s.sites[0].args[1].text, "in-addr.arpa");
+  EXPECT_TRUE(s.sites[1].planned && s.sites[1].args.empty());
+  EXPECT_EQ(s.sites[1].entry, 0u);
+  EXPECT_EQ(s.sites[2].entry, 0u);
+  ASSERT_EQ(s.sites[2].options.size(), 1u);
+  EXPECT_EQ(s.sites[2].options[0].pos.line, 5);
+  EXPECT_FALSE(s.sites[3].entry) << "cache fills no list";
+  EXPECT_EQ(s.cache->ttl, 30u);
+}
+
+TEST(CorefilePluginsTest, AResolvConfUpstreamRemembersItsFile) {
+  const std::string path = ::testing::TempDir() + "/plugins_test_resolv.conf";
+  std::ofstream(path) << "nameserver 192.0.2.53\nnameserver 192.0.2.54\n";
+  CorefilePlan p = Plan(". {\n  forward . 192.0.2.1 " + path + "\n}\n");
+  for (const ConfigError& e : p.errors) ADD_FAILURE() << e.ToString();
+  const ForwardPlan& f = p.servers.at(0).forwards.at(0);
+  ASSERT_EQ(f.to.size(), 2u);
+  EXPECT_FALSE(f.to[0].resolv_conf);
+  EXPECT_EQ(f.to[1].resolv_conf, path);
+  EXPECT_EQ(f.Addresses().size(), 3u);
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -152,5 +152,33 @@ TEST(CorefileRuntimeTest, HostsReadsItsFileAndKeepsInlineEntriesWithout) {
   EXPECT_EQ(missing.serving.program.blocks()[0].hosts->Lookup(N("eight.example.org"), 1).answer.size(), 1u);
 }
 
+TEST(CorefileRuntimeTest, EachClustersPoolIsTheForwardItWasReadFrom) {
+  CorefileLoad c = Compile(R"(.:53 {
+    forward cluster.local 127.0.0.9
+    forward . 127.0.0.1:5300
+}
+cluster2.svc.cluster.local {
+    rewrite stop name suffix cluster2.svc.cluster.local svc.cluster.local answer auto
+    forward . 127.0.0.2:30053
+}
+cluster3.svc.cluster.local {
+    rewrite stop name suffix cluster3.svc.cluster.local svc.cluster.local answer auto
+    forward . 127.0.0.3:30053
+}
+)");
+  ASSERT_TRUE(c.config) << Errors(c);
+  EXPECT_EQ(c.config->cluster, "cluster1");
+  ASSERT_EQ(c.config->clusters.size(), 3u);
+  EXPECT_EQ(c.config->clusters[0].resolvers.front().ToString(), "127.0.0.9:53") << "forward cluster.local";
+  ASSERT_NE(c.serving.program.mesh(), nullptr);
+  EXPECT_EQ(c.serving.program.mesh()->cluster_pools, (std::vector<int>{0, 2, 3}));
+
+  CorefileLoad other = Compile(kMesh);
+  ASSERT_TRUE(other.config) << Errors(other);
+  EXPECT_EQ(other.config->cluster, "cluster1");
+  EXPECT_EQ(other.serving.program.mesh()->cluster_pools, (std::vector<int>{2, 1}))
+      << "the own cluster's names go to the svc.cluster.local block's forward";
+}
+
 }  // namespace
 }  // namespace meshdns

@@ -91,7 +91,7 @@ TEST(NodeLocalStanzaTest, ForwardsTheMeshLikeTheCachesClusterLocalBlock) {
   ASSERT_EQ(server.forwards.size(), 1u);
   EXPECT_TRUE(server.forwards[0].from.IsRoot());
   ASSERT_EQ(server.forwards[0].to.size(), 1u);
-  EXPECT_EQ(server.forwards[0].to[0].ToString(), "10.233.0.53:53");
+  EXPECT_EQ(server.forwards[0].Addresses()[0].ToString(), "10.233.0.53:53");
   EXPECT_TRUE(server.forwards[0].force_tcp);
 
   // meshdns does not run `bind` (it listens where --listen says), so the
