@@ -71,7 +71,7 @@ class QueryEngine {
 
  private:
   Pipeline PipelineFor(const Generation& g) {
-    return Pipeline(g.runtime->program, g.runtime->pool_health, *g.cache, counters_);
+    return Pipeline(g.runtime->program, g.runtime->pool_health, *g.cache, counters_, rename_scratch_);
   }
   // A generation this worker no longer serves does not fill the cache: the
   // new one may have pruned what its answers would put back.
@@ -117,6 +117,7 @@ class QueryEngine {
   std::shared_ptr<const Generation> generation_;
   EngineCounters counters_;
   RotationTurn rotation_;
+  RenameScratch rename_scratch_;  // for every pipeline of this worker: used within one call, never across a wait
   std::vector<std::unique_ptr<Job>> jobs_;
   std::vector<Job*> idle_jobs_;
 };
