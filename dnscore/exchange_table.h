@@ -11,6 +11,7 @@
 #include <span>
 
 #include "absl/container/flat_hash_map.h"
+#include "dnscore/wire.h"
 
 namespace meshdns {
 
@@ -67,12 +68,14 @@ class ExchangeTable {
     return &it->second;
   }
 
-  // Which exchange `reply`, read from `arrived_on`, ends; null with the reason when none.
-  Exchange* Match(std::span<const uint8_t> reply, PortRef arrived_on, ReplyMatch* why) {
-    Exchange* e = reply.size() >= 2 ? Find(static_cast<uint16_t>(reply[0] << 8 | reply[1])) : nullptr;
-    *why = e == nullptr ? (reply.size() >= 2 ? ReplyMatch::kUnknownId : ReplyMatch::kTooShort)
-                        : MatchReply(reply, arrived_on, e->query, e->port);
-    return *why == ReplyMatch::kAnswers ? e : nullptr;
+  // Which exchange `reply`, read from `arrived_on`, ends; null when none,
+  // and the reason in `why` if asked.
+  Exchange* Match(std::span<const uint8_t> reply, PortRef arrived_on, ReplyMatch* why = nullptr) {
+    Exchange* e = reply.size() >= 2 ? Find(ReadU16(reply.data())) : nullptr;
+    const ReplyMatch match = e == nullptr ? (reply.size() >= 2 ? ReplyMatch::kUnknownId : ReplyMatch::kTooShort)
+                                          : MatchReply(reply, arrived_on, e->query, e->port);
+    if (why != nullptr) *why = match;
+    return match == ReplyMatch::kAnswers ? e : nullptr;
   }
 
   // Ends the exchange (see Find); the caller gets what it was, the table forgets it.

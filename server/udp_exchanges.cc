@@ -225,8 +225,7 @@ bool UdpExchanges::ReadBatch(uint32_t index) {
       continue;
     }
     const std::span<const uint8_t> reply(inbox_.buffers[k].data(), inbox_.msgs[k].msg_len);
-    ReplyMatch why;
-    const Table::Exchange* e = table_.Match(reply, port, &why);
+    const Table::Exchange* e = table_.Match(reply, port);
     if (e == nullptr) {
       mismatches_.Count("udp");
       continue;
