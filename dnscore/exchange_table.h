@@ -1,9 +1,8 @@
-// ExchangeTable: the UDP exchanges one upstream channel has under way, keyed
-// by query ID, and the one decision that lets a datagram end one of them: it
-// came in on the port the query left from (that very opening of the socket,
-// not a successor on the same index), carries the ID, and answers the question.
-// Sans-I/O: the channel reads the sockets and keeps the clock. Worker-local,
-// not thread-safe.
+// ExchangeTable: the UDP exchanges one upstream channel has under way, by
+// query ID, and the decision that lets a datagram end one: it came to the
+// port the query left from (that opening, not a successor on the same index),
+// carries the ID and answers the question. Sans-I/O: the channel does the I/O.
+// Worker-local, not thread-safe.
 #pragma once
 
 #include <cstdint>

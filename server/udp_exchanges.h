@@ -1,15 +1,6 @@
-// UdpExchanges: one channel's UDP queries to its resolver, on a few connected
-// sockets, each on a port the kernel picks at random. A query takes a random
-// unused ID and the socket of the batch it joins; which datagram ends which
-// exchange is ExchangeTable's decision (dnscore). A socket is retired after
-// kSocketUses queries and reopened on a fresh port, so an off-path forger
-// must guess a moving port and the ID.
-//
-// Batching: the queries started in one turn of the event loop (typically the
-// misses of one recvmmsg batch) leave together in one sendmmsg, and a
-// readable socket is drained with recvmmsg. Per-packet syscalls and the
-// wake-ups they cause are most of a forwarded query's cost on loopback.
-//
+// UdpExchanges: one channel's UDP queries to its resolver, sent in batches on
+// a few connected sockets on random ports, with their deadlines and resends.
+// Which datagram ends which exchange is ExchangeTable's decision (dnscore).
 // Worker-local: used only from its worker's io_context thread.
 #pragma once
 
@@ -69,6 +60,9 @@ struct UdpOptions {
 
 class UdpExchanges : private DeadlineWheel::Target {
  public:
+  // A query takes a random unused ID and the socket of the batch it joins. A
+  // socket is retired after kSocketUses queries and reopened on a fresh port
+  // the kernel picks, so an off-path forger must guess a moving port and the ID.
   static constexpr size_t kSockets = 8;
   static constexpr uint32_t kSocketUses = 128;
   static constexpr size_t kBatch = UdpInbox::kBatch;
@@ -97,7 +91,11 @@ class UdpExchanges : private DeadlineWheel::Target {
   };
   using Table = ExchangeTable<Waiting>;
   struct Socket;
-  // Queries waiting for the end of this turn of the event loop, all for one socket.
+  // Queries waiting for the end of this turn of the event loop, all for one
+  // socket. The queries started in one turn (typically the misses of one
+  // recvmmsg batch) leave in one sendmmsg, and a readable socket is drained
+  // with recvmmsg: per-packet syscalls and the wake-ups they cause are most
+  // of a forwarded query's cost on loopback.
   struct Outbox {
     Outbox();
     uint32_t socket = 0;
