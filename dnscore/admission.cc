@@ -17,7 +17,7 @@ Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, con
   }
   if (options.cache != nullptr) {
     const size_t limit = options.udp ? view.MaxUdpReply() : kMaxMessageSize;
-    CacheLookup lookup{.write = {.limit = limit}, .now = options.now, .prefetch = options.prefetch};
+    CacheLookup lookup{.write = {.limit = limit, .rotation = options.rotation}, .now = options.now, .prefetch = options.prefetch};
     if (std::optional<CacheHit> hit = options.cache->Lookup(CacheKey::For(view), view, query, lookup, out)) {
       return {Verdict::kReply, hit->size, hit->prefetch};
     }

@@ -1,8 +1,8 @@
 // The first stages of every query, decided from the packet alone and without
 // allocation: decode the header and question, answer bad packets (FORMERR,
 // NOTIMP, BADVERS) or drop them, refuse clients the ACL does not admit, and
-// answer from the cache. What is left needs resolving. Stateless; the cache
-// it reads is thread-safe.
+// answer from the cache. What is left needs resolving. Stateless: the cache
+// it reads is thread-safe, and the rotation turn is the calling worker's.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +29,7 @@ struct AdmitOptions {
   bool udp = true;              // UDP replies are cut to the client's size
   Millis now = 0;
   const PrefetchPolicy* prefetch = nullptr;  // null: no prefetching
+  RotationTurn* rotation = nullptr;          // the worker's; null: rotated runs served as stored
 };
 
 [[nodiscard]] Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, const AdmitOptions& options,

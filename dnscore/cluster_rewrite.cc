@@ -15,9 +15,10 @@ bool ClusterRewrite::Restore(const DnsName& name, DnsName& out) const {
 }
 
 absl::StatusOr<std::vector<uint8_t>> ClusterRewrite::RestoreReply(std::span<const uint8_t> reply,
-                                                                  const DnsName& client_qname) const {
+                                                                  const DnsName& client_qname,
+                                                                  RenameScratch& scratch) const {
   auto restore = [this](const DnsName& in, DnsName& out) { return Restore(in, out); };
-  return RenameReply(reply, client_qname, restore, restore);
+  return RenameReply(reply, client_qname, restore, restore, std::nullopt, scratch);
 }
 
 }  // namespace meshdns

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "dnscore/dns_name.h"
+#include "dnscore/wire_rename.h"
 
 namespace meshdns {
 
@@ -30,7 +31,8 @@ class ClusterRewrite {
   // not under svc.<domain> or would grow too long.
   [[nodiscard]] bool Restore(const DnsName& name, DnsName& out) const;
   // The cluster's reply, renamed back, with the client's question in it.
-  absl::StatusOr<std::vector<uint8_t>> RestoreReply(std::span<const uint8_t> reply, const DnsName& client_qname) const;
+  absl::StatusOr<std::vector<uint8_t>> RestoreReply(std::span<const uint8_t> reply, const DnsName& client_qname,
+                                                    RenameScratch& scratch) const;
 
   const DnsName& cluster_zone() const { return cluster_zone_; }
 

@@ -188,10 +188,10 @@ Answer Pipeline::Finish(QueryState& s, absl::StatusOr<std::span<const uint8_t>> 
     if (!reply.ok()) return reply.status();
     if (!s.stripped && !s.rewritten.changed()) return StoredReply::FromMessage(*reply, policy);
     // Cluster names restored: the reply gets back the name it had before the strip.
-    absl::StatusOr<std::vector<uint8_t>> renamed = s.stripped ? block.cluster->RestoreReply(*reply, s.rewritten.name)
+    absl::StatusOr<std::vector<uint8_t>> renamed = s.stripped ? block.cluster->RestoreReply(*reply, s.rewritten.name, scratch_)
                                                               : std::vector<uint8_t>(reply->begin(), reply->end());
     // Rewrite reverted: the client's question and names.
-    if (renamed.ok() && s.rewritten.changed()) renamed = Rewriter::Revert(s.rewritten, *renamed, s.question.name);
+    if (renamed.ok() && s.rewritten.changed()) renamed = Rewriter::Revert(s.rewritten, *renamed, s.question.name, scratch_);
     if (!renamed.ok()) return renamed.status();
     return StoredReply::FromMessage(*std::move(renamed), policy);
   };

@@ -14,7 +14,8 @@
 // the reply stages. Time is an argument; nothing here reads a clock or a socket.
 //
 // A Pipeline is a handful of references, made per question; the program and
-// cache it reads are shared and thread-safe, the counters are the caller's.
+// cache it reads are shared and thread-safe, the counters and the rename
+// scratch buffer are the caller's (one per worker).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,7 @@
 #include "dnscore/program.h"
 #include "dnscore/question.h"
 #include "dnscore/service_merge.h"
+#include "dnscore/wire_rename.h"
 
 namespace meshdns {
 
@@ -109,8 +111,8 @@ class Pipeline {
   };
 
   Pipeline(const Program& program, std::span<const PoolHealth> pools, PacketCache& cache,
-           PipelineCounters& counters)
-      : program_(program), pools_(pools), cache_(cache), counters_(counters) {}
+           PipelineCounters& counters, RenameScratch& scratch)
+      : program_(program), pools_(pools), cache_(cache), counters_(counters), scratch_(scratch) {}
 
   [[nodiscard]] Step Start(const Question& question, int depth, QueryState& state, const Options& options);
   // The resolver's reply (empty: none came; `overloaded`: none could be asked).
@@ -136,6 +138,7 @@ class Pipeline {
   std::span<const PoolHealth> pools_;
   PacketCache& cache_;
   PipelineCounters& counters_;
+  RenameScratch& scratch_;
 };
 
 }  // namespace meshdns

@@ -44,12 +44,9 @@ size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<con
       for (uint16_t at : reply.ttl_offsets) WriteU32(&out[at], ttl);
     }
     const Rotation& r = reply.rotation;
-    if (r.at != 0 && r.count > 1 && size_t{r.at} + size_t{r.count} * r.size <= body) {
-      // Each worker turns its own counter: no shared line, and clients of a
-      // worker see every order in turn.
-      thread_local uint32_t turn = 0;
+    if (options.rotation != nullptr && r.at != 0 && r.count > 1 && size_t{r.at} + size_t{r.count} * r.size <= body) {
       uint8_t* first = &out[r.at];
-      std::rotate(first, first + (++turn % r.count) * r.size, first + size_t{r.count} * r.size);
+      std::rotate(first, first + (options.rotation->Next() % r.count) * r.size, first + size_t{r.count} * r.size);
     }
   } else {
     flags |= kFlagTC;

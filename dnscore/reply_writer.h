@@ -34,9 +34,21 @@ struct StoredView {
   uint32_t ttl_ceiling = UINT32_MAX;
 };
 
+// Which order a rotated run is served in next. Each worker keeps its own
+// (worker-local, not thread-safe): no cache line shared between threads, and
+// the clients of a worker see every order in turn.
+class RotationTurn {
+ public:
+  uint32_t Next() { return ++turn_; }
+
+ private:
+  uint32_t turn_ = 0;
+};
+
 struct WriteOptions {
   std::optional<uint32_t> ttl;  // set every record's TTL to this
   size_t limit = 512;           // the most the transport may carry
+  RotationTurn* rotation = nullptr;  // turned once per rotated reply; null: runs served as stored
 };
 
 // Returns the reply's size, or 0 if `reply` does not answer `query`'s question.

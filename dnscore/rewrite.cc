@@ -137,7 +137,7 @@ absl::StatusOr<RewriteOutcome> Rewriter::Apply(const DnsName& qname) const {
 }
 
 absl::StatusOr<std::vector<uint8_t>> Rewriter::Revert(const RewriteOutcome& outcome, std::span<const uint8_t> reply,
-                                                      const DnsName& client_qname) {
+                                                      const DnsName& client_qname, RenameScratch& scratch) {
   // Several rules map back in reverse order, each seeing the previous one's result.
   auto map_back = [&outcome](bool value, const DnsName& in, DnsName& out) {
     if (outcome.steps.empty()) return false;
@@ -157,7 +157,7 @@ absl::StatusOr<std::vector<uint8_t>> Rewriter::Revert(const RewriteOutcome& outc
   };
   auto owner = [&](const DnsName& in, DnsName& out) { return map_back(false, in, out); };
   auto value = [&](const DnsName& in, DnsName& out) { return map_back(true, in, out); };
-  return RenameReply(reply, client_qname, owner, value, outcome.ttl);
+  return RenameReply(reply, client_qname, owner, value, outcome.ttl, scratch);
 }
 
 }  // namespace meshdns

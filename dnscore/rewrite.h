@@ -73,7 +73,7 @@ class Rewriter {
   absl::StatusOr<RewriteOutcome> Apply(const DnsName& qname) const;
   // The chain's reply with the client's question and its names mapped back.
   static absl::StatusOr<std::vector<uint8_t>> Revert(const RewriteOutcome& outcome, std::span<const uint8_t> reply,
-                                                     const DnsName& client_qname);
+                                                     const DnsName& client_qname, RenameScratch& scratch);
 
  private:
   std::vector<RewriteRule> rules_;

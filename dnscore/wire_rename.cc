@@ -44,7 +44,8 @@ absl::Status Malformed(absl::string_view what) {
 }  // namespace
 
 absl::StatusOr<std::vector<uint8_t>> RenameReply(std::span<const uint8_t> reply, const DnsName& question_name,
-                                                 NameMap owner, NameMap value, std::optional<TtlClamp> ttl) {
+                                                 NameMap owner, NameMap value, std::optional<TtlClamp> ttl,
+                                                 RenameScratch& scratch) {
   std::optional<Header> header = Header::Read(reply);
   if (!header) return Malformed("short header");
   if (header->qdcount != 1) return absl::InvalidArgumentError("reply without exactly one question");
@@ -54,9 +55,9 @@ absl::StatusOr<std::vector<uint8_t>> RenameReply(std::span<const uint8_t> reply,
   if (!r.Name(name) || !r.U16(qtype) || !r.U16(qclass)) return Malformed("question");
 
   // Names may grow, so the size is known only at the end: the reply is written
-  // into this thread's scratch buffer and returned exactly sized, because the
+  // into the caller's scratch buffer and returned exactly sized, because the
   // cache may keep it for its whole TTL.
-  thread_local std::vector<uint8_t> out;
+  std::vector<uint8_t>& out = scratch.bytes;
   out.assign(reply.begin(), reply.begin() + kHeaderSize);
   MessageWriter w(out);
   w.Name(question_name, /*compress=*/false);

@@ -5,7 +5,7 @@
 // Names are read through their compression pointers and written compressed
 // again; RDATA without such names is copied as it is. This is the response
 // half of both contract rule 1 (ClusterRewrite) and CoreDNS's `rewrite`.
-// Thread-safe; the result is exactly sized.
+// Thread-safe given one RenameScratch per thread; the result is exactly sized.
 #pragma once
 
 #include <cstdint>
@@ -29,8 +29,15 @@ struct TtlClamp {
   uint32_t max = std::numeric_limits<uint32_t>::max();
 };
 
+// Where a renamed reply is written before its size is known. Its owner (one
+// per worker; not thread-safe) keeps it from reply to reply, so renaming
+// allocates only the exactly sized result.
+struct RenameScratch {
+  std::vector<uint8_t> bytes;
+};
+
 absl::StatusOr<std::vector<uint8_t>> RenameReply(std::span<const uint8_t> reply, const DnsName& question_name,
-                                                 NameMap owner, NameMap value,
-                                                 std::optional<TtlClamp> ttl = std::nullopt);
+                                                 NameMap owner, NameMap value, std::optional<TtlClamp> ttl,
+                                                 RenameScratch& scratch);
 
 }  // namespace meshdns

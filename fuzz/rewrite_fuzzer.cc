@@ -19,13 +19,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                       *DnsName::FromText("cluster2.svc.cluster.local"));
   static const DnsName client_qname = *DnsName::FromText("Web.Nginx.Default.Cluster2.svc.cluster.local");
   const std::span<const uint8_t> raw(data, size);
-  (void)rewrite.RestoreReply(raw, client_qname);
+  RenameScratch scratch;
+  (void)rewrite.RestoreReply(raw, client_qname, scratch);
 
   absl::StatusOr<PktPtr> before = ParseMessage(raw);
   if (!before.ok()) return 0;
   absl::StatusOr<std::vector<uint8_t>> conforming = EncodeMessage(before->get());
   if (!conforming.ok()) return 0;
-  absl::StatusOr<std::vector<uint8_t>> renamed = rewrite.RestoreReply(*conforming, client_qname);
+  absl::StatusOr<std::vector<uint8_t>> renamed = rewrite.RestoreReply(*conforming, client_qname, scratch);
   if (!renamed.ok()) return 0;  // refusing is allowed (a name grown past 255 bytes, say)
   absl::StatusOr<PktPtr> after = ParseMessage(*renamed);
   if (!after.ok()) std::abort();

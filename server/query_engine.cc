@@ -81,7 +81,7 @@ size_t QueryEngine::WriteAnswer(const Answer& answer, std::span<const uint8_t> q
                                 size_t limit, std::span<uint8_t> out) {
   if (answer.kind == Answer::Kind::kReply) {
     const StoredReply& s = *answer.reply;
-    WriteOptions options{.limit = limit};
+    WriteOptions options{.limit = limit, .rotation = &rotation_};
     if (s.cacheable) options.ttl = answer.ttl;
     const size_t size = WriteReply(s.View(), view, query, options, out);
     if (size != 0) return size;

@@ -61,15 +61,17 @@ class QueryEngine {
   // The client's reply for `answer`: SERVFAIL or REFUSED as it says, or the
   // reply patched for the client (ID, case, TTLs, EDNS, TC). Returns its
   // size (0: nothing to send).
-  static size_t WriteAnswer(const Answer& answer, std::span<const uint8_t> query, const QueryView& view, size_t limit,
-                            std::span<uint8_t> out);
+  size_t WriteAnswer(const Answer& answer, std::span<const uint8_t> query, const QueryView& view, size_t limit,
+                     std::span<uint8_t> out);
+  // This worker's turn for rotated runs (loadbalance), on hits and misses alike.
+  RotationTurn& rotation() { return rotation_; }
 
   const EngineCounters& counters() const { return counters_; }
   std::vector<std::pair<std::string, ChannelCounters>> channel_counters() const { return channels_.Counters(); }
 
  private:
   Pipeline PipelineFor(const Generation& g) {
-    return Pipeline(g.runtime->program, g.runtime->pool_health, *g.cache, counters_);
+    return Pipeline(g.runtime->program, g.runtime->pool_health, *g.cache, counters_, rename_scratch_);
   }
   // A generation this worker no longer serves does not fill the cache: the
   // new one may have pruned what its answers would put back.
@@ -114,6 +116,8 @@ class QueryEngine {
   ChannelMap channels_;
   std::shared_ptr<const Generation> generation_;
   EngineCounters counters_;
+  RotationTurn rotation_;
+  RenameScratch rename_scratch_;  // for every pipeline of this worker: used within one call, never across a wait
   std::vector<std::unique_ptr<Job>> jobs_;
   std::vector<Job*> idle_jobs_;
 };

@@ -124,14 +124,15 @@ asio::awaitable<void> TcpListener::Serve(tcp::socket accepted, IpAddress client)
     }
     Admitted admitted = AdmitQuery(query, FromAsioAddress(peer.address()),
                                    AdmitOptions{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = false,
-                                                .now = NowMillis(), .prefetch = g.runtime->prefetch()},
+                                                .now = NowMillis(), .prefetch = g.runtime->prefetch(),
+                                                .rotation = &worker_.engine().rotation()},
                                    view, reply);
     if (admitted.prefetch) worker_.Prefetch(view);
     worker_.stats().CountAdmitted(ServerStats::kTcp, peer.address().is_v6(), admitted, view, size);
     size_t reply_size = admitted.size;
     if (admitted.verdict == Verdict::kResolve) {
       const Answer answer = co_await worker_.engine().ResolveMiss(view);
-      reply_size = QueryEngine::WriteAnswer(answer, query, view, kMaxMessageSize, reply);
+      reply_size = worker_.engine().WriteAnswer(answer, query, view, kMaxMessageSize, reply);
     }
     if (reply_size != 0) {
       const int64_t micros = Micros(started);

@@ -169,7 +169,7 @@ bool UdpListener::Drain() {
 
     const Generation& g = worker_.generation();
     const AdmitOptions options{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = true, .now = NowMillis(),
-                               .prefetch = g.runtime->prefetch()};
+                               .prefetch = g.runtime->prefetch(), .rotation = &worker_.engine().rotation()};
     ServerStats& stats = worker_.stats();
     const auto batch_start = std::chrono::steady_clock::now();
     unsigned replies = 0;
@@ -289,7 +289,7 @@ void UdpListener::SendResolved(const Answer& answer, std::span<const uint8_t> qu
   const size_t limit = std::min(view.MaxUdpReply(), kMaxDatagram);
   SendLater(
       [&](std::span<uint8_t> out) {
-        const size_t size = QueryEngine::WriteAnswer(answer, query, view, limit, out);
+        const size_t size = worker_.engine().WriteAnswer(answer, query, view, limit, out);
         if (size == 0) return size;
         const int64_t micros = Micros(started);
         worker_.stats().CountResponse(ServerStats::kUdp, view.qtype, out[3] & 0xf, size, micros);

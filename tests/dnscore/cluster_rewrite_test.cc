@@ -87,8 +87,9 @@ std::string Owner(const ldns_rr* rr) {
 }
 
 TEST(ClusterRewriteTest, RestoreReplyRenamesOwnersAndTargetsUnderTheServiceZone) {
+  RenameScratch scratch;
   const DnsName client = N("Web.Default.Cluster2.SVC.cluster.local");
-  absl::StatusOr<std::vector<uint8_t>> restored = Cluster2().RestoreReply(UpstreamReply(), client);
+  absl::StatusOr<std::vector<uint8_t>> restored = Cluster2().RestoreReply(UpstreamReply(), client, scratch);
   ASSERT_TRUE(restored.ok()) << restored.status();
   // The stored reply takes this vector over and may cache it for its TTL.
   EXPECT_EQ(restored->capacity(), restored->size()) << "no spare capacity";
@@ -133,8 +134,9 @@ TEST(ClusterRewriteTest, RestoreReplyRenamesOwnersAndTargetsUnderTheServiceZone)
 }
 
 TEST(ClusterRewriteTest, RestoreReplyPutsTheClientsQuestionInTheClientsCase) {
+  RenameScratch scratch;
   const DnsName client = N("Web.Default.Cluster2.SVC.cluster.local");
-  absl::StatusOr<std::vector<uint8_t>> restored = Cluster2().RestoreReply(UpstreamReply(), client);
+  absl::StatusOr<std::vector<uint8_t>> restored = Cluster2().RestoreReply(UpstreamReply(), client, scratch);
   ASSERT_TRUE(restored.ok());
   ASSERT_GT(restored->size(), kHeaderSize + client.WireSize() + 4);
   EXPECT_EQ(ReadU16(&(*restored)[4]), 1);
@@ -144,8 +146,9 @@ TEST(ClusterRewriteTest, RestoreReplyPutsTheClientsQuestionInTheClientsCase) {
 }
 
 TEST(ClusterRewriteTest, RestoreReplyRejectsGarbage) {
+  RenameScratch scratch;
   std::vector<uint8_t> garbage = {0, 1, 0x81, 0x80, 0, 1, 0, 1};
-  EXPECT_FALSE(Cluster2().RestoreReply(garbage, N("x.cluster2.svc.cluster.local")).ok());
+  EXPECT_FALSE(Cluster2().RestoreReply(garbage, N("x.cluster2.svc.cluster.local"), scratch).ok());
 }
 
 // The ldns field index of the name contract rule 1 renames in each type's
@@ -201,6 +204,7 @@ std::vector<std::string> Records(std::span<const uint8_t> reply) {
 }
 
 TEST(ClusterRewriteTest, RestoreReplyMatchesRenamingWithLdns) {
+  RenameScratch scratch;
   const DnsName client = N("web.default.cluster2.svc.cluster.local");
   PktPtr pkt = NewReply(N("web.default.svc.cluster.local"), kTypeANY, kClassIN, kFlagAA | kFlagRA, kNoError);
   for (const char* text : {
@@ -220,7 +224,7 @@ TEST(ClusterRewriteTest, RestoreReplyMatchesRenamingWithLdns) {
     AppendRecord(pkt.get(), LDNS_SECTION_ANSWER, ParseRecord(text)->get());
   }
   const std::vector<uint8_t> reply = *EncodeMessage(pkt.get());  // ldns compresses names, RDATA too
-  absl::StatusOr<std::vector<uint8_t>> restored = Cluster2().RestoreReply(reply, client);
+  absl::StatusOr<std::vector<uint8_t>> restored = Cluster2().RestoreReply(reply, client, scratch);
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ(Records(*restored), OracleRecords(Cluster2(), reply));
   EXPECT_TRUE(std::equal(restored->begin() + 2, restored->begin() + kHeaderSize, reply.begin() + 2))
@@ -230,13 +234,15 @@ TEST(ClusterRewriteTest, RestoreReplyMatchesRenamingWithLdns) {
 // Compression pointers inside RDATA (legal for CNAME, MX, NS, SOA, PTR)
 // point into the old message; they must be followed, never copied.
 TEST(ClusterRewriteTest, RestoreReplyFollowsPointersInRdata) {
+  RenameScratch scratch;
   using testing::Wire;
   const uint16_t question = kHeaderSize;                     // web.default.svc.cluster.local
   const uint16_t svc = kHeaderSize + 4 + 8;                  // svc.cluster.local inside it
   Wire w = Wire().Header(1, kFlagQR | kFlagAA, 1, 2).Question("web.default.svc.cluster.local", kTypeMX);
   w.Pointer(question).RrBody(kTypeCNAME, 5, Wire().U8(3).Bytes({'p', 'o', 'd'}).Pointer(svc).bytes());
   w.Pointer(question).RrBody(kTypeMX, 5, Wire().U16(10).U8(4).Bytes({'m', 'a', 'i', 'l'}).Pointer(svc).bytes());
-  absl::StatusOr<std::vector<uint8_t>> restored = Cluster2().RestoreReply(w, N("web.default.cluster2.svc.cluster.local"));
+  absl::StatusOr<std::vector<uint8_t>> restored = Cluster2().RestoreReply(w, N("web.default.cluster2.svc.cluster.local"),
+                                                                          scratch);
   ASSERT_TRUE(restored.ok()) << restored.status();
   const std::vector<std::string> records = Records(*restored);
   ASSERT_EQ(records.size(), 2u);
@@ -245,25 +251,26 @@ TEST(ClusterRewriteTest, RestoreReplyFollowsPointersInRdata) {
 }
 
 TEST(ClusterRewriteTest, RestoreReplyRejectsRecordsThatOverrunTheirRdata) {
+  RenameScratch scratch;
   using testing::Wire;
   const DnsName client = N("web.default.cluster2.svc.cluster.local");
   // A CNAME whose RDLENGTH stops inside the target name.
   Wire short_name = Wire().Header(1, kFlagQR, 1, 1).Question("web.default.svc.cluster.local", kTypeA);
   short_name.Name("web.default.svc.cluster.local").U16(kTypeCNAME).U16(kClassIN).U32(5).U16(3).Bytes({3, 'p', 'o'});
   short_name.Bytes({'d', 0});
-  EXPECT_FALSE(Cluster2().RestoreReply(short_name, client).ok());
+  EXPECT_FALSE(Cluster2().RestoreReply(short_name, client, scratch).ok());
   // An MX too short for its preference.
   Wire short_mx = Wire().Header(1, kFlagQR, 1, 1).Question("web.default.svc.cluster.local", kTypeMX);
   short_mx.Name("web.default.svc.cluster.local").RrBody(kTypeMX, 5, Wire().U8(0).bytes());
-  EXPECT_FALSE(Cluster2().RestoreReply(short_mx, client).ok());
+  EXPECT_FALSE(Cluster2().RestoreReply(short_mx, client, scratch).ok());
   // A NAPTR whose strings run past its end.
   Wire naptr = Wire().Header(1, kFlagQR, 1, 1).Question("web.default.svc.cluster.local", 35);
   naptr.Name("web.default.svc.cluster.local").RrBody(35, 5, Wire().U16(1).U16(2).U8(40).Bytes({'S'}).bytes());
-  EXPECT_FALSE(Cluster2().RestoreReply(naptr, client).ok());
+  EXPECT_FALSE(Cluster2().RestoreReply(naptr, client, scratch).ok());
   // More records announced than present.
   Wire missing = Wire().Header(1, kFlagQR, 1, 2).Question("web.default.svc.cluster.local", kTypeA);
   missing.A("web.default.svc.cluster.local", 5);
-  EXPECT_FALSE(Cluster2().RestoreReply(missing, client).ok());
+  EXPECT_FALSE(Cluster2().RestoreReply(missing, client, scratch).ok());
 }
 
 }  // namespace

@@ -114,15 +114,17 @@ TEST(WriteReplyTest, LoadbalanceRotatesTheAddressRunOnEveryWrite) {
   EXPECT_EQ(reply.rotation.count, 3);
   EXPECT_EQ(reply.rotation.size, 16);
   std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA);
+  RotationTurn turn;  // a worker's
   std::set<std::vector<uint8_t>> orders;
   for (int i = 0; i < 3; ++i) {
-    std::vector<uint8_t> order = LastOctets(Write(reply, query));
+    std::vector<uint8_t> order = LastOctets(Write(reply, query, {.ttl = std::nullopt, .rotation = &turn}));
     std::vector<uint8_t> sorted = order;
     std::sort(sorted.begin(), sorted.end());
     EXPECT_EQ(sorted, (std::vector<uint8_t>{1, 2, 3})) << "every record, whole";
     orders.insert(order);
   }
   EXPECT_EQ(orders.size(), 3u) << "three writes, three rotations";
+  EXPECT_EQ(LastOctets(Write(reply, query)), LastOctets(Write(reply, query))) << "no turn given: served as stored";
   EXPECT_FALSE(StoredAnswer().MarkAddressRotation()) << "owners written out in full could be pointed into";
 }
 

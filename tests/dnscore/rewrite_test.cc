@@ -63,8 +63,9 @@ std::vector<std::string> RoundTrip(const Rewriter& rules, absl::string_view clie
   absl::StatusOr<RewriteOutcome> out = rules.Apply(N(client));
   EXPECT_TRUE(out.ok()) << out.status();
   if (!out.ok()) return {};
+  RenameScratch scratch;
   absl::StatusOr<std::vector<uint8_t>> back =
-      Rewriter::Revert(*out, Reply(out->name, qtype, answer, authority), N(client));
+      Rewriter::Revert(*out, Reply(out->name, qtype, answer, authority), N(client), scratch);
   EXPECT_TRUE(back.ok()) << back.status();
   return back.ok() ? Lines(*back) : std::vector<std::string>{};
 }
@@ -174,7 +175,8 @@ TEST(RewriteTest, TtlRulesClampEveryRecordButLeaveOptAlone) {
   ldns_pkt_set_edns_udp_size(pkt.get(), 1232);
   ldns_pkt_set_edns_do(pkt.get(), true);
   std::vector<uint8_t> reply = *EncodeMessage(pkt.get());
-  absl::StatusOr<std::vector<uint8_t>> back = Rewriter::Revert(*out, reply, N("web.example"));
+  RenameScratch scratch;
+  absl::StatusOr<std::vector<uint8_t>> back = Rewriter::Revert(*out, reply, N("web.example"), scratch);
   ASSERT_TRUE(back.ok()) << back.status();
   PktPtr got = *ParseMessage(*back);
   EXPECT_EQ(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(got.get()), 0)), 30u);
