@@ -71,7 +71,7 @@ class PipelineTest : public ::testing::Test {
     rt_ = Runtime::Compile(*std::move(c.config), std::move(c.serving));
   }
 
-  Pipeline pipeline() { return Pipeline(rt_->program, rt_->pool_health, cache_, counters_); }
+  Pipeline pipeline() { return Pipeline(rt_->program, rt_->pool_health, cache_, counters_, scratch_); }
   Pipeline::Options At() const { return {.now = now_}; }
 
   Step Start(const Question& q, int depth = 0) { return pipeline().Start(q, depth, state_, At()); }
@@ -101,6 +101,7 @@ class PipelineTest : public ::testing::Test {
   Millis now_ = 1'000'000;
   PacketCache cache_{1024};
   PipelineCounters counters_;
+  RenameScratch scratch_;
   std::shared_ptr<const Runtime> rt_;
   QueryState state_;
 };

@@ -43,7 +43,7 @@ std::optional<std::string> StaleWorld::Start(absl::string_view name, QueryState&
   absl::StatusOr<StoredReply> old = StoredReply::FromMessage(ReplyFor(name, kNoError), TtlPolicy{});
   cache_.Insert(question.Key(), std::make_shared<const StoredReply>(*std::move(old)), now - kExpiredAgo);
   const uint64_t stale_before = counters_.stale_answers;
-  Pipeline pipeline(program_, pools_, cache_, counters_);
+  Pipeline pipeline(program_, pools_, cache_, counters_, scratch_);
   const Step step = pipeline.Start(question, 0, state, {.now = now});
   if (step.kind == Step::Kind::kForward) return std::nullopt;
   return Client(step.answer, stale_before);
@@ -52,7 +52,7 @@ std::optional<std::string> StaleWorld::Start(absl::string_view name, QueryState&
 std::string StaleWorld::Forwarded(absl::string_view name, QueryState& state, AttemptOutcome outcome,
                                   std::optional<uint8_t> rcode, Millis now) {
   const uint64_t stale_before = counters_.stale_answers;
-  Pipeline pipeline(program_, pools_, cache_, counters_);
+  Pipeline pipeline(program_, pools_, cache_, counters_, scratch_);
   std::vector<uint8_t> reply;
   if (outcome == AttemptOutcome::kAnswered) reply = ReplyFor(name, *rcode);
   return Client(pipeline.Forwarded(state, reply, outcome == AttemptOutcome::kOverloaded, {.now = now}),

@@ -43,6 +43,7 @@ class StaleWorld {
   Program program_;
   PacketCache cache_{1024};
   PipelineCounters counters_;
+  RenameScratch scratch_;
   std::vector<PoolHealth> pools_;
 };
 
