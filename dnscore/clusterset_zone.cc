@@ -1,18 +1,27 @@
 #include "dnscore/clusterset_zone.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "dnscore/wire.h"
 
 namespace meshdns {
 
+DnsName NameUnder(std::initializer_list<absl::string_view> labels, const DnsName& zone) {
+  DnsName head;
+  for (absl::string_view l : labels) (void)head.AppendLabel(l);
+  DnsName out;
+  (void)head.ReplaceSuffix(head.LabelCount(), zone, out);
+  return out;
+}
+
 ClustersetZone::ClustersetZone(const Mesh& mesh, std::vector<std::shared_ptr<const Template>> templates,
                                uint32_t negative_ttl)
     : mesh_(mesh), templates_(std::move(templates)), zone_text_(mesh.clusterset().ToText()),
-      negative_ttl_(negative_ttl) {
-  DnsName version;
-  (void)version.AppendLabel("dns-version");
-  (void)version.ReplaceSuffix(1, mesh.clusterset(), version_name_);
-}
+      version_name_(NameUnder({"dns-version"}, mesh.clusterset())),
+      empty_names_{NameUnder({"svc"}, mesh.clusterset()), NameUnder({"dns"}, mesh.clusterset()),
+                   NameUnder({"ns", "dns"}, mesh.clusterset())},
+      negative_ttl_(negative_ttl) {}
 
 RrPtr ClustersetZone::Soa() const {
   // The shape CoreDNS's kubernetes plugin gives its zones; MINIMUM bounds
@@ -20,6 +29,26 @@ RrPtr ClustersetZone::Soa() const {
   std::string text = absl::StrCat(zone_text_, " ", negative_ttl_, " IN SOA ns.dns.", zone_text_, " hostmaster.",
                                    zone_text_, " 1 7200 1800 86400 ", negative_ttl_);
   return *ParseRecord(text);
+}
+
+RrPtr ClustersetZone::Ns() const {
+  // Nothing delegates to this zone (CoreDNS forwards it to meshdns), and
+  // meshdns cannot know the address clients reach it by (a NodePort, a
+  // Service IP): ns.dns.S exists, without addresses.
+  return *ParseRecord(absl::StrCat(zone_text_, " ", negative_ttl_, " IN NS ns.dns.", zone_text_));
+}
+
+bool ClustersetZone::IsEmptyName(const DnsName& qname) const {
+  return std::any_of(empty_names_.begin(), empty_names_.end(), [&](const DnsName& n) { return qname.Equals(n); });
+}
+
+ClustersetOutcome ClustersetZone::Apex(uint16_t qtype) const {
+  ClustersetOutcome out;
+  out.matched = true;
+  if (qtype == kTypeSOA || qtype == kTypeANY) out.answer.push_back(Soa());
+  if (qtype == kTypeNS || qtype == kTypeANY) out.answer.push_back(Ns());
+  if (out.answer.empty()) out.authority.push_back(Soa());  // NODATA
+  return out;
 }
 
 absl::StatusOr<ClustersetOutcome> ClustersetZone::Answer(const DnsName& qname, uint16_t qtype, uint16_t qclass) const {
@@ -34,6 +63,12 @@ absl::StatusOr<ClustersetOutcome> ClustersetZone::Answer(const DnsName& qname, u
       } else {
         out.authority.push_back(Soa());
       }
+      return out;
+    }
+    if (qname.Equals(mesh_.clusterset())) return Apex(qtype);
+    if (IsEmptyName(qname)) {
+      out.matched = true;
+      out.authority.push_back(Soa());
       return out;
     }
     const std::string lower = qname.Lowered().ToText();

@@ -110,9 +110,11 @@ Step Pipeline::Clusterset(QueryState& s, const Options& options) {
   ++counters_.synthesized;
   absl::StatusOr<ClustersetOutcome> outcome = mesh.zone.Answer(s.ask, q.qtype, q.qclass);
   if (!outcome.ok()) return Finished(s, outcome.status(), options);
-  if (!outcome->matched && mesh.services && (q.qclass == kClassIN || q.qclass == kClassANY)) {
-    if (std::optional<ServiceName> service = ParseServiceName(mesh.mesh, s.ask)) {
-      // Rule 4: every cluster asked at once, merged by affinity.
+  if (!outcome->matched && (q.qclass == kClassIN || q.qclass == kClassANY)) {
+    // Rule 4: every cluster asked at once, merged by affinity. A namespace is
+    // asked even without service names: the template's host names lie below it.
+    if (std::optional<ServiceName> service = ParseServiceName(mesh.mesh, s.ask);
+        service && (mesh.services || service->IsNamespace())) {
       Step step{.kind = Step::Kind::kFanOut, .budget = mesh.fanout_timeout};
       for (size_t c = 0; c < mesh.mesh.clusters().size(); ++c) {
         const int pool = mesh.cluster_pools[c];

@@ -68,7 +68,7 @@ struct QueryState {
   DnsName ask;                // the name after rewrite and strip: what templates, hosts and resolvers see
   const BlockCache* cache = nullptr;
   ChainStart chain;                     // kChase: the answer so far
-  std::optional<ServiceName> service;   // kFanOut: the clusterset service asked
+  std::optional<ServiceName> service;   // kFanOut: the clusterset service or namespace asked
 };
 
 // The verdict of the query direction.

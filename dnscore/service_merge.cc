@@ -12,14 +12,6 @@
 namespace meshdns {
 namespace {
 
-DnsName Join(std::initializer_list<absl::string_view> labels, const DnsName& tail) {
-  DnsName head;
-  for (absl::string_view l : labels) (void)head.AppendLabel(l);
-  DnsName out;
-  (void)head.ReplaceSuffix(head.LabelCount(), tail, out);
-  return out;
-}
-
 DnsName Concat(const DnsName& head, const DnsName& tail) {
   DnsName out;
   (void)head.ReplaceSuffix(head.LabelCount(), tail, out);
@@ -28,7 +20,7 @@ DnsName Concat(const DnsName& head, const DnsName& tail) {
 
 // `<svc>.<ns>.svc.<clusterset>`: the service's name in the clusterset zone.
 DnsName ServiceZone(const Mesh& mesh, const ServiceName& name) {
-  return Join({name.service, name.ns, "svc"}, mesh.clusterset());
+  return NameUnder({name.service, name.ns, "svc"}, mesh.clusterset());
 }
 
 // SRV targets point into the cluster that answered; a client must be able to
@@ -37,14 +29,14 @@ void MoveTargetIntoClusterset(const Mesh& mesh, const ServiceName& name, size_t 
   if (ldns_rr_rd_count(srv) < 4) return;
   DnsName target;
   if (!RdfToName(ldns_rr_rdf(srv, 3), target)) return;
-  const DnsName in_cluster = Join({name.service, name.ns}, mesh.clusters()[cluster].rewrite.cluster_zone());
+  const DnsName in_cluster = NameUnder({name.service, name.ns}, mesh.clusters()[cluster].rewrite.cluster_zone());
   if (!target.IsSubdomainOf(in_cluster)) return;
   DnsName moved;
   const size_t extra = target.LabelCount() - in_cluster.LabelCount();
   if (extra == 0) {
     moved = ServiceZone(mesh, name);
   } else if (extra == 1) {
-    moved = Join({target.Label(0), mesh.clusters()[cluster].name}, ServiceZone(mesh, name));
+    moved = NameUnder({target.Label(0), mesh.clusters()[cluster].name}, ServiceZone(mesh, name));
   } else {
     return;
   }
@@ -54,7 +46,9 @@ void MoveTargetIntoClusterset(const Mesh& mesh, const ServiceName& name, size_t 
 }  // namespace
 
 DnsName ServiceName::ClusterName(const Mesh& mesh, size_t cluster) const {
-  return Concat(prefix, Join({service, ns}, mesh.clusters()[cluster].rewrite.cluster_zone()));
+  const DnsName& zone = mesh.clusters()[cluster].rewrite.cluster_zone();
+  if (IsNamespace()) return NameUnder({ns}, zone);
+  return Concat(prefix, NameUnder({service, ns}, zone));
 }
 
 std::optional<ServiceName> ParseServiceName(const Mesh& mesh, const DnsName& qname) {
@@ -63,7 +57,9 @@ std::optional<ServiceName> ParseServiceName(const Mesh& mesh, const DnsName& qna
   auto is_svc = [&](size_t i) { return absl::EqualsIgnoreCase(qname.Label(i), "svc"); };
   auto is_underscored = [&](size_t i) { return absl::StartsWith(qname.Label(i), "_"); };
   ServiceName out;
-  if (k == 3 && is_svc(2)) {
+  if (k == 2 && is_svc(1)) {
+    out.ns = std::string(qname.Label(0));
+  } else if (k == 3 && is_svc(2)) {
     out.service = std::string(qname.Label(0));
     out.ns = std::string(qname.Label(1));
   } else if (k == 5 && is_svc(4) && is_underscored(0) && is_underscored(1)) {
@@ -97,6 +93,9 @@ absl::StatusOr<std::vector<uint8_t>> MergeServiceAnswers(const Mesh& mesh, const
     if (rcode != kNoError) continue;
     known = true;
     Found f{part.cluster, {}};
+    // A namespace has no records of its own in Kubernetes; what it may
+    // answer is not a service's.
+    if (name.IsNamespace()) continue;
     ldns_rr_list* list = ldns_pkt_answer(pkt->get());
     for (size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
       const ldns_rr* rr = ldns_rr_list_rr(list, i);

@@ -7,9 +7,12 @@
 
 #include "dnscore/stored_reply.h"
 #include "dnscore/wire.h"
+#include "tests/dnscore/message_text.h"
 
 namespace meshdns {
 namespace {
+
+using testing::RecordText;
 
 DnsName N(const char* text) { return *DnsName::FromText(text); }
 
@@ -95,8 +98,57 @@ TEST_F(ClustersetZoneTest, DnsVersionIsTxt100) {
   ExpectDenialWithSoa(Ask("dns-version.clusterset.local", kTypeA), kNoError, "dns-version A");
 }
 
+TEST_F(ClustersetZoneTest, TheApexAnswersItsSoaAndNs) {
+  ClustersetOutcome soa = Ask("ClusterSet.Local", kTypeSOA);
+  EXPECT_EQ(soa.rcode, kNoError);
+  EXPECT_TRUE(soa.matched);
+  EXPECT_TRUE(soa.authority.empty());
+  ASSERT_EQ(soa.answer.size(), 1u);
+  EXPECT_EQ(RecordText(soa.answer[0].get()),
+            "clusterset.local. 5 IN SOA ns.dns.clusterset.local. hostmaster.clusterset.local. 1 7200 1800 86400 5");
+
+  ClustersetOutcome ns = Ask("clusterset.local", kTypeNS);
+  EXPECT_EQ(ns.rcode, kNoError);
+  EXPECT_TRUE(ns.authority.empty());
+  ASSERT_EQ(ns.answer.size(), 1u);
+  EXPECT_EQ(RecordText(ns.answer[0].get()), "clusterset.local. 5 IN NS ns.dns.clusterset.local.");
+
+  ClustersetOutcome any = Ask("clusterset.local", kTypeANY);
+  ASSERT_EQ(any.answer.size(), 2u);
+  EXPECT_EQ(ldns_rr_get_type(any.answer[0].get()), LDNS_RR_TYPE_SOA);
+  EXPECT_EQ(ldns_rr_get_type(any.answer[1].get()), LDNS_RR_TYPE_NS);
+}
+
+TEST_F(ClustersetZoneTest, OtherTypesAtTheApexAreNoData) {
+  for (uint16_t qtype : {kTypeA, kTypeAAAA, kTypeTXT, kTypeSRV}) {
+    ExpectDenialWithSoa(Ask("clusterset.local", qtype), kNoError, TypeMnemonic(qtype).c_str());
+  }
+}
+
+// RFC 8020: NXDOMAIN would deny every name below these.
+TEST_F(ClustersetZoneTest, NamesWithDescendantsOrNamedByTheNsAreNoData) {
+  for (const char* name : {"svc.clusterset.local", "SVC.clusterset.local", "dns.clusterset.local",
+                           "ns.dns.clusterset.local"}) {
+    for (uint16_t qtype : {kTypeA, kTypeAAAA, kTypeTXT}) {
+      ClustersetOutcome out = Ask(name, qtype);
+      EXPECT_TRUE(out.matched) << name;
+      ExpectDenialWithSoa(out, kNoError, name);
+    }
+  }
+}
+
+TEST_F(ClustersetZoneTest, NamespacesAndServicesAreLeftToTheClusters) {
+  // The zone cannot know them; the pipeline asks the clusters, and without
+  // them the answer stands as NXDOMAIN.
+  for (const char* name : {"default.svc.clusterset.local", "nginx.default.svc.clusterset.local"}) {
+    ClustersetOutcome out = Ask(name, kTypeA);
+    EXPECT_FALSE(out.matched) << name;
+    ExpectDenialWithSoa(out, kNxDomain, name);
+  }
+}
+
 TEST_F(ClustersetZoneTest, EveryOtherNameIsNxDomainWithSoa) {
-  for (const char* name : {"clusterset.local", "svc.clusterset.local", "foo.clusterset.local",
+  for (const char* name : {"foo.clusterset.local", "a.ns.dns.clusterset.local",
                            "cluster2.nginx.default.svc.clusterset.local",    // <cluster>.<svc>.<ns>
                            "a.b.web.cluster2.nginx.default.svc.clusterset.local.x.clusterset.local"}) {
     ExpectDenialWithSoa(Ask(name, kTypeA), kNxDomain, name);

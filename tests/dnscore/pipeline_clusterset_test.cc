@@ -3,6 +3,7 @@
 // merged, and what a Corefile's own templates leave to the mesh rules.
 #include <gtest/gtest.h>
 
+#include "absl/strings/ascii.h"
 #include "tests/dnscore/pipeline_fixture.h"
 
 namespace meshdns {
@@ -34,9 +35,9 @@ TEST_F(PipelineTest, AHostNameInAClusterOutsideTheMeshIsNxDomain) {
   EXPECT_EQ(Text(answer).rcode, kNxDomain);
 }
 
-// Rule 3 where a Corefile's own template answers (the mesh recovered from its blocks).
-TEST_F(PipelineTest, ACorefileTemplatesClusterOutsideTheMeshIsNxDomain) {
-  LoadCorefile(R"(.:53 {
+// A Corefile in the mesh pattern (the mesh is recovered from its blocks),
+// whose clusterset template has no fallthrough.
+constexpr char kMeshCorefile[] = R"(.:53 {
     rewrite stop {
         name substring cluster1.svc.cluster.local svc.cluster.local
         answer auto
@@ -57,7 +58,11 @@ clusterset.local:53 {
         answer "{{ .Name }} 60 IN CNAME {{ .Group.host }}.{{ .Group.svc }}.{{ .Group.ns }}.{{ .Group.cluster }}.svc.cluster.local"
     }
 }
-)");
+)";
+
+// Rule 3 where a Corefile's own template answers.
+TEST_F(PipelineTest, ACorefileTemplatesClusterOutsideTheMeshIsNxDomain) {
+  LoadCorefile(kMeshCorefile);
   ASSERT_NE(rt_->program.mesh(), nullptr) << "the Corefile is in the mesh pattern";
   EXPECT_EQ(Start("web.cluster2.nginx.default.svc.clusterset.local", kTypeA).kind, Step::Kind::kChase);
   const Answer answer = StartAnswers("web.cluster9.nginx.default.svc.clusterset.local", kTypeA);
@@ -65,6 +70,97 @@ clusterset.local:53 {
   EXPECT_EQ(m.rcode, kNxDomain);
   EXPECT_EQ(m.answer, S{});
   EXPECT_EQ(m.authority.size(), 1u);
+}
+
+// --- names that exist without records of their own (v2 rule 4, RFC 8020) ----------
+
+constexpr char kSoa[] = "clusterset.local. 5 IN SOA ns.dns.clusterset.local. hostmaster.clusterset.local. 1 7200 1800 86400 5";
+
+// NOERROR, no records, and the zone's SOA (owned by the apex) to make it cacheable.
+void ExpectNoData(const MessageText& m, absl::string_view why) {
+  EXPECT_EQ(m.rcode, kNoError) << why;
+  EXPECT_TRUE(m.aa) << why;
+  EXPECT_EQ(m.answer, S{}) << why;
+  EXPECT_EQ(m.authority, S{kSoa}) << why;
+}
+
+TEST_F(PipelineTest, TheClustersetApexAnswersItsSoaAndNs) {
+  LoadMesh();
+  const MessageText soa = Text(StartAnswers("clusterset.local", kTypeSOA));
+  EXPECT_EQ(soa.rcode, kNoError);
+  EXPECT_TRUE(soa.aa);
+  EXPECT_EQ(soa.answer, S{kSoa});
+  EXPECT_EQ(soa.authority, S{});
+  const MessageText ns = Text(StartAnswers("ClusterSet.local", kTypeNS));
+  EXPECT_EQ(ns.rcode, kNoError);
+  EXPECT_EQ(ns.question, S{"ClusterSet.local. IN NS"});
+  ASSERT_EQ(ns.answer.size(), 1u);
+  // Names in the answer take the question's case (they are compressed against it).
+  EXPECT_EQ(absl::AsciiStrToLower(ns.answer[0]), "clusterset.local. 5 in ns ns.dns.clusterset.local.");
+  ExpectNoData(Text(StartAnswers("clusterset.local", kTypeA)), "apex A");
+  // The NS target exists, without addresses meshdns could vouch for.
+  ExpectNoData(Text(StartAnswers("ns.dns.clusterset.local", kTypeA)), "ns.dns A");
+}
+
+TEST_F(PipelineTest, SvcUnderTheClustersetIsNoDataWithOrWithoutServiceNames) {
+  LoadMesh();
+  ExpectNoData(Text(StartAnswers("svc.clusterset.local", kTypeA)), "services on");
+  LoadMesh("clusterset: {services: false}\n");
+  ExpectNoData(Text(StartAnswers("svc.clusterset.local", kTypeA)), "services off");
+}
+
+TEST_F(PipelineTest, ANamespaceIsNoDataWhenSomeClusterKnowsIt) {
+  LoadMesh();
+  Step step = Start("strimzi.svc.clusterset.local", kTypeA);
+  ASSERT_EQ(step.kind, Step::Kind::kFanOut);
+  ASSERT_EQ(step.parts.size(), 3u);
+  EXPECT_EQ(step.part_questions[0].name.ToText(), "strimzi.cluster1.svc.cluster.local.");
+  // cluster2's kube-dns has services in the namespace: an empty non-terminal
+  // there; cluster1 has none, and cluster3 did not answer in time.
+  step.parts[0].reply = NxReply("strimzi.cluster1.svc.cluster.local.", "cluster1.svc.cluster.local.");
+  step.parts[1].reply = ReplyTo("strimzi.cluster2.svc.cluster.local.", kTypeA, 0, 1)
+                            .Soa("cluster2.svc.cluster.local.", 60, 60).bytes();
+  const Answer answer = pipeline().FannedOut(state_, step.parts, At());
+  ExpectNoData(Text(answer), "strimzi");
+  // Rule 7: negative-cacheable.
+  EXPECT_EQ(answer.ttl, 5u);
+  EXPECT_EQ(Start("strimzi.svc.clusterset.local", kTypeA).kind, Step::Kind::kAnswer) << "from the cache";
+}
+
+TEST_F(PipelineTest, ANamespaceOrServiceNoClusterKnowsIsNxDomain) {
+  LoadMesh();
+  for (const char* name : {"nothing.svc.clusterset.local", "nothing.strimzi.svc.clusterset.local"}) {
+    Step step = Start(name, kTypeA);
+    ASSERT_EQ(step.kind, Step::Kind::kFanOut) << name;
+    for (size_t i = 0; i < step.parts.size(); ++i) {
+      step.parts[i].reply = NxReply(step.part_questions[i].name.ToText(), "cluster.local.");
+    }
+    const MessageText m = Text(pipeline().FannedOut(state_, step.parts, At()));
+    EXPECT_EQ(m.rcode, kNxDomain) << name;
+    EXPECT_EQ(m.authority, S{kSoa}) << name;
+  }
+}
+
+TEST_F(PipelineTest, ANamespaceIsAskedAboutEvenWithoutServiceNames) {
+  // The template's host names lie below it either way.
+  LoadMesh("clusterset: {services: false}\n");
+  EXPECT_EQ(Start("strimzi.svc.clusterset.local", kTypeA).kind, Step::Kind::kFanOut);
+  EXPECT_EQ(Text(StartAnswers("kafka.strimzi.svc.clusterset.local", kTypeA)).rcode, kNxDomain);
+}
+
+TEST_F(PipelineTest, AClusterLabelUnderAServiceIsNxDomainWithoutAsking) {
+  // KEP-1645: <cluster>.<svc>.<ns>.svc.S must not exist.
+  LoadMesh();
+  const MessageText m = Text(StartAnswers("cluster2.kafka.strimzi.svc.clusterset.local", kTypeA));
+  EXPECT_EQ(m.rcode, kNxDomain);
+  EXPECT_EQ(m.authority, S{kSoa});
+}
+
+TEST_F(PipelineTest, ACorefilesClustersetZoneHasItsApexAndNamespacesToo) {
+  LoadCorefile(kMeshCorefile);
+  EXPECT_EQ(Text(StartAnswers("clusterset.local", kTypeSOA)).answer.size(), 1u);
+  EXPECT_EQ(Text(StartAnswers("svc.clusterset.local", kTypeA)).rcode, kNoError);
+  EXPECT_EQ(Start("strimzi.svc.clusterset.local", kTypeA).kind, Step::Kind::kFanOut);
 }
 
 std::vector<std::string> PartNames(const Step& step) {

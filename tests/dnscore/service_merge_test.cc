@@ -88,6 +88,31 @@ TEST_F(ServiceMergeTest, RecognisesServiceAndSrvNamesOnly) {
   EXPECT_FALSE(ParseServiceName(mesh_, N("kafka.strimzi.pod.clusterset.local")));
 }
 
+TEST_F(ServiceMergeTest, ANamespaceIsAskedAsItsOwnName) {
+  std::optional<ServiceName> ns = ParseServiceName(mesh_, N("Strimzi.svc.clusterset.local"));
+  ASSERT_TRUE(ns);
+  EXPECT_TRUE(ns->IsNamespace());
+  EXPECT_EQ(ns->ClusterName(mesh_, 1).ToText(), "Strimzi.c2.svc.cluster.local.");
+  EXPECT_FALSE(name_.IsNamespace());
+  EXPECT_FALSE(ParseServiceName(mesh_, N("svc.clusterset.local")));
+  EXPECT_FALSE(ParseServiceName(mesh_, N("strimzi.pod.clusterset.local")));
+}
+
+TEST_F(ServiceMergeTest, ANamespaceSomeClusterKnowsIsNoDataWhateverItHolds) {
+  const DnsName qname = N("strimzi.svc.clusterset.local");
+  const ServiceName ns = *ParseServiceName(mesh_, qname);
+  // A resolver with an address at the namespace's name: not a Kubernetes
+  // record, and not the namespace's to give.
+  const std::string owner = ns.ClusterName(mesh_, 1).ToText();
+  ClusterPart odd{1, Reply(ns.ClusterName(mesh_, 1), kTypeA, kNoError, {owner + " 5 IN A 10.2.0.9"})};
+  ClusterPart unknown{0, Reply(ns.ClusterName(mesh_, 0), kTypeA, kNxDomain, {})};
+  Merged m = Merge({unknown, odd}, Affinity::kAll, kTypeA, &qname, &ns);
+  EXPECT_EQ(m.rcode, kNoError);
+  EXPECT_TRUE(m.rdata.empty());
+  EXPECT_EQ(m.authority_soa, 1u);
+  EXPECT_EQ(Merge({unknown}, Affinity::kAll, kTypeA, &qname, &ns).rcode, kNxDomain);
+}
+
 TEST_F(ServiceMergeTest, AllIsTheUnionWithOneOwnerAndOneCappedTtl) {
   Merged m = Merge({A(0, {"10.1.0.1", "10.1.0.2"}, 30), A(1, {"10.2.0.1"}, 3), A(2, {"10.1.0.1"}, 30)},
                    Affinity::kAll);

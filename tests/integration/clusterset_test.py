@@ -1,6 +1,7 @@
 """Contract rule 4 / KEP-1645 service names: `<svc>.<ns>.svc.clusterset.local`
 answered by asking every cluster and merging by affinity, SRV targets that a
-client can follow, partial failure, over UDP and TCP."""
+client can follow, partial failure, over UDP and TCP; the zone's apex and the
+names that exist without records (NODATA, never NXDOMAIN: RFC 8020)."""
 
 import time
 import unittest
@@ -19,6 +20,10 @@ ALL_PODS = {pod_ip(n, k) for n in (1, 2, 3) for k in (0, 1)}
 
 def name(service):
     return f"{service}.{NAMESPACE}.svc.clusterset.local."
+
+
+ZONE = "clusterset.local."
+SOA_TEXT = f"ns.dns.{ZONE} hostmaster.{ZONE} 1 7200 1800 86400 5"
 
 
 def rdata(r, rdtype):
@@ -60,6 +65,42 @@ class ClustersetServicesTest(meshlab.MeshTestCase):
         # <cluster>.<svc>.<ns> must not exist (KEP-1645).
         self.assertEqual(query(M1, f"cluster2.{HEADLESS}.{NAMESPACE}.svc.clusterset.local.").rcode(),
                          dns.rcode.NXDOMAIN)
+
+    def assert_denial(self, r, rcode, why):
+        """rcode, no records, and the zone's SOA owned by its apex (negative-cacheable)."""
+        self.assertEqual(dns.rcode.to_text(r.rcode()), dns.rcode.to_text(rcode), why)
+        self.assertTrue(r.flags & dns.flags.AA, why)
+        self.assertEqual(r.answer, [], why)
+        self.assertEqual([(rr.name.to_text(), rr.rdtype, rr[0].to_text()) for rr in r.authority],
+                         [(ZONE, dns.rdatatype.SOA, SOA_TEXT)], why)
+
+    def test_the_apex_answers_its_soa_and_ns(self):
+        for tcp in (False, True):
+            r = query(M1, "ClusterSet.Local.", "SOA", tcp=tcp)
+            self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+            self.assertTrue(r.flags & dns.flags.AA)
+            self.assertEqual(r.question[0].name.to_text(), "ClusterSet.Local.", "the client's case")
+            self.assertEqual([(rr.name.to_text().lower(), rr.rdtype) for rr in r.answer], [(ZONE, dns.rdatatype.SOA)])
+            self.assertEqual({t.lower() for t in rdata(r, dns.rdatatype.SOA)}, {SOA_TEXT})
+            r = query(M1, ZONE, "NS", tcp=tcp)
+            self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+            self.assertEqual(rdata(r, dns.rdatatype.NS), {f"ns.dns.{ZONE}"})
+            self.assert_denial(query(M1, ZONE, "A", tcp=tcp), dns.rcode.NOERROR, "apex A")
+
+    def test_names_with_descendants_are_nodata_and_what_is_below_still_answers(self):
+        for tcp in (False, True):
+            for qname, rdtype in ((f"svc.{ZONE}", "A"), (f"{NAMESPACE}.svc.{ZONE}", "A"),
+                                  (f"{NAMESPACE}.svc.{ZONE}", "AAAA"), (f"ns.dns.{ZONE}", "A")):
+                self.assert_denial(query(M1, qname, rdtype, tcp=tcp), dns.rcode.NOERROR, f"{qname} {rdtype}")
+            self.assertEqual(rdata(query(M1, name("web"), tcp=tcp), dns.rdatatype.A), {"10.1.7.1", "10.2.7.1"})
+
+    def test_unknown_namespaces_services_and_cluster_labels_are_nxdomain(self):
+        for tcp in (False, True):
+            for qname in (f"no-such-namespace.svc.{ZONE}", name("no-such-service"),
+                          f"cluster2.{HEADLESS}.{NAMESPACE}.svc.{ZONE}", f"nothing.{ZONE}"):
+                self.assert_denial(query(M1, qname, tcp=tcp), dns.rcode.NXDOMAIN, qname)
+        r = query(M1, f"dns-version.{ZONE}", "TXT")
+        self.assertEqual(rdata(r, dns.rdatatype.TXT), {'"1.0.0"'})
 
     def test_local_and_remote_affinity_with_a_per_service_override(self):
         listen = self.start_instance(

@@ -107,7 +107,15 @@ def corpus():
               ("dns-version.clusterset.local.", "TXT"),
               ("dns-version.clusterset.local.", "A"),
               (f"cluster2.{SERVICE}.{NAMESPACE}.svc.clusterset.local.", "A"),
-              ("nothing.clusterset.local.", "A")]
+              ("nothing.clusterset.local.", "A"),
+              # The apex and the names that exist without records (v2 rule 4).
+              ("clusterset.local.", "SOA"),
+              ("clusterset.local.", "NS"),
+              ("clusterset.local.", "A"),
+              ("svc.clusterset.local.", "A"),
+              ("ns.dns.clusterset.local.", "AAAA"),
+              (f"{NAMESPACE}.svc.clusterset.local.", "A"),
+              ("no-such-namespace.svc.clusterset.local.", "A")]
     out = []
     for i, (name, rdtype) in enumerate(names):
         out.append((name, rdtype))
@@ -188,6 +196,19 @@ class CorefileMeshTest(unittest.TestCase):
     def test_matrix_over_tcp(self):
         failures = [(a, b, p) for a, b, p in meshlab.matrix(True, corefile_addr) if p]
         self.assertEqual(failures, [])
+
+    def test_the_clusterset_zone_has_its_apex_and_namespaces(self):
+        """v2 rule 4 in --corefile mode: the fan-out for a namespace crosses the peers' Corefiles."""
+        me = corefile_addr(1)
+        soa = query(me, "clusterset.local.", "SOA")
+        self.assertEqual((soa.rcode(), [rr.rdtype for rr in soa.answer]), (dns.rcode.NOERROR, [dns.rdatatype.SOA]))
+        for qname, rcode in ((f"{NAMESPACE}.svc.clusterset.local.", dns.rcode.NOERROR),
+                             ("svc.clusterset.local.", dns.rcode.NOERROR),
+                             ("no-such-namespace.svc.clusterset.local.", dns.rcode.NXDOMAIN)):
+            r = query(me, qname, tcp=True)
+            self.assertEqual((r.rcode(), r.answer), (rcode, []), qname)
+            self.assertEqual([(rr.name.to_text(), rr.rdtype) for rr in r.authority],
+                             [("clusterset.local.", dns.rdatatype.SOA)], qname)
 
     def start_imported(self, n):
         """meshdns --config on `import` of cluster n's Corefile; returns (process, YAML path, YAML)."""
