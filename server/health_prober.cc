@@ -76,11 +76,8 @@ asio::awaitable<void> HealthProber::Probe(std::shared_ptr<const Runtime> runtime
   }
   if (readiness) {
     if (reply.ok()) health.RecordAnswer(NowMillis());
-  } else if (reply.ok()) {
-    health.RecordSuccess(NowMillis());
+  } else if (health.RecordProbe(reply.ok(), NowMillis())) {
     Log(LogLevel::kInfo, "cluster ", pool.name, ": resolver ", pool.resolvers[r].ToString(), " answers again");
-  } else {
-    health.RecordProbeFailure();
   }
   if (runtime == runtime_) probing_[&health] = false;
 }
