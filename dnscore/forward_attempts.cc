@@ -24,13 +24,15 @@ Action ForwardAttempts::Start(Millis now, const AttemptPool& pool, uint64_t rand
     }
     holds_concurrent_ = true;
   }
-  bool all_down = false;
   const uint64_t ticket =
       pool.policy == Policy::kRandom ? random : pool.rotation->fetch_add(1, std::memory_order_relaxed);
-  planned_ = PlanAttempts(pool.policy, ticket, pool.health, order_, &all_down);
-  // Cycling through the plan again lets a lossy pool still answer; a pool
-  // that is down altogether gets its one try and no more.
-  attempts_ = all_down ? 1 : std::max(planned_, kMaxAttempts);
+  planned_ = PlanAttempts(pool.policy, ticket, pool.health, order_);
+  // No resolver in rotation: the answer is SERVFAIL (or stale) now, not
+  // after the budget spent on a resolver that has already been silent
+  // max_fails times. The health prober brings one back.
+  if (planned_ == 0) return Finish(AttemptOutcome::kFailed);
+  // Cycling through the plan again lets a lossy pool still answer.
+  attempts_ = std::max(planned_, kMaxAttempts);
   return Next(now);
 }
 

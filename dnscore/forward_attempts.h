@@ -2,7 +2,8 @@
 // as a state machine with no sockets and no clock. The caller feeds it events
 // (a reply, a timeout, a failure), each with the time it happened, and
 // carries out the Action it returns: send to a resolver, or stop. The rules:
-//   - an attempt plan by the pool's policy, healthy resolvers first;
+//   - an attempt plan by the pool's policy, of the resolvers in rotation;
+//     none in rotation: the query fails at once;
 //   - one adaptive timeout per resolver, and for the last of a pass the rest
 //     of the budget with resends, so a lossy link still answers;
 //   - SERVFAIL and REFUSED retried on the next resolver before they count;
@@ -44,7 +45,7 @@ struct AttemptPool {
 // How the attempts ended.
 enum class AttemptOutcome {
   kAnswered,    // the last reply kept (Action::keep_reply) is the answer
-  kFailed,      // no reply came: the caller's stale-or-SERVFAIL decision
+  kFailed,      // no reply came, or no resolver was in rotation: the caller's stale-or-SERVFAIL decision
   kOverloaded,  // nobody could be asked (max_concurrent, in-flight limits): REFUSED
 };
 

@@ -1,7 +1,5 @@
 #include "dnscore/pipeline.h"
 
-#include <algorithm>
-
 #include "dnscore/wire.h"
 
 namespace meshdns {
@@ -10,10 +8,6 @@ namespace {
 absl::Status NoPluginAnswered() { return absl::UnavailableError("no plugin answered"); }
 
 Step Answered(Answer answer) { return Step{.kind = Step::Kind::kAnswer, .answer = std::move(answer)}; }
-
-bool AllDown(PoolHealth pool) {
-  return std::none_of(pool.begin(), pool.end(), [](const ResolverHealth* h) { return h->IsUp(); });
-}
 
 }  // namespace
 
@@ -97,10 +91,8 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   // Forward.
   const BlockForward* forward = block.ForwardFor(s.ask);
   if (forward == nullptr) return Answered(Finish(s, NoPluginAnswered(), false, options));  // CoreDNS's "no next plugin found"
-  // With the whole pool down, a stale answer now beats a wait for a resolver known to be gone.
-  if (AllDown(pools_[forward->pool])) {
-    if (std::optional<Answer> old = Stale(s, options.now)) return Answered(*std::move(old));
-  }
+  // A pool with no resolver in rotation is not waited for: its attempts end
+  // at once (PlanAttempts) and Forwarded serves stale or SERVFAIL.
   return Step{.kind = Step::Kind::kForward, .pool = forward->pool};
 }
 
@@ -118,7 +110,7 @@ Step Pipeline::Clusterset(QueryState& s, const Options& options) {
       Step step{.kind = Step::Kind::kFanOut, .budget = mesh.fanout_timeout};
       for (size_t c = 0; c < mesh.mesh.clusters().size(); ++c) {
         const int pool = mesh.cluster_pools[c];
-        if (pool >= 0 && AllDown(pools_[pool])) {
+        if (pool >= 0 && PoolDown(pools_[pool])) {
           ++counters_.fanout_left_out;  // a cluster known to be down is not waited for
           continue;
         }

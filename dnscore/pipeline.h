@@ -3,7 +3,7 @@
 //
 //   query:  loop probe → dispatch (longest zone) → cache → rewrite → cluster
 //           strip → template → clusterset rules (contract 2-4) → hosts →
-//           forward (a stale answer first when the whole pool is down)
+//           forward
 //   reply:  cluster names restored → rewrite reverted → stored by the block's
 //           cache policy (loadbalance, rewrite ttl), or a stale answer
 //           instead of none or of SERVFAIL → cache insert

@@ -27,6 +27,16 @@ bool ResolverHealth::RecordFailure(const HealthOptions& options, Millis now) {
   return true;
 }
 
+bool ResolverHealth::RecordProbe(bool answered, Millis now) {
+  if (!answered) {
+    probe_failures_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  const bool was_down = !IsUp();
+  RecordSuccess(now);
+  return was_down;
+}
+
 void ResolverHealth::RecordRtt(int64_t micros) {
   const int64_t srtt = srtt_us_.load(std::memory_order_relaxed);
   int64_t new_srtt, new_var;
@@ -66,7 +76,7 @@ bool ResolverHealth::TryAcquire(uint32_t limit) {
 
 
 size_t PlanAttempts(Policy policy, uint64_t ticket, std::span<ResolverHealth* const> health,
-                    std::span<uint8_t> out, bool* all_down) {
+                    std::span<uint8_t> out) {
   const size_t n = std::min<size_t>(health.size(), 256);
   if (n == 0 || out.size() < n) return 0;
   const size_t start = policy == Policy::kSequential ? 0 : ticket % n;
@@ -75,9 +85,11 @@ size_t PlanAttempts(Policy policy, uint64_t ticket, std::span<ResolverHealth* co
     const size_t i = (start + k) % n;
     if (health[i]->IsUp()) out[written++] = static_cast<uint8_t>(i);
   }
-  if (all_down != nullptr) *all_down = written == 0;
-  if (written == 0) out[written++] = static_cast<uint8_t>(start);
   return written;
+}
+
+bool PoolDown(std::span<ResolverHealth* const> health) {
+  return std::none_of(health.begin(), health.end(), [](const ResolverHealth* h) { return h->IsUp(); });
 }
 
 }  // namespace meshdns

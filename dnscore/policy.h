@@ -34,7 +34,11 @@ class ResolverHealth {
   void RecordAnswer(Millis now);
   // Returns true when this failure took the resolver out of rotation.
   bool RecordFailure(const HealthOptions& options, Millis now);
-  void RecordProbeFailure() { probe_failures_.fetch_add(1, std::memory_order_relaxed); }
+  // A health probe's outcome at `now`: any reply (`answered`), whatever its
+  // rcode, puts the resolver back in rotation. Returns true when it did. For
+  // a pool that is all out of rotation this is the only way back: its
+  // queries are not sent (PlanAttempts).
+  bool RecordProbe(bool answered, Millis now);
   bool IsUp() const { return down_since_.load(std::memory_order_relaxed) == 0; }
   uint32_t failures() const { return failures_.load(std::memory_order_relaxed); }
   uint64_t probe_failures() const { return probe_failures_.load(std::memory_order_relaxed); }
@@ -73,10 +77,15 @@ class ResolverHealth {
 // Fills `out` (size >= health.size()) with the resolvers to try, in order,
 // and returns how many. `ticket` picks the first: a per-pool counter for
 // round_robin, a random number for random; sequential always starts at 0.
-// Resolvers that are down are left out; if all are down, the first of them
-// in rotation order is planned alone, tried once anyway (as CoreDNS does),
-// and `all_down` is set.
+// Resolvers out of rotation are left out, so a pool with none in rotation
+// (PoolDown) gets an empty plan: its queries fail at once instead of waiting
+// out a resolver known to be silent, and the health prober finds out when
+// one is back. (CoreDNS's forward tries a random one anyway unless
+// `failfast_all_unhealthy_upstreams`; Unbound answers SERVFAIL at once.)
 size_t PlanAttempts(Policy policy, uint64_t ticket, std::span<ResolverHealth* const> health,
-                    std::span<uint8_t> out, bool* all_down = nullptr);
+                    std::span<uint8_t> out);
+
+// Whether no resolver of a pool is in rotation: what makes its plan empty.
+bool PoolDown(std::span<ResolverHealth* const> health);
 
 }  // namespace meshdns

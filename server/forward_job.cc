@@ -84,6 +84,11 @@ Action ForwardJob::Failed(const absl::Status& status) {
   if (next.out_of_rotation) {
     Log(LogLevel::kWarn, "cluster ", pool_->name, ": resolver ", pool_->resolvers[*next.out_of_rotation].ToString(),
         " taken out of rotation after ", pool_->health_options.max_fails, " failures (", status.message(), ")");
+    if (PoolDown(pool_->health_view)) {
+      Log(LogLevel::kWarn, "cluster ", pool_->name,
+          ": every resolver out of rotation; its queries are answered at once (SERVFAIL, or stale) until a health "
+          "probe finds one back");
+    }
   }
   return next;
 }

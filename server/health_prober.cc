@@ -64,23 +64,36 @@ asio::awaitable<void> HealthProber::Probe(std::shared_ptr<const Runtime> runtime
       : UpstreamQuestion{kRoot, kTypeNS, kClassIN, /*recursion_desired=*/false};
   std::array<uint8_t, kHeaderSize + DnsName::kMaxWireSize + 4 + kOptSize> query;
   const size_t size = WriteUpstreamQuery(0, question, query);
-  const Millis timeout = std::min(runtime->config.forward.health_check, runtime->config.forward.timeout);
-  // A force_tcp upstream may answer over TCP only: it is probed the way it is asked.
+  const Millis interval = std::max<Millis>(runtime->config.forward.health_check, 10);
+  const Millis timeout = std::min(interval, std::max<Millis>(runtime->config.forward.timeout, 10));
   const std::span<uint8_t> bytes(query.data(), size);
   UpstreamChannel& channel = channels_.Get(pool.resolvers[r]);
-  absl::StatusOr<std::vector<uint8_t>> reply = absl::UnknownError("not sent");
-  if (pool.force_tcp) {
-    reply = co_await channel.ExchangeTcp(bytes, std::max<Millis>(timeout, 10), pool.expire);
-  } else {
-    reply = co_await channel.ExchangeUdp(bytes, {.timeout = std::max<Millis>(timeout, 10)});
-  }
-  if (readiness) {
-    if (reply.ok()) health.RecordAnswer(NowMillis());
-  } else if (reply.ok()) {
-    health.RecordSuccess(NowMillis());
-    Log(LogLevel::kInfo, "cluster ", pool.name, ": resolver ", pool.resolvers[r].ToString(), " answers again");
-  } else {
-    health.RecordProbeFailure();
+  asio::steady_timer pause(io_);
+  // One out of rotation is probed every health_check until it is back, each
+  // probe started an interval after the one before: left to the next Tick, a
+  // probe that waited the whole interval would still be in flight then, and
+  // a silent resolver would be asked only every other interval.
+  for (;;) {
+    const auto sent = std::chrono::steady_clock::now();
+    // A force_tcp upstream may answer over TCP only: it is probed the way it is asked.
+    absl::StatusOr<std::vector<uint8_t>> reply = absl::UnknownError("not sent");
+    if (pool.force_tcp) {
+      reply = co_await channel.ExchangeTcp(bytes, timeout, pool.expire);
+    } else {
+      reply = co_await channel.ExchangeUdp(bytes, {.timeout = timeout});
+    }
+    if (readiness) {
+      if (reply.ok()) health.RecordAnswer(NowMillis());
+      break;
+    }
+    if (health.RecordProbe(reply.ok(), NowMillis())) {
+      Log(LogLevel::kInfo, "cluster ", pool.name, ": resolver ", pool.resolvers[r].ToString(), " answers again");
+    }
+    if (health.IsUp() || runtime != runtime_) break;  // back, or a reload's prober takes over
+    pause.expires_at(sent + std::chrono::milliseconds(interval));
+    boost::system::error_code ignored;
+    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    if (runtime != runtime_) break;
   }
   if (runtime == runtime_) probing_[&health] = false;
 }

@@ -19,11 +19,12 @@ namespace meshdns {
 
 // Every `health_check` it sends each resolver that is marked down a
 // `. IN NS` query, as CoreDNS's forward does; any reply, whatever its rcode,
-// means the resolver is alive. Resolvers in rotation are not probed: real
-// queries tell their health, except the local cluster's, which readiness
-// depends on: one that has been quiet for Lifecycle::kProbeQuietAfter is
-// asked, so /ready knows it answers before the first query and notices when
-// it stops.
+// means the resolver is alive. This is the only way back into rotation for a
+// pool whose resolvers are all out: its queries are not sent (PlanAttempts).
+// Resolvers in rotation are not probed: real queries tell their health,
+// except the local cluster's, which readiness depends on: one that has been
+// quiet for Lifecycle::kProbeQuietAfter is asked, so /ready knows it answers
+// before the first query and notices when it stops.
 class HealthProber {
  public:
   explicit HealthProber(asio::io_context& io) : io_(io), timer_(io), channels_(io) {}

@@ -43,9 +43,10 @@ struct Query {
 };
 
 struct Event {
-  enum class Kind { kStart, kReply, kTimeout, kFailure };
+  enum class Kind { kStart, kReply, kTimeout, kFailure, kProbe, kProbeAnswered, kProbeFailed };
   Kind kind = Kind::kStart;
-  Query* query = nullptr;
+  Query* query = nullptr;  // the query's events
+  size_t resolver = 0;     // a probe's
   AttemptReply reply;
 };
 
@@ -71,6 +72,7 @@ class Runner {
       return absl::OkStatus();
     }
     if (w[0] == "query" && w.size() == 4 && w[2] == "at") return StartQuery(w[1], ParseMillis(w[3]));
+    if (w[0] == "probe" && w.size() == 4 && w[2] == "at") return StartProbe(w[1], ParseMillis(w[3]));
     if (w[0] == "expect" && w.size() >= 3 && w[1] == "health") return ExpectHealth(w);
     if (w[0] == "expect" && w.size() >= 3) return Expect(ParseMillis(w[1]), Words(w.begin() + 2, w.end()));
     return Error(absl::StrCat("cannot read `", absl::StripAsciiWhitespace(line), "`"));
@@ -106,6 +108,7 @@ class Runner {
       if (key == "resolvers" && number && n > 0) resolvers = n;
       else if (key == "timeout" && ms) pool_.timeout = *ms;
       else if (key == "max_fails" && number) pool_.health_options.max_fails = n;
+      else if (key == "health_check" && ms) health_check_ = *ms;
       else if (key == "inflight" && number) pool_.inflight_limit = n;
       else if (key == "max_concurrent" && number) pool_.max_concurrent = n;
       else if (w[i] == "transport=tcp") pool_.transport = Transport::kTcp;
@@ -168,6 +171,16 @@ class Runner {
     return absl::OkStatus();
   }
 
+  // A health probe, as HealthProber sends one: what the resolver does with
+  // it decides, and its outcome goes to ResolverHealth::RecordProbe.
+  absl::Status StartProbe(absl::string_view word, std::optional<Millis> at) {
+    size_t i = 0;
+    if (!absl::SimpleAtoi(word, &i) || i >= health_.size()) return Error("no such resolver");
+    if (!at || *at < now_) return Error("a probe starts at a time not yet past, such as `at 0ms`");
+    Schedule(*at, {.kind = Event::Kind::kProbe, .resolver = i});
+    return absl::OkStatus();
+  }
+
   absl::Status Expect(std::optional<Millis> at, const Words& what) {
     if (!at) return Error("an expectation starts with its time, such as `expect 400ms ...`");
     ++expectations_;
@@ -219,8 +232,9 @@ class Runner {
     now_ = first->first.first;
     const Event e = first->second;
     events_.erase(first);
-    Query& q = *e.query;
     const Millis now = StaleWorld::kEpoch + now_;
+    if (e.query == nullptr) return Probe(e, now);
+    Query& q = *e.query;
     Action action;
     switch (e.kind) {
       case Event::Kind::kStart:
@@ -244,9 +258,29 @@ class Runner {
       case Event::Kind::kFailure:
         action = q.attempts.OnFailure(now);
         break;
+      case Event::Kind::kProbe:
+      case Event::Kind::kProbeAnswered:
+      case Event::Kind::kProbeFailed:
+        return;  // Probe()'s, above
     }
     if (action.out_of_rotation) Trace(q, absl::StrCat("takes ", *action.out_of_rotation, " out of rotation"));
     Carry(q, action);
+  }
+
+  // A probe is sent (kProbe), then its outcome recorded when the network says.
+  void Probe(const Event& e, Millis now) {
+    if (e.kind == Event::Kind::kProbe) {
+      const Action probe{.kind = Action::Kind::kSend, .resolver = e.resolver, .transport = pool_.transport,
+                         .timeout = health_check_};
+      const Delivery d = network_->Send(now_, probe);
+      Schedule(d.at, {.kind = d.kind == Delivery::Kind::kReply ? Event::Kind::kProbeAnswered : Event::Kind::kProbeFailed,
+                      .resolver = e.resolver});
+      return;
+    }
+    const bool answered = e.kind == Event::Kind::kProbeAnswered;
+    const bool back = health_[e.resolver]->RecordProbe(answered, now);
+    trace_.push_back({.at = now_, .text = absl::StrCat("probe ", e.resolver, answered ? " answered" : " failed",
+                                                       back ? ", back in rotation" : "")});
   }
 
   void Carry(Query& q, const Action& action) {
@@ -282,6 +316,7 @@ class Runner {
   size_t line_ = 0;
   size_t expectations_ = 0;
   AttemptPool pool_;
+  Millis health_check_ = 500;  // how long a probe waits, as HealthProber's does
   std::vector<std::unique_ptr<ResolverHealth>> health_;
   std::vector<ResolverHealth*> health_view_;
   std::atomic<uint32_t> concurrent_{0};

@@ -163,10 +163,13 @@ class StaleTest : public PipelineTest {
   }
 };
 
-TEST_F(StaleTest, AWholePoolDownServesStaleWithoutForwarding) {
+// Whether a pool is down is the attempt plan's to say (it is empty, and the
+// forward ends at once with no reply): the pipeline forwards as ever, and the
+// missing reply is what gives the stale answer.
+TEST_F(StaleTest, AWholePoolDownServesStaleOnceItsAttemptsEnd) {
   ExpireAnEntry();
   PoolDown(kUpstreamPool);
-  const Answer answer = StartAnswers("example.com", kTypeA);
+  const Answer answer = Resolve("example.com", kTypeA, {});
   ASSERT_EQ(answer.kind, Answer::Kind::kReply);
   EXPECT_EQ(answer.ttl, kStaleTtl);
   EXPECT_EQ(counters_.stale_answers, 1u);

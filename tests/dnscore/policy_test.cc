@@ -15,10 +15,11 @@ class Pool {
     for (ResolverHealth& h : health_) view_.push_back(&h);
   }
   ResolverHealth& operator[](size_t i) { return health_[i]; }
+  bool Down() const { return PoolDown(view_); }
 
-  std::vector<int> Plan(Policy policy, uint64_t ticket, bool* all_down = nullptr) {
+  std::vector<int> Plan(Policy policy, uint64_t ticket) {
     std::array<uint8_t, 16> out{};
-    size_t n = PlanAttempts(policy, ticket, view_, out, all_down);
+    size_t n = PlanAttempts(policy, ticket, view_, out);
     return std::vector<int>(out.begin(), out.begin() + n);
   }
   // Fails resolver i until it leaves the rotation.
@@ -61,22 +62,31 @@ TEST(PlanAttemptsTest, DownResolversAreSkipped) {
   EXPECT_FALSE(pool[1].IsUp());
   EXPECT_FALSE(pool[1].RecordFailure(options, 1500)) << "already out";
   EXPECT_EQ(pool[1].failures(), 3u);
-  bool all_down = true;
-  EXPECT_EQ(pool.Plan(Policy::kRoundRobin, 0, &all_down), (V{0, 2}));
-  EXPECT_FALSE(all_down);
+  EXPECT_EQ(pool.Plan(Policy::kRoundRobin, 0), (V{0, 2}));
+  EXPECT_FALSE(pool.Down());
   EXPECT_EQ(pool.Plan(Policy::kRoundRobin, 1), (V{2, 0}));
   EXPECT_EQ(pool.Plan(Policy::kSequential, 1), (V{0, 2}));
 }
 
-TEST(PlanAttemptsTest, WhenAllAreDownExactlyOneIsPlanned) {
+TEST(PlanAttemptsTest, WhenAllAreDownNoneIsPlanned) {
   const HealthOptions options{.max_fails = 1};
   Pool pool(3);
-  for (size_t i = 0; i < 3; ++i) pool.TakeDown(i, options);
-  bool all_down = false;
-  EXPECT_EQ(pool.Plan(Policy::kRoundRobin, 1, &all_down), (V{1})) << "the first in rotation order";
-  EXPECT_TRUE(all_down);
-  EXPECT_EQ(pool.Plan(Policy::kRoundRobin, 5), (V{2}));
-  EXPECT_EQ(pool.Plan(Policy::kSequential, 5), (V{0}));
+  pool.TakeDown(0, options);
+  pool.TakeDown(2, options);
+  EXPECT_FALSE(pool.Down());
+  EXPECT_EQ(pool.Plan(Policy::kRoundRobin, 0), (V{1}));
+  pool.TakeDown(1, options);
+  EXPECT_TRUE(pool.Down());
+  for (Policy policy : {Policy::kRoundRobin, Policy::kRandom, Policy::kSequential}) {
+    EXPECT_EQ(pool.Plan(policy, 5), V{}) << "a silent pool is not waited for";
+  }
+  EXPECT_FALSE(pool[1].RecordProbe(/*answered=*/false, 2000));
+  EXPECT_EQ(pool[1].probe_failures(), 1u);
+  EXPECT_TRUE(pool.Down()) << "a probe that went unanswered changes nothing";
+  EXPECT_TRUE(pool[1].RecordProbe(/*answered=*/true, 2500)) << "a probe's reply brings it back";
+  EXPECT_FALSE(pool.Down());
+  EXPECT_EQ(pool.Plan(Policy::kRoundRobin, 5), (V{1}));
+  EXPECT_FALSE(pool[1].RecordProbe(/*answered=*/true, 2600)) << "already back";
 }
 
 TEST(PlanAttemptsTest, RecordSuccessBringsAResolverBack) {

@@ -1,9 +1,16 @@
 """Stand-in resolvers on loopback whose behaviour a test controls: answer,
 stay silent, answer late, answer NXDOMAIN, send garbage, or race forged
-replies against the real one. Each records the questions it saw."""
+replies against the real one. Each records the questions it saw.
 
+`python3 fakes.py serve ADDR PORT ADDRESS TTL` runs one FakeResolver in a
+process of its own (FakeResolverProcess), printing each question it sees."""
+
+import os
 import random
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -15,8 +22,9 @@ import dns.rrset
 
 
 class FakeResolver:
-    def __init__(self, addr, port=5300, *, address="192.0.2.1", ttl=30, mode="answer", delay=0.0):
+    def __init__(self, addr, port=5300, *, address="192.0.2.1", ttl=30, mode="answer", delay=0.0, on_question=None):
         self.addr, self.port = addr, port
+        self.on_question = on_question  # called with each question's name, before any answer
         self.address = address      # what A questions are answered with
         self.ttl = ttl
         self.mode = mode            # answer | silent (a spy) | nxdomain | nodata | garbage | forge
@@ -63,6 +71,8 @@ class FakeResolver:
             except Exception:  # noqa: BLE001
                 continue
             self.names.append(q.question[0].name.to_text())
+            if self.on_question:
+                self.on_question(self.names[-1])
             self.seen.append((q.id, peer[1], bool(q.ednsflags & dns.flags.DO), q.payload if q.edns >= 0 else None))
             if self.mode == "silent":
                 continue
@@ -107,6 +117,42 @@ class FakeResolver:
                 s.sendto(forged.to_wire(), peer)
 
 
+
+class FakeResolverProcess:
+    """A FakeResolver answering A questions in a process of its own, so that
+    freeze() (SIGSTOP) silences it with its socket still bound: the port is
+    there and nothing answers, as with a blackholed NodePort, a firewall that
+    drops or a node that hangs. thaw() (SIGCONT) brings it back, answering
+    what queued up meanwhile first. `names` lists the questions it has seen."""
+
+    def __init__(self, addr, port=5300, *, address="192.0.2.1", ttl=30):
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "serve", addr, str(port), address,
+                                      str(ttl)], stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"stand-in resolver on {addr}:{port} did not start")
+        self.names = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.names.append(line.strip())
+
+    def freeze(self):
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.thaw()
+            self.proc.terminate()
+            self.proc.wait(timeout=5)
+        self._reader.join(timeout=5)
+        self.proc.stdout.close()
 
 
 class LossyLink:
@@ -284,3 +330,10 @@ class TruncatingResolver:
             t.join()
         self.udp.close()
         self.tcp.close()
+
+
+if __name__ == "__main__" and len(sys.argv) == 6 and sys.argv[1] == "serve":
+    _addr, _port, _address, _ttl = sys.argv[2:]
+    FakeResolver(_addr, int(_port), address=_address, ttl=int(_ttl), on_question=lambda name: print(name, flush=True))
+    print("ready", flush=True)
+    threading.Event().wait()  # until SIGTERM
