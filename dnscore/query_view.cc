@@ -3,7 +3,7 @@
 namespace meshdns {
 namespace {
 
-// Reads the records after the question into `out.edns`; what is wrong with
+// Reads the records after the question, the OPT into `edns`; what is wrong with
 // them, if anything, as a check.
 QueryCheck ReadRecords(std::span<const uint8_t> msg, const Header& header, WireReader& r, Edns& edns) {
   const size_t records = size_t{header.ancount} + header.nscount + header.arcount;
