@@ -17,6 +17,7 @@
 #include "dnscore/dns_name.h"
 #include "dnscore/packet_cache.h"
 #include "dnscore/policy.h"
+#include "dnscore/reply_writer.h"
 #include "dnscore/service_merge.h"
 #include "dnscore/stored_reply.h"
 #include "dnscore/template.h"
@@ -89,6 +90,9 @@ struct LimitsConfig {
   uint32_t tcp_connections_per_client = 50;
   Millis tcp_idle = 10000;
   uint32_t inflight = 10000;
+  // The largest UDP message meshdns sends to a client or asks a resolver for;
+  // larger replies go out truncated (TC) and the client asks again over TCP.
+  uint16_t udp_reply_size = kAdvertisedUdpSize;
 };
 
 struct Config {

@@ -11,6 +11,7 @@ namespace {
 // in), then the ones people bring along that it does not, with what to do instead.
 constexpr DirectiveEntry kDirectives[] = {
     {.name = "reload", .plan = PlanReload, .once_per_block = true},
+    {.name = "bufsize", .plan = PlanBufsize, .once_per_block = true},
     {.name = "health", .plan = PlanHealth, .once_per_block = true},
     {.name = "ready", .plan = PlanReady, .once_per_block = true},
     {.name = "prometheus", .plan = PlanPrometheus, .once_per_block = true},

@@ -96,6 +96,7 @@ struct ServerPlan {
   std::optional<std::string> health, ready, prometheus;  // listen addresses, "" for the default
   Millis lameduck = 0;                                   // health { lameduck DURATION }
   std::optional<Millis> reload;
+  std::optional<uint16_t> bufsize;  // bufsize [SIZE]: the UDP reply cap
   bool errors = false, log = false, loadbalance = false;
   std::vector<RewriteRule> rewrites;
   std::optional<CachePlan> cache;

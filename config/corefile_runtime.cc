@@ -44,6 +44,7 @@ class Compiler {
     for (size_t b = 0; b < plan.servers.size(); ++b) {
       first_pool_.push_back(out_.serving.pools.size());
       blocks.push_back(CompileBlock(plan.servers[b], config));
+      if (const std::optional<uint16_t> size = plan.servers[b].bufsize) UdpReplySize(*size, config);
       if (plan.servers[b].loop && !loop && !blocks.back().zones.empty()) loop = Probe(blocks.back().zones.front());
     }
     config.cache.capacity = std::max<size_t>(config.cache.capacity, 1024);
@@ -51,6 +52,13 @@ class Compiler {
     out_.serving.program = Program(std::move(blocks), std::move(loop), nullptr);
     ReadMesh(plan, config);
     out_.config = std::move(config);
+  }
+
+  // CoreDNS's bufsize is per server block; meshdns has one UDP reply cap per
+  // port, so the smallest any block sets applies to all (1232 when none does).
+  void UdpReplySize(uint16_t size, Config& config) {
+    config.limits.udp_reply_size = bufsize_seen_ ? std::min(config.limits.udp_reply_size, size) : size;
+    bufsize_seen_ = true;
   }
 
   // A Corefile in the mesh pattern (what `import` understands) names the
@@ -202,6 +210,7 @@ class Compiler {
   const Corefile& corefile_;
   CorefileLoad& out_;
   std::vector<size_t> first_pool_;  // by server block: the pool of its first forward
+  bool bufsize_seen_ = false;  // a block has set the UDP reply cap
 };
 
 }  // namespace

@@ -288,13 +288,21 @@ class Reader : public YamlReader {
   }
 
   void ReadLimits(const YAML::Node& v, LimitsConfig& l) {
-    ForEachKey(v, {"tcp_connections", "tcp_connections_per_client", "tcp_idle", "inflight"}, "limits",
+    ForEachKey(v, {"tcp_connections", "tcp_connections_per_client", "tcp_idle", "inflight", "udp_reply_size"}, "limits",
                [&](const std::string& k, const YAML::Node& x) {
       if (k == "tcp_connections") Unsigned(x, "limits.tcp_connections", l.tcp_connections, 1);
       else if (k == "tcp_connections_per_client") Unsigned(x, "limits.tcp_connections_per_client", l.tcp_connections_per_client, 1);
       else if (k == "tcp_idle") Duration(x, "limits.tcp_idle", l.tcp_idle);
       else if (k == "inflight") Unsigned(x, "limits.inflight", l.inflight, 1);
+      else if (k == "udp_reply_size") UdpReplySize(x, l.udp_reply_size);
     });
+  }
+
+  // CoreDNS's bufsize range: 512 is every client's minimum (RFC 1035), and no
+  // listener buffer holds more than 4096.
+  void UdpReplySize(const YAML::Node& x, uint16_t& out) {
+    Unsigned(x, "limits.udp_reply_size", out, 512);
+    if (out > kMaxUdpReplySize) Error(x, absl::StrCat("limits.udp_reply_size is more than ", kMaxUdpReplySize));
   }
 
   std::vector<TemplateSource> ReadTemplates(const YAML::Node& v) {

@@ -5,19 +5,22 @@ namespace meshdns {
 Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, const AdmitOptions& options,
                     QueryView& view, std::span<uint8_t> out) {
   const QueryCheck check = ParseQuery(query, view);
+  const auto error = [&](uint8_t rcode) { return WriteErrorReply(check, rcode, view, query, out, options.udp_reply_size); };
   switch (check) {
     case QueryCheck::kDrop: return {Verdict::kDrop, 0};
-    case QueryCheck::kFormErr: return {Verdict::kReply, WriteErrorReply(check, kFormErr, view, query, out)};
-    case QueryCheck::kNotImp: return {Verdict::kReply, WriteErrorReply(check, kNotImp, view, query, out)};
-    case QueryCheck::kBadVers: return {Verdict::kReply, WriteErrorReply(check, 0, view, query, out)};
+    case QueryCheck::kFormErr: return {Verdict::kReply, error(kFormErr)};
+    case QueryCheck::kNotImp: return {Verdict::kReply, error(kNotImp)};
+    case QueryCheck::kBadVers: return {Verdict::kReply, error(0)};
+    case QueryCheck::kSigned: return {Verdict::kReply, error(kRefused)};
     case QueryCheck::kOk: break;
   }
   if (options.acl != nullptr && !options.acl->Allows(client)) {
-    return {.verdict = Verdict::kReply, .size = WriteErrorReply(check, kRefused, view, query, out), .acl_refused = true};
+    return {.verdict = Verdict::kReply, .size = error(kRefused), .acl_refused = true};
   }
   if (options.cache != nullptr) {
-    const size_t limit = options.udp ? view.MaxUdpReply() : kMaxMessageSize;
-    CacheLookup lookup{.write = {.limit = limit, .rotation = options.rotation}, .now = options.now, .prefetch = options.prefetch};
+    const size_t limit = options.udp ? view.UdpReplyLimit(options.udp_reply_size) : kMaxMessageSize;
+    CacheLookup lookup{.write = {.limit = limit, .rotation = options.rotation, .advertised = options.udp_reply_size},
+                       .now = options.now, .prefetch = options.prefetch};
     if (std::optional<CacheHit> hit = options.cache->Lookup(CacheKey::For(view), view, query, lookup, out)) {
       return {Verdict::kReply, hit->size, hit->prefetch};
     }

@@ -26,7 +26,8 @@ struct Admitted {
 struct AdmitOptions {
   const Acl* acl = nullptr;     // null admits everyone
   PacketCache* cache = nullptr; // null disables caching
-  bool udp = true;              // UDP replies are cut to the client's size
+  bool udp = true;              // UDP replies are cut to the client's size, within udp_reply_size
+  uint16_t udp_reply_size = kAdvertisedUdpSize;  // limits.udp_reply_size; also what replies' OPT announces
   Millis now = 0;
   const PrefetchPolicy* prefetch = nullptr;  // null: no prefetching
   RotationTurn* rotation = nullptr;          // the worker's; null: rotated runs served as stored

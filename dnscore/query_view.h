@@ -3,6 +3,7 @@
 // without allocation. ParseQuery decides, too, how a bad packet is answered.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 
@@ -30,6 +31,9 @@ struct QueryView {
   bool cd() const { return header.flags & kFlagCD; }
   // The most a UDP reply may carry (RFC 6891 6.2.5: never below 512).
   size_t MaxUdpReply() const { return edns.present && edns.udp_size > 512 ? edns.udp_size : 512; }
+  // What a UDP reply may carry: the client's size, but never more than the
+  // server's cap (limits.udp_reply_size), however much the client offers.
+  size_t UdpReplyLimit(size_t cap) const { return std::min(MaxUdpReply(), cap); }
 };
 
 enum class QueryCheck {
@@ -38,10 +42,15 @@ enum class QueryCheck {
   kFormErr,  // header readable, the rest malformed
   kNotImp,   // an opcode or a transfer type this server does not serve
   kBadVers,  // EDNS version other than 0 (RFC 6891 6.1.3)
+  // TSIG-signed (RFC 8945). meshdns holds no keys and writes every query it
+  // forwards itself, so it could neither check the signature nor pass it on
+  // unchanged (8945 5.5): refused rather than answered unsigned.
+  kSigned,
 };
 
 // Reads `msg` into `out`. On anything but kDrop, out.header is valid; when
-// out.question_end is not 0 the question (and what was read of EDNS) is too.
+// out.question_end is not 0 the question is too. out.edns is what could be
+// read of EDNS: on a bad packet, the OPT when the records up to it were sound.
 [[nodiscard]] QueryCheck ParseQuery(std::span<const uint8_t> msg, QueryView& out);
 
 }  // namespace meshdns

@@ -6,10 +6,10 @@
 namespace meshdns {
 namespace {
 
-size_t WriteOpt(uint8_t* p, uint8_t extended_rcode, bool dnssec_ok) {
+size_t WriteOpt(uint8_t* p, uint16_t advertised, uint8_t extended_rcode, bool dnssec_ok) {
   p[0] = 0;  // root owner
   WriteU16(p + 1, kTypeOPT);
-  WriteU16(p + 3, kAdvertisedUdpSize);
+  WriteU16(p + 3, advertised);
   WriteU32(p + 5, static_cast<uint32_t>(extended_rcode) << 24 | (dnssec_ok ? 0x8000u : 0u));
   WriteU16(p + 9, 0);
   return kOptSize;
@@ -56,7 +56,7 @@ size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<con
   WriteU16(&out[2], flags);
   size_t size = body;
   if (opt) {
-    size += WriteOpt(&out[size], 0, query.edns.dnssec_ok);
+    size += WriteOpt(&out[size], options.advertised, 0, query.edns.dnssec_ok);
     ++arcount;
   }
   WriteU16(&out[10], arcount);
@@ -64,11 +64,11 @@ size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<con
 }
 
 size_t WriteErrorReply(QueryCheck check, uint8_t rcode, const QueryView& query, std::span<const uint8_t> query_wire,
-                       std::span<uint8_t> out) {
+                       std::span<uint8_t> out, uint16_t advertised) {
   // Echo the question whenever it could be read (RFC 1035 7.3 lets a reply carry it; clients match on it).
   const bool with_question = query.question_end > kHeaderSize;
   const size_t question = with_question ? query.question_end - kHeaderSize : 0;
-  const bool opt = with_question && query.edns.present;
+  const bool opt = query.edns.present;
   if (out.size() < kHeaderSize + question + kOptSize) return 0;
   uint8_t extended = 0;
   if (check == QueryCheck::kBadVers) {
@@ -77,13 +77,15 @@ size_t WriteErrorReply(QueryCheck check, uint8_t rcode, const QueryView& query, 
   }
   Header h;
   h.id = query.header.id;
-  h.flags = static_cast<uint16_t>(kFlagQR | (query.header.flags & (0x7800 | kFlagRD | kFlagCD)) | (rcode & 0xf));
+  // CD (like AD) is a DNSSEC bit of QUERY (RFC 4035); other opcodes get only opcode and RD back.
+  const uint16_t echoed = query.header.opcode() == 0 ? (kOpcodeMask | kFlagRD | kFlagCD) : (kOpcodeMask | kFlagRD);
+  h.flags = static_cast<uint16_t>(kFlagQR | (query.header.flags & echoed) | (rcode & 0xf));
   h.qdcount = with_question ? 1 : 0;
   h.arcount = opt ? 1 : 0;
   h.Write(out.data());
   std::memcpy(&out[kHeaderSize], &query_wire[kHeaderSize], question);
   size_t size = kHeaderSize + question;
-  if (opt) size += WriteOpt(&out[size], extended, query.edns.dnssec_ok);
+  if (opt) size += WriteOpt(&out[size], advertised, extended, query.edns.dnssec_ok);
   return size;
 }
 

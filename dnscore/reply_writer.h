@@ -11,9 +11,15 @@
 
 namespace meshdns {
 
-// The UDP payload size meshdns advertises, to clients and to resolvers: the
-// DNS Flag Day 2020 value that avoids IP fragmentation on common paths.
+// The UDP payload size meshdns deals in by default (limits.udp_reply_size):
+// its replies to clients stop there, and it is the EDNS size advertised to
+// clients and resolvers. The DNS Flag Day 2020 value: 1280 (the IPv6 minimum
+// MTU) less IPv6 and UDP headers, so no datagram is IP-fragmented, not even on
+// VXLAN or Geneve overlays (MTU 1450 and below).
 inline constexpr uint16_t kAdvertisedUdpSize = 1232;
+// The most limits.udp_reply_size may be (CoreDNS's bufsize allows as much):
+// what the listeners' datagram buffers and the resolvers' inbox hold.
+inline constexpr uint16_t kMaxUdpReplySize = 4096;
 inline constexpr size_t kOptSize = 11;
 
 // A run of records of one size served rotated by one more each time
@@ -49,6 +55,7 @@ struct WriteOptions {
   std::optional<uint32_t> ttl;  // set every record's TTL to this
   size_t limit = 512;           // the most the transport may carry
   RotationTurn* rotation = nullptr;  // turned once per rotated reply; null: runs served as stored
+  uint16_t advertised = kAdvertisedUdpSize;  // the UDP size the reply's OPT announces
 };
 
 // Returns the reply's size, or 0 if `reply` does not answer `query`'s question.
@@ -57,8 +64,10 @@ size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<con
                   const WriteOptions& options, std::span<uint8_t> out);
 
 // FORMERR, NOTIMP, SERVFAIL, REFUSED or BADVERS for a query whose header was
-// readable; the question is echoed when it was readable too.
+// readable; the question is echoed when it was readable too, and an OPT
+// (announcing `advertised`) whenever the query carried one (RFC 6891 7).
 size_t WriteErrorReply(QueryCheck check_or_ok, uint8_t rcode, const QueryView& query,
-                       std::span<const uint8_t> query_wire, std::span<uint8_t> out);
+                       std::span<const uint8_t> query_wire, std::span<uint8_t> out,
+                       uint16_t advertised = kAdvertisedUdpSize);
 
 }  // namespace meshdns

@@ -24,7 +24,7 @@ size_t WriteUpstreamQuery(uint16_t id, const UpstreamQuestion& q, std::span<uint
   at += 4;
   out[at] = 0;
   WriteU16(&out[at + 1], kTypeOPT);
-  WriteU16(&out[at + 3], kAdvertisedUdpSize);
+  WriteU16(&out[at + 3], q.udp_size);
   WriteU32(&out[at + 5], q.dnssec_ok ? 0x8000u : 0u);
   WriteU16(&out[at + 9], 0);
   return at + kOptSize;

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "dnscore/dns_name.h"
+#include "dnscore/reply_writer.h"
 
 namespace meshdns {
 
@@ -17,6 +18,7 @@ struct UpstreamQuestion {
   bool recursion_desired = true;
   bool checking_disabled = false;
   bool dnssec_ok = false;
+  uint16_t udp_size = kAdvertisedUdpSize;  // the EDNS size asked for: limits.udp_reply_size
 };
 
 // Returns the query's size (header, question, OPT); `out` needs 12+255+4+11 bytes.

@@ -37,6 +37,7 @@ enum Rcode : uint8_t {
 
 // Header flag bits in the second 16-bit word.
 inline constexpr uint16_t kFlagQR = 0x8000;
+inline constexpr uint16_t kOpcodeMask = 0x7800;
 inline constexpr uint16_t kFlagAA = 0x0400;
 inline constexpr uint16_t kFlagTC = 0x0200;
 inline constexpr uint16_t kFlagRD = 0x0100;

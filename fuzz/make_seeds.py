@@ -140,7 +140,7 @@ templates:
     answer: '{{ .Name }} 60 IN CNAME {{ .Group.host }}.{{ .Group.cluster }}.svc.cluster.local'
 clusterset: { services: true, affinity: local, fanout_timeout: 1s, ttl: 5s }
 acl: { allow: ["127.0.0.0/8", "::1/128"], deny: ["127.0.0.66/32"] }
-limits: { tcp_connections: 10, tcp_connections_per_client: 2, tcp_idle: 1s, inflight: 5 }
+limits: { tcp_connections: 10, tcp_connections_per_client: 2, tcp_idle: 1s, inflight: 5, udp_reply_size: 1400 }
 metrics: "127.0.0.1:9153"
 log: { level: debug, queries: true }
 """

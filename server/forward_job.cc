@@ -11,7 +11,9 @@ void ForwardJob::Start(std::shared_ptr<const Runtime> runtime, const Pool& pool,
   done_ = done;
   answered_ = false;
   overloaded_ = false;
-  query_size_ = WriteUpstreamQuery(0, question, query_);
+  UpstreamQuestion asked = question;
+  asked.udp_size = runtime_->config.limits.udp_reply_size;  // what meshdns sends, it asks for
+  query_size_ = WriteUpstreamQuery(0, asked, query_);
   const AttemptPool attempt_pool{
       .policy = pool.policy,
       .health = pool.health_view,

@@ -79,15 +79,16 @@ asio::awaitable<void> QueryEngine::Refresh(Question q) {
 
 size_t QueryEngine::WriteAnswer(const Answer& answer, std::span<const uint8_t> query, const QueryView& view,
                                 size_t limit, std::span<uint8_t> out) {
+  const uint16_t advertised = generation_->runtime->config.limits.udp_reply_size;
   if (answer.kind == Answer::Kind::kReply) {
     const StoredReply& s = *answer.reply;
-    WriteOptions options{.limit = limit, .rotation = &rotation_};
+    WriteOptions options{.limit = limit, .rotation = &rotation_, .advertised = advertised};
     if (s.cacheable) options.ttl = answer.ttl;
     const size_t size = WriteReply(s.View(), view, query, options, out);
     if (size != 0) return size;
   }
   return WriteErrorReply(QueryCheck::kOk, answer.kind == Answer::Kind::kRefused ? kRefused : kServFail, view, query,
-                         out);
+                         out, advertised);
 }
 
 asio::awaitable<Answer> QueryEngine::Resolve(std::shared_ptr<const Generation> g, Question q, int depth,

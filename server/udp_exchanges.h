@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "dnscore/clock.h"
 #include "dnscore/exchange_table.h"
+#include "dnscore/reply_writer.h"
 #include "server/asio.h"
 #include "server/channel_counters.h"
 #include "server/deadline_wheel.h"
@@ -27,9 +28,10 @@ namespace meshdns {
 // Receive buffers; one per worker is enough, as its channels read in turn.
 struct UdpInbox {
   static constexpr size_t kBatch = 32;
-  // We advertise 1232 bytes (kAdvertisedUdpSize); a resolver that sends more
-  // breaks RFC 6891 and its datagram is dropped as truncated.
+  // We advertise limits.udp_reply_size (1232 unless configured); a resolver
+  // that sends more than this breaks RFC 6891 and its datagram is dropped as truncated.
   static constexpr size_t kMaxReply = 4096;
+  static_assert(kMaxReply >= kMaxUdpReplySize);
   UdpInbox();
   std::array<std::array<uint8_t, kMaxReply>, kBatch> buffers;
   std::array<iovec, kBatch> iov;

@@ -168,7 +168,8 @@ bool UdpListener::Drain() {
     if (received <= 0) return true;
 
     const Generation& g = worker_.generation();
-    const AdmitOptions options{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = true, .now = NowMillis(),
+    const AdmitOptions options{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = true,
+                               .udp_reply_size = g.runtime->config.limits.udp_reply_size, .now = NowMillis(),
                                .prefetch = g.runtime->prefetch(), .rotation = &worker_.engine().rotation()};
     ServerStats& stats = worker_.stats();
     const auto batch_start = std::chrono::steady_clock::now();
@@ -286,7 +287,7 @@ void UdpListener::Answered(PendingMiss& miss, const Answer& answer) {
 void UdpListener::SendResolved(const Answer& answer, std::span<const uint8_t> query, const QueryView& view,
                                const sockaddr_storage& client, socklen_t client_len,
                                std::chrono::steady_clock::time_point started) {
-  const size_t limit = std::min(view.MaxUdpReply(), kMaxDatagram);
+  const size_t limit = view.UdpReplyLimit(worker_.generation().runtime->config.limits.udp_reply_size);
   SendLater(
       [&](std::span<uint8_t> out) {
         const size_t size = worker_.engine().WriteAnswer(answer, query, view, limit, out);

@@ -23,6 +23,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "dnscore/query_view.h"
+#include "dnscore/reply_writer.h"
 #include "server/asio.h"
 #include "server/query_engine.h"
 
@@ -32,10 +33,11 @@ class Worker;
 
 class UdpListener {
  public:
-  // Queries larger than this are dropped (kMaxQuerySize); replies are capped
-  // here too, larger ones go out truncated (TC) so the client asks over TCP —
-  // the DNS Flag Day 2020 advice, with room to spare.
+  // Queries larger than this are dropped (kMaxQuerySize). Replies stop at
+  // limits.udp_reply_size (1232 unless configured, never above this); larger
+  // ones go out truncated (TC) so the client asks over TCP.
   static constexpr size_t kMaxDatagram = kMaxQuerySize;
+  static_assert(kMaxDatagram >= kMaxUdpReplySize);
   static constexpr size_t kBatch = 32;
 
   static absl::StatusOr<std::unique_ptr<UdpListener>> Open(Worker& worker, const udp::endpoint& at);

@@ -127,6 +127,7 @@ void MeshImporter::ReadClustersetBlock(size_t s) {
 void MeshImporter::Unmapped(const DirectiveSite& site) {
   static const auto* const kWhy = new std::map<std::string, std::string>{
       {"reload", "meshdns reloads on SIGHUP and whenever its file changes"},
+      {"bufsize", "set limits.udp_reply_size in the meshdns YAML; 1232 without it"},
       {"loop", "meshdns never forwards a cluster's names to itself"},
       {"log", "query logging is not available in meshdns yet"},
       {"loadbalance", "meshdns keeps the resolvers' record order"},

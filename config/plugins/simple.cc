@@ -1,4 +1,4 @@
-// The directives with little to read: errors, log, loop, loadbalance, reload.
+// The directives with little to read: errors, log, loop, loadbalance, reload, bufsize.
 #include "config/plugins/registry.h"
 
 namespace meshdns {
@@ -38,6 +38,16 @@ void PlanReload(const CorefileDirective& d, PlanContext& context, ServerPlan& pl
     context.Duration(d.args[1], "reload jitter", jitter);
   }
   plan.reload = interval;
+}
+
+// bufsize [SIZE]: CoreDNS's default and range. meshdns caps UDP replies at
+// 1232 bytes without it too (corefile_runtime: one cap per port).
+void PlanBufsize(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
+  context.NoBlock(d);
+  context.MaxArgs(d, 1);
+  uint16_t size = kAdvertisedUdpSize;
+  if (!d.args.empty() && !context.Number(d.args[0], "bufsize", size, 512, kMaxUdpReplySize)) return;
+  plan.bufsize = size;
 }
 
 }  // namespace meshdns

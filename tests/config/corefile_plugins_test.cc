@@ -82,7 +82,7 @@ TEST(CorefilePluginsTest, TheKubernetesDefaultsOperationalPlugins) {
   std::ofstream(resolv) << "nameserver 192.0.2.53\nnameserver 2001:db8::53\n";
   CorefilePlan p = Plan(".:53 {\n  errors\n  health {\n    lameduck 5s\n  }\n  ready\n  prometheus :9153\n"
                         "  forward . " + resolv + " {\n    max_concurrent 1000\n  }\n  cache 30\n  loop\n"
-                        "  reload\n  loadbalance\n}\n");
+                        "  reload\n  loadbalance\n  bufsize\n}\n");
   for (const ConfigError& e : p.errors) ADD_FAILURE() << e.ToString();
   ASSERT_EQ(p.servers.size(), 1u);
   const ServerPlan& s = p.servers[0];
@@ -91,6 +91,7 @@ TEST(CorefilePluginsTest, TheKubernetesDefaultsOperationalPlugins) {
   EXPECT_EQ(s.ready, "");
   EXPECT_EQ(s.prometheus, ":9153");
   EXPECT_EQ(s.reload, 30000);
+  EXPECT_EQ(s.bufsize, 1232) << "bufsize without SIZE: CoreDNS's default";
   EXPECT_TRUE(s.loop && s.loadbalance && s.errors);
   ASSERT_EQ(s.forwards.size(), 1u);
   EXPECT_EQ(s.forwards[0].Addresses().size(), 2u) << "a resolv.conf upstream is its nameservers";
@@ -221,6 +222,8 @@ TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
       {". {\n  prometheus localhost\n}\n", "2:14: prometheus: 'localhost' is not HOST:PORT"},
       {". {\n  loadbalance weighted\n}\n", "2:15: loadbalance: only round_robin"},
       {". {\n  reload soon\n}\n", "2:10: reload interval: 'soon' is not a duration"},
+      {". {\n  bufsize 65535\n}\n", "2:11: bufsize: '65535' is not a whole number from 512 to 4096"},
+      {". {\n  bufsize 1232\n  bufsize 1400\n}\n", "3:3: bufsize can only be used once per server block"},
   };
   for (const auto& c : cases) {
     const std::string got = FirstError(c.corefile);

@@ -121,6 +121,20 @@ TEST(CorefileRuntimeTest, SideServicesAndListen) {
   EXPECT_TRUE(c.config->log_queries);
 }
 
+TEST(CorefileRuntimeTest, UdpRepliesStopAt1232UnlessBufsizeSaysOtherwise) {
+  CorefileLoad plain = Compile(kMesh);
+  ASSERT_TRUE(plain.config) << Errors(plain);
+  EXPECT_EQ(plain.config->limits.udp_reply_size, 1232u) << "without bufsize too, unlike CoreDNS";
+  CorefileLoad raised = Compile(".:53 {\n  bufsize 4096\n  forward . 127.0.0.1\n}\n");
+  ASSERT_TRUE(raised.config) << Errors(raised);
+  EXPECT_EQ(raised.config->limits.udp_reply_size, 4096u);
+  // One cap per port: the smallest a block sets, whichever block comes first.
+  CorefileLoad two = Compile(".:53 {\n  bufsize 4096\n  forward . 127.0.0.1\n}\n"
+                             "example.org:53 {\n  bufsize 1400\n  forward . 127.0.0.2\n}\n");
+  ASSERT_TRUE(two.config) << Errors(two);
+  EXPECT_EQ(two.config->limits.udp_reply_size, 1400u);
+}
+
 TEST(CorefileRuntimeTest, ProblemsNameFileLineAndColumn) {
   EXPECT_EQ(Errors(Compile(".:53 {\n forward . 127.0.0.1\n}\nexample.org:5300 {\n forward . 127.0.0.1\n}\n")),
             "Corefile:4:1: this block listens on port 5300 and another on 53: meshdns serves one port per Corefile "

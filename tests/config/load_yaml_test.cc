@@ -151,6 +151,7 @@ TEST_F(LoadYamlTest, ContractExampleLoads) {
   EXPECT_EQ(c.limits.tcp_connections_per_client, 50u);
   EXPECT_EQ(c.limits.tcp_idle, 10000);
   EXPECT_EQ(c.limits.inflight, 10000u);
+  EXPECT_EQ(c.limits.udp_reply_size, 1232u) << "DNS Flag Day 2020";
   EXPECT_EQ(c.metrics, "0.0.0.0:9153");
   EXPECT_EQ(c.health, "0.0.0.0:8080");
   EXPECT_EQ(c.ready, "0.0.0.0:8181");
@@ -174,7 +175,7 @@ cache: {max_ttl: 1h, min_ttl: 0s, denial_ttl: 2s, capacity: 42, max_entry_size: 
         prefetch: {amount: 3, duration: 2m, percentage: 20}}
 clusterset: {services: false, affinity: remote, fanout_timeout: 250ms, ttl: 9s}
 acl: {allow: ["192.0.2.0/24"], deny: ["192.0.2.128/25"]}
-limits: {tcp_connections: 7, tcp_connections_per_client: 3, tcp_idle: 4s, inflight: 11}
+limits: {tcp_connections: 7, tcp_connections_per_client: 3, tcp_idle: 4s, inflight: 11, udp_reply_size: 1400}
 metrics: "127.0.0.1:9153"
 lameduck: 7s
 log: {level: debug, queries: true}
@@ -217,6 +218,7 @@ log: {level: debug, queries: true}
   EXPECT_EQ(c.limits.tcp_connections_per_client, 3u);
   EXPECT_EQ(c.limits.tcp_idle, 4000);
   EXPECT_EQ(c.limits.inflight, 11u);
+  EXPECT_EQ(c.limits.udp_reply_size, 1400u);
   EXPECT_EQ(c.metrics, "127.0.0.1:9153");
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_TRUE(c.log_queries);
@@ -337,6 +339,9 @@ TEST(LoadYamlErrorsTest, EachContractErrorClassPointsAtItsNode) {
        "percentage"},
       {"bad policy", std::string(kMinimal) + "forward:\n  policy: fastest\n", "fastest", "round_robin"},
       {"cache entry size below 512", std::string(kMinimal) + "cache:\n  max_entry_size: 100\n", "100", ">= 512"},
+      {"udp reply size below 512", std::string(kMinimal) + "limits:\n  udp_reply_size: 511\n", "511", ">= 512"},
+      {"udp reply size above 4096", std::string(kMinimal) + "limits:\n  udp_reply_size: 65535\n", "65535",
+       "more than 4096"},
       // Found by fuzz/yaml_fuzzer: a domain that broke the default template's text and crashed the loader.
       {"domain with template braces", std::string(kMinimal) + "domain: \"a{{b.local\"\n", "\"a{{b.local\"",
        "not a domain name"},

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,12 @@ class AdmissionTest : public ::testing::Test {
     cache_.Insert(CacheKey::For(view), Answer(), 0);
   }
 
-  Admitted Admit(const std::vector<uint8_t>& query, const IpAddress& client, bool udp = true) {
+  Admitted Admit(const std::vector<uint8_t>& query, const IpAddress& client, bool udp = true,
+                 uint16_t udp_reply_size = kAdvertisedUdpSize) {
     out_.assign(4096, 0);
-    Admitted a = AdmitQuery(query, client, {.acl = &acl_, .cache = &cache_, .udp = udp, .now = 1000}, view_, out_);
+    Admitted a = AdmitQuery(query, client,
+                            {.acl = &acl_, .cache = &cache_, .udp = udp, .udp_reply_size = udp_reply_size, .now = 1000},
+                            view_, out_);
     out_.resize(a.size);
     return a;
   }
@@ -166,10 +170,55 @@ TEST_F(AdmissionTest, UdpHitsAreCutToTheClientsSizeTcpHitsAreNot) {
   EXPECT_EQ(tcp.size, big->wire.size());
   EXPECT_FALSE(ReadU16(&out_[2]) & kFlagTC);
 
-  // A client advertising a large EDNS buffer gets it all over UDP.
+  // A client advertising a large EDNS buffer gets it all over UDP, up to the cap.
   std::vector<uint8_t> edns_q = MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 4096});
-  Admitted edns = Admit(edns_q, Client(1), /*udp=*/true);
+  Admitted edns = Admit(edns_q, Client(1), /*udp=*/true, /*udp_reply_size=*/4096);
   EXPECT_EQ(edns.size, big->wire.size() + kOptSize);
+}
+
+TEST_F(AdmissionTest, UdpHitsStopAt1232BytesHoweverMuchTheClientOffers) {
+  // 51 addresses: a 1,614-byte answer, as large as the issue's.
+  QueryView view;
+  std::vector<uint8_t> q = MakeQuery("www.example.com", kTypeA, {.id = 0x4321, .edns_udp_size = 4096});
+  ASSERT_EQ(ParseQuery(q, view), QueryCheck::kOk);
+  auto big = Answer(51);
+  ASSERT_GT(big->wire.size(), 1600u);
+  cache_.Insert(CacheKey::For(view), big, 0);
+
+  Admitted udp = Admit(q, Client(1));
+  ASSERT_EQ(udp.verdict, Verdict::kReply);
+  ASSERT_EQ(udp.size, view.question_end + kOptSize) << "header, question and OPT";
+  EXPECT_TRUE(ReadU16(&out_[2]) & kFlagTC);
+  EXPECT_EQ(id(), 0x4321);
+  EXPECT_EQ(ReadU16(&out_[4]), 1) << "QDCOUNT";
+  EXPECT_EQ(ReadU16(&out_[6]), 0) << "ANCOUNT";
+  EXPECT_EQ(ReadU16(&out_[10]), 1) << "ARCOUNT: the OPT";
+  EXPECT_TRUE(std::equal(q.begin() + kHeaderSize, q.begin() + view.question_end, out_.begin() + kHeaderSize));
+  EXPECT_EQ(ReadU16(&out_[view.question_end + 1]), kTypeOPT);
+  EXPECT_EQ(ReadU16(&out_[view.question_end + 3]), kAdvertisedUdpSize);
+
+  Admitted tcp = Admit(q, Client(1), /*udp=*/false);
+  EXPECT_EQ(tcp.size, big->wire.size() + kOptSize);
+  EXPECT_FALSE(ReadU16(&out_[2]) & kFlagTC);
+
+  // limits.udp_reply_size raised: the client's 4096 bytes are honoured, and announced.
+  Admitted raised = Admit(q, Client(1), /*udp=*/true, /*udp_reply_size=*/4096);
+  EXPECT_EQ(raised.size, big->wire.size() + kOptSize);
+  EXPECT_FALSE(ReadU16(&out_[2]) & kFlagTC);
+  EXPECT_EQ(ReadU16(&out_[raised.size - kOptSize + 3]), 4096);
+}
+
+TEST_F(AdmissionTest, SignedQueriesAreRefusedEvenWhenCached) {
+  // meshdns holds no TSIG keys and cannot pass a signature on: REFUSED, not an unsigned answer.
+  Wire w = Wire().Header(0x5151, kFlagRD, 1, 0, 0, 1).Question("www.example.com", kTypeA);
+  w.Rr("key.example", kTypeTSIG, 0, std::vector<uint8_t>(26, 0), kClassANY);
+  Admitted a = Admit(w.bytes(), Client(1));
+  EXPECT_EQ(a.verdict, Verdict::kReply);
+  EXPECT_EQ(rcode(), kRefused);
+  EXPECT_EQ(id(), 0x5151);
+  EXPECT_EQ(ReadU16(&out_[4]), 1) << "the question echoed";
+  EXPECT_EQ(ReadU16(&out_[6]), 0) << "no answer";
+  EXPECT_EQ(ReadU16(&out_[10]), 0) << "and no TSIG: meshdns cannot sign";
 }
 
 }  // namespace

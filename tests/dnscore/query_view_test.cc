@@ -162,5 +162,60 @@ TEST(ParseQueryTest, MaxUdpReplyIsNeverBelow512) {
   }
 }
 
+// A TSIG record (RFC 8945 4.2) as a client's signature: key name, class ANY,
+// TTL 0, and RDATA whose content does not matter here.
+Wire& Tsig(Wire& w) { return w.Rr("key.example", kTypeTSIG, 0, std::vector<uint8_t>(26, 0), kClassANY); }
+
+TEST(ParseQueryTest, SignedQueryIsToldApartAndTsigMustComeLast) {
+  Wire signed_query = Wire().Header(1, kFlagRD, 1, 0, 0, 2).Question("example.com", kTypeA).Opt(1232);
+  Tsig(signed_query);
+  QueryView view;
+  ASSERT_EQ(ParseQuery(signed_query, view), QueryCheck::kSigned);
+  EXPECT_EQ(view.qname.ToText(), "example.com.") << "the question is read, so REFUSED can echo it";
+  EXPECT_TRUE(view.edns.present);
+
+  // RFC 8945 5.2: a TSIG anywhere but last in the additional section is FORMERR.
+  Wire before_opt = Wire().Header(1, kFlagRD, 1, 0, 0, 2).Question("example.com", kTypeA);
+  Tsig(before_opt).Opt(1232);
+  EXPECT_EQ(Check(before_opt), QueryCheck::kFormErr);
+  Wire in_authority = Wire().Header(1, kFlagRD, 1, 0, 1, 0).Question("example.com", kTypeA);
+  Tsig(in_authority);
+  EXPECT_EQ(Check(in_authority), QueryCheck::kFormErr);
+}
+
+TEST(ParseQueryTest, BadMessagesStillHaveTheirOptRead) {
+  // No question, or two: FORMERR, but the client spoke EDNS and must hear it back (RFC 6891 7).
+  for (uint16_t questions : {0, 2}) {
+    Wire w = Wire().Header(1, kFlagRD, questions, 0, 0, 1);
+    for (uint16_t i = 0; i < questions; ++i) w.Question("example.com", kTypeA);
+    w.Opt(4096, 0, /*dnssec_ok=*/true);
+    QueryView view;
+    ASSERT_EQ(ParseQuery(w, view), QueryCheck::kFormErr) << questions;
+    EXPECT_TRUE(view.edns.present) << questions;
+    EXPECT_TRUE(view.edns.dnssec_ok) << questions;
+    EXPECT_EQ(view.question_end, 0u) << "no question to echo";
+  }
+  // An opcode meshdns does not serve.
+  Wire status = Wire().Header(1, 2 << 11, 1, 0, 0, 1).Question("example.com", kTypeA).Opt(1232);
+  QueryView view;
+  ASSERT_EQ(ParseQuery(status, view), QueryCheck::kNotImp);
+  EXPECT_TRUE(view.edns.present);
+  // Records that cannot be walked up to an OPT leave it unknown.
+  Wire cut = Wire().Header(1, 0, 0, 0, 0, 2).Name("x").U16(kTypeA);
+  ASSERT_EQ(ParseQuery(cut, view), QueryCheck::kFormErr);
+  EXPECT_FALSE(view.edns.present);
+}
+
+TEST(ParseQueryTest, UdpReplyLimitIsTheClientsSizeWithinTheCap) {
+  QueryView view;
+  ASSERT_EQ(ParseQuery(MakeQuery("example.com", kTypeA, {.edns_udp_size = 4096}), view), QueryCheck::kOk);
+  EXPECT_EQ(view.UdpReplyLimit(1232), 1232u);
+  EXPECT_EQ(view.UdpReplyLimit(4096), 4096u);
+  ASSERT_EQ(ParseQuery(MakeQuery("example.com", kTypeA, {.edns_udp_size = 1000}), view), QueryCheck::kOk);
+  EXPECT_EQ(view.UdpReplyLimit(1232), 1000u);
+  ASSERT_EQ(ParseQuery(MakeQuery("example.com", kTypeA), view), QueryCheck::kOk);
+  EXPECT_EQ(view.UdpReplyLimit(1232), 512u);
+}
+
 }  // namespace
 }  // namespace meshdns

@@ -187,6 +187,16 @@ TEST(WriteReplyTest, TruncationKeepsTheOptAndCountsIt) {
   EXPECT_EQ(ReadU16(&cut.bytes[stored.question_end + 1]), kTypeOPT);
 }
 
+TEST(WriteReplyTest, OptAnnouncesTheConfiguredUdpSize) {
+  StoredReply stored = StoredAnswer();
+  std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 4096});
+  for (uint16_t advertised : {uint16_t{1232}, uint16_t{1400}}) {
+    Written w = Write(stored, query, {.ttl = std::nullopt, .limit = 4096, .advertised = advertised});
+    ASSERT_EQ(w.bytes.size(), stored.wire.size() + kOptSize);
+    EXPECT_EQ(ReadU16(&w.bytes[stored.wire.size() + 3]), advertised);
+  }
+}
+
 TEST(WriteReplyTest, RefusesAReplyForAnotherQuestionOrATooSmallBuffer) {
   StoredReply stored = StoredAnswer();
   QueryView view;
@@ -235,6 +245,36 @@ TEST(WriteErrorReplyTest, NotImpKeepsTheOpcode) {
   EXPECT_EQ((r.flags() >> 11) & 0xf, 4);
   EXPECT_EQ(r.flags() & 0xf, kNotImp);
   EXPECT_TRUE(r.flags() & kFlagQR);
+}
+
+TEST(WriteErrorReplyTest, NotImpEchoesCdOnlyForQuery) {
+  // CD and AD are DNSSEC bits of QUERY; opcode 15 (unassigned) gets opcode and RD back, nothing else.
+  const uint16_t flags = 15 << 11 | kFlagRD | kFlagCD | kFlagAD;
+  ErrorReply r = WriteError(MakeQuery("example.com", kTypeA, {.id = 3, .flags = flags}), kNotImp);
+  EXPECT_EQ(r.flags(), kFlagQR | 15 << 11 | kFlagRD | kNotImp);
+  // A QUERY keeps CD (it is part of what was asked), never AD.
+  ErrorReply query = WriteError(MakeQuery("example.com", kTypeA, {.flags = kFlagRD | kFlagCD | kFlagAD}), kRefused);
+  EXPECT_EQ(query.flags(), kFlagQR | kFlagRD | kFlagCD | kRefused);
+}
+
+TEST(WriteErrorReplyTest, FormErrToAnEdnsQueryCarriesAnOpt) {
+  // RFC 6891 7: a client that sent an OPT hears EDNS back, even when its question could not be used.
+  Wire no_question = Wire().Header(0x0102, kFlagRD, 0, 0, 0, 1).Opt(4096, 0, /*dnssec_ok=*/true);
+  ErrorReply r = WriteError(no_question.bytes(), kFormErr);
+  ASSERT_EQ(r.bytes.size(), kHeaderSize + kOptSize);
+  EXPECT_EQ(r.flags() & 0xf, kFormErr);
+  EXPECT_EQ(ReadU16(&r.bytes[4]), 0) << "QDCOUNT";
+  EXPECT_EQ(ReadU16(&r.bytes[10]), 1) << "ARCOUNT";
+  EXPECT_EQ(ReadU16(&r.bytes[kHeaderSize + 1]), kTypeOPT);
+  EXPECT_EQ(ReadU16(&r.bytes[kHeaderSize + 3]), kAdvertisedUdpSize);
+  EXPECT_EQ(ReadU16(&r.bytes[kHeaderSize + 7]), 0x8000) << "DO echoed";
+
+  QueryView view;
+  ASSERT_EQ(ParseQuery(no_question, view), QueryCheck::kFormErr);
+  std::vector<uint8_t> out(512);
+  out.resize(WriteErrorReply(QueryCheck::kFormErr, kFormErr, view, no_question, out, 1400));
+  ASSERT_EQ(out.size(), kHeaderSize + kOptSize);
+  EXPECT_EQ(ReadU16(&out[kHeaderSize + 3]), 1400) << "the configured size";
 }
 
 TEST(WriteErrorReplyTest, RefusedEchoesTheQuestionAndEdns) {

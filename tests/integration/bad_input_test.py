@@ -9,8 +9,10 @@ import struct
 import time
 import unittest
 
+import dns.flags
 import dns.message
 import dns.rcode
+import dns.tsigkeyring
 
 import meshlab
 from meshlab import MESH_PORT, meshdns_addr, query
@@ -27,6 +29,10 @@ def qname(*labels):
 
 
 QUESTION = qname(b"foo", b"example") + struct.pack("!HH", 1, 1)
+# An EDNS0 OPT offering 1232 bytes, and a TSIG (RFC 8945 4.2: class ANY, TTL 0)
+# whose RDATA does not matter to a server that holds no key.
+OPT = b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00"
+TSIG = qname(b"key") + struct.pack("!HHIH", 250, 255, 0, 26) + bytes(26)
 
 # (description, packet, expected rcode or None for "dropped")
 CASES = [
@@ -49,6 +55,7 @@ CASES = [
     ("opcode 15", header(flags=0x7900) + QUESTION, dns.rcode.NOTIMP),
     ("AXFR over UDP", header() + qname(b"cluster", b"local") + struct.pack("!HH", 252, 1), dns.rcode.NOTIMP),
     ("EDNS version 1", header(ar=1) + QUESTION + b"\x00\x00\x29\x04\xd0\x00\x01\x00\x00\x00\x00", dns.rcode.BADVERS),
+    ("TSIG before the last record", header(ar=2) + QUESTION + TSIG + OPT, dns.rcode.FORMERR),
 ]
 
 
@@ -60,6 +67,13 @@ def udp_exchange(packet, timeout=0.5):
             return s.recv(65535)
         except socket.timeout:
             return None
+
+
+def tcp_exchange(packet, timeout=2.0):
+    with socket.create_connection((TARGET, MESH_PORT), timeout=timeout) as s:
+        s.sendall(struct.pack("!H", len(packet)) + packet)
+        length = struct.unpack("!H", s.recv(2, socket.MSG_WAITALL))[0]
+        return s.recv(length, socket.MSG_WAITALL)
 
 
 def rcode_of(reply):
@@ -88,6 +102,53 @@ class BadInputTest(meshlab.MeshTestCase):
                 self.assertTrue(reply[2] & 0x80, "reply has QR set")
                 self.assertEqual(rcode_of(reply), expected, what)
         self.assertStillServing()
+
+    def test_signed_query_for_a_forwarded_name_is_refused_not_answered_unsigned(self):
+        """meshdns holds no TSIG keys and writes the queries it forwards itself,
+        so the signature could never reach the resolver (RFC 8945 5.5)."""
+        name = f"{meshlab.BROKER}.{meshlab.SERVICE}.{meshlab.NAMESPACE}.svc.cluster.local."
+        q = dns.message.make_query(name, "A")
+        q.use_tsig(dns.tsigkeyring.from_text({"mesh-key.": "bWVzaGRucyB0ZXN0IGtleQ=="}), keyname="mesh-key.")
+        signed = q.to_wire()
+        self.assertEqual(query(TARGET, name).rcode(), dns.rcode.NOERROR, "unsigned, the name resolves")
+        for tcp in (False, True):
+            with self.subTest(tcp=tcp):
+                reply = tcp_exchange(signed) if tcp else udp_exchange(signed)
+                self.assertIsNotNone(reply)
+                self.assertEqual(reply[3] & 0xF, dns.rcode.REFUSED)
+                self.assertEqual(struct.unpack("!HH", reply[6:10]), (0, 0), "no answer records")
+
+    def test_notimp_for_another_opcode_does_not_echo_cd_or_ad(self):
+        for opcode in (2, 15):
+            with self.subTest(opcode=opcode):
+                flags = opcode << 11 | 0x0100 | 0x0010 | 0x0020  # RD, CD, AD
+                reply = udp_exchange(header(flags=flags) + QUESTION)
+                self.assertEqual(reply[3] & 0xF, dns.rcode.NOTIMP)
+                self.assertEqual((reply[2] >> 3) & 0xF, opcode, "the opcode is echoed")
+                self.assertFalse(reply[3] & 0x10, "CD is defined for QUERY only")
+                self.assertFalse(reply[3] & 0x20, "AD is not echoed")
+        q = dns.message.make_query(meshlab.clusterset_name(1), "A")
+        q.flags |= dns.flags.CD
+        self.assertTrue(udp_exchange(q.to_wire())[3] & 0x10, "a QUERY keeps its CD")
+
+    def test_formerr_to_an_edns_query_carries_an_opt(self):
+        """RFC 6891 7: a client that sent an OPT hears EDNS back, even in FORMERR."""
+        cases = [
+            ("no question", header(qd=0, ar=1) + OPT),
+            ("two questions", header(qd=2, ar=1) + QUESTION + QUESTION + OPT),
+            ("trailing garbage", header(ar=1) + QUESTION + OPT + b"\xde\xad"),
+            ("opcode STATUS", header(flags=0x1100, ar=1) + QUESTION + OPT),
+        ]
+        for what, packet in cases:
+            with self.subTest(what):
+                reply = udp_exchange(packet)
+                self.assertIsNotNone(reply)
+                self.assertIn(reply[3] & 0xF, (dns.rcode.FORMERR, dns.rcode.NOTIMP))
+                self.assertEqual(struct.unpack("!H", reply[10:12])[0], 1, "ARCOUNT")
+                self.assertEqual(reply[-11:-8], b"\x00\x00\x29", "an OPT owned by the root")
+                self.assertEqual(struct.unpack("!H", reply[-8:-6])[0], 1232, "announcing meshdns's UDP size")
+        plain = udp_exchange(header(qd=0))
+        self.assertEqual(len(plain), 12, "no OPT to a query without one")
 
     def test_udp_flood_of_garbage_then_still_serving(self):
         rng = random.Random(1645)

@@ -14,12 +14,14 @@ import concurrent.futures
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 import unittest
 import urllib.request
 
 import dns.flags
+import dns.message
 import dns.rcode
 import dns.rdatatype
 
@@ -209,6 +211,19 @@ class CorefileMeshTest(unittest.TestCase):
             self.assertEqual((r.rcode(), r.answer), (rcode, []), qname)
             self.assertEqual([(rr.name.to_text(), rr.rdtype) for rr in r.authority],
                              [("clusterset.local.", dns.rdatatype.SOA)], qname)
+
+    def test_udp_replies_stop_at_1232_bytes_without_bufsize(self):
+        """serve --corefile caps UDP replies as serve --config does (contract rule 9, v2)."""
+        name = f"huge.{meshlab.NAMESPACE}.cluster1.svc.cluster.local."
+        q = dns.message.make_query(name, "A", use_edns=0, payload=4096)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(3)
+            s.sendto(q.to_wire(), (corefile_addr(2), MESH_PORT))
+            wire = s.recv(65535)
+        self.assertLessEqual(len(wire), 1232)
+        self.assertTrue(dns.message.from_wire(wire).flags & dns.flags.TC)
+        whole = query(corefile_addr(2), name, tcp=True)
+        self.assertEqual(len(whole.answer[0]), 100)
 
     def start_imported(self, n):
         """meshdns --config on `import` of cluster n's Corefile; returns (process, YAML path, YAML)."""

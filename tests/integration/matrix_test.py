@@ -2,10 +2,12 @@
 a real three-cluster mesh on loopback: nsd as each cluster's kube-dns, meshdns
 in front of each, two meshdns instances for cluster2."""
 
+import socket
 import time
 import unittest
 
 import dns.flags
+import dns.message
 import dns.rcode
 import dns.rdatatype
 
@@ -14,6 +16,14 @@ from meshlab import BROKER, MESH_PORT, NAMESPACE, SERVICE, meshdns_addr, query
 from fakes import FakeResolver
 
 M1 = meshdns_addr(1)
+
+
+def udp_wire(addr, q, timeout=3.0):
+    """The reply's bytes as they came, to measure them."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(q.to_wire(), (addr, MESH_PORT))
+        return s.recv(65535)
 
 
 class MeshTest(meshlab.MeshTestCase):
@@ -100,12 +110,54 @@ class MeshTest(meshlab.MeshTestCase):
         self.assertEqual(len(r.answer[0]), 40)
 
     def test_truncated_resolver_reply_is_asked_again_over_tcp(self):
+        # nsd truncates the 1,6xx-byte answer to meshdns's 1232-byte EDNS size;
+        # meshdns asks again over TCP, and a TCP client gets all 100 records.
         for i, cluster in enumerate((1, 2, 3, 1, 2, 3)):  # twice each: the TCP link is reused
             name = f"huge.{NAMESPACE}.cluster{cluster}.svc.cluster.local."
-            r = query(M1, name, tcp=True) if i % 2 else query(M1, name, payload=4096)
+            if i < 3:
+                self.assertTrue(query(M1, name, payload=4096).flags & dns.flags.TC)  # resolved, then cut
+            r = query(M1, name, tcp=True)
             self.assertFalse(r.flags & dns.flags.TC)
             self.assertEqual(len(r.answer[0]), 100, name)
             self.assertEqual(r.answer[0].name.to_text(), name)
+
+    def test_udp_replies_stop_at_1232_bytes_however_much_the_client_offers(self):
+        """Contract rule 9 (v2): a 1,6xx-byte answer to a client offering 4096
+        bytes is never sent as one (IP-fragmented on an overlay) datagram."""
+        # Asked of meshdns3 for cluster2's name, which no other test asks it: the first
+        # reply is a resolved one (through meshdns2, itself capped), the second a cache hit.
+        m3 = meshdns_addr(3)
+        name = f"huge.{NAMESPACE}.cluster2.svc.cluster.local."
+        for attempt in ("resolved", "cached"):
+            with self.subTest(attempt):
+                wire = udp_wire(m3, dns.message.make_query(name, "A", use_edns=0, payload=4096))
+                self.assertLessEqual(len(wire), 1232)
+                r = dns.message.from_wire(wire)
+                self.assertTrue(r.flags & dns.flags.TC)
+                self.assertEqual(r.question[0].name.to_text(), name)
+                self.assertEqual(r.edns, 0, "the OPT is kept")
+                self.assertEqual(r.payload, 1232, "and announces the cap")
+                whole = query(m3, name, tcp=True)
+                self.assertFalse(whole.flags & dns.flags.TC)
+                self.assertEqual(len(whole.answer[0]), 100)
+                self.assertGreater(len(whole.to_wire()), 1600)
+
+    def test_udp_reply_size_is_configurable_and_asked_of_resolvers(self):
+        upstream = FakeResolver("127.10.8.3", 5300)
+        self.addCleanup(upstream.close)
+        listen = "127.10.1.6"
+        config = meshlab.meshdns_config(
+            1, f"{listen}:{MESH_PORT}", [f"{meshlab.kube_dns_addr(1)}:5300"],
+            extra="upstream: ['127.10.8.3:5300']\nlimits: {udp_reply_size: 4096}\n")
+        self.mesh.start_meshdns("meshdns1-wide", config, wait_addr=listen)
+        name = f"huge.{NAMESPACE}.cluster1.svc.cluster.local."
+        r = query(listen, name, payload=4096)
+        self.assertFalse(r.flags & dns.flags.TC)
+        self.assertEqual(len(r.answer[0]), 100)
+        self.assertEqual(r.payload, 4096)
+        self.assertTrue(query(listen, name, payload=1232).flags & dns.flags.TC, "the client's own size still holds")
+        query(listen, "anything.example.")
+        self.assertEqual(upstream.seen[-1][3], 4096, "resolvers are asked for the same size")
 
     def test_ttl_capped_and_counted_down(self):
         name = f"long-ttl.{NAMESPACE}.cluster3.svc.cluster.local."
