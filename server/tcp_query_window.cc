@@ -1,15 +1,21 @@
 #include "server/tcp_query_window.h"
 
-#include <utility>
+#include <algorithm>
+
+#include "dnscore/wire.h"
 
 namespace meshdns {
 
-TcpQueryWindow::Next TcpQueryWindow::Replied(std::vector<uint8_t> framed) {
+TcpQueryWindow::Next TcpQueryWindow::Replied(std::span<const uint8_t> reply) {
   if (aborted_) {
     --open_;
     return Next{.finished = 1};
   }
-  replies_.push_back(std::move(framed));
+  std::vector<uint8_t>& slot = replies_[(first_ + queued_) % max_open_];
+  ++queued_;
+  slot.resize(reply.size() + 2);
+  WriteU16(slot.data(), static_cast<uint16_t>(reply.size()));
+  std::copy(reply.begin(), reply.end(), slot.begin() + 2);
   if (writing_) return Next{};
   writing_ = true;
   return Next{.write = true};
@@ -21,11 +27,14 @@ TcpQueryWindow::Next TcpQueryWindow::Unanswered() {
 }
 
 TcpQueryWindow::Next TcpQueryWindow::Written() {
-  replies_.pop_front();
+  std::vector<uint8_t>& written = replies_[first_];
+  if (written.capacity() > kKeptReplyCapacity) std::vector<uint8_t>().swap(written);
+  first_ = (first_ + 1) % max_open_;
+  --queued_;
   writing_ = false;
   --open_;
   Next next{.finished = 1};
-  if (!replies_.empty()) {
+  if (queued_ != 0) {
     writing_ = true;
     next.write = true;
   }
@@ -41,11 +50,16 @@ TcpQueryWindow::Next TcpQueryWindow::Abort() {
   aborted_ = true;
   reading_ended_ = true;
   // The reply being written stays until its write returns: the write reads it.
-  const size_t keep = writing_ ? 1 : 0;
-  const size_t dropped = replies_.size() - keep;
-  replies_.resize(keep);
+  const size_t dropped = queued_ - (writing_ ? 1 : 0);
+  queued_ -= dropped;
   open_ -= dropped;
   return Next{.finished = dropped};
+}
+
+size_t TcpQueryWindow::buffered() const {
+  size_t bytes = 0;
+  for (const std::vector<uint8_t>& r : replies_) bytes += r.capacity();
+  return bytes;
 }
 
 TcpQueryWindow::Next TcpQueryWindow::Left(Next next) const {

@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <vector>
 
@@ -27,14 +26,14 @@ class TcpQueryWindow {
 
   // A query is open from Taken() until its reply is written or dropped, so
   // replies a client does not read count against `max_open` too.
-  explicit TcpQueryWindow(size_t max_open) : max_open_(max_open) {}
+  explicit TcpQueryWindow(size_t max_open) : max_open_(max_open), replies_(max_open) {}
 
   // The reader reads the next query only once this holds: a client past the
   // bound is held back by TCP flow control, not by memory.
   bool HasRoom() const { return open_ < max_open_ && !reading_ended_; }
   void Taken() { ++open_; }
-  // A taken query's reply, framed (length first).
-  [[nodiscard]] Next Replied(std::vector<uint8_t> framed);
+  // A taken query's reply: copied, its length first, into a buffer of the window's.
+  [[nodiscard]] Next Replied(std::span<const uint8_t> reply);
   // A taken query that gets no reply.
   [[nodiscard]] Next Unanswered();
   // The write of writing() has ended, done or failed (the connection calls
@@ -46,17 +45,28 @@ class TcpQueryWindow {
   [[nodiscard]] Next Abort();
 
   // The reply being written: valid from a Next with `write` until Written().
-  std::span<const uint8_t> writing() const { return replies_.front(); }
+  std::span<const uint8_t> writing() const { return replies_[first_]; }
   size_t open() const { return open_; }
-  size_t waiting_replies() const { return replies_.size() - (writing_ ? 1 : 0); }
+  size_t waiting_replies() const { return queued_ - (writing_ ? 1 : 0); }
+  // Bytes the window holds for replies, written or not.
+  size_t buffered() const;
 
  private:
+  // Most replies fit (UDP's own ceiling is 1232 bytes) and their buffers are
+  // reused; a larger one's is freed once written, so between bursts a
+  // connection keeps at most max_open small buffers.
+  static constexpr size_t kKeptReplyCapacity = 1024;
+
   // After a query left the window.
   Next Left(Next next) const;
 
   size_t max_open_;
   size_t open_ = 0;
-  std::deque<std::vector<uint8_t>> replies_;  // the front one is being written while writing_
+  // A ring of max_open_ buffers (replies never outnumber open queries):
+  // queued_ replies from first_, the first being written while writing_.
+  std::vector<std::vector<uint8_t>> replies_;
+  size_t first_ = 0;
+  size_t queued_ = 0;
   bool writing_ = false;
   bool reading_ended_ = false;
   bool aborted_ = false;

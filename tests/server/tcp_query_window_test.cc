@@ -7,7 +7,7 @@
 namespace meshdns {
 namespace {
 
-std::vector<uint8_t> Reply(uint8_t tag) { return {0, 1, tag}; }
+std::vector<uint8_t> Reply(uint8_t tag) { return {tag}; }
 
 uint8_t Tag(const TcpQueryWindow& w) { return w.writing()[2]; }
 
@@ -38,6 +38,38 @@ TEST(TcpQueryWindowTest, WritesOneReplyAtATimeInTheOrderTheyBecameReady) {
   EXPECT_EQ(w.open(), 0u);
   EXPECT_TRUE(next.client_turn) << "nothing open: the client's read deadline runs again";
   EXPECT_FALSE(next.close);
+}
+
+TEST(TcpQueryWindowTest, KeepsTheOrderWhenTheRingWrapsAround) {
+  TcpQueryWindow w(3);
+  Take(w, 3);
+  ASSERT_TRUE(w.Replied(Reply(1)).write);
+  ASSERT_FALSE(w.Replied(Reply(2)).write);
+  ASSERT_TRUE(w.Written().write);
+  Take(w, 1);
+  ASSERT_FALSE(w.Replied(Reply(3)).write);
+  ASSERT_FALSE(w.Replied(Reply(4)).write);
+  for (uint8_t want : {2, 3, 4}) {
+    EXPECT_EQ(Tag(w), want);
+    (void)w.Written();
+  }
+  EXPECT_EQ(w.open(), 0u);
+}
+
+TEST(TcpQueryWindowTest, FramesEachReplyAndKeepsOnlySmallBuffers) {
+  TcpQueryWindow w(16);
+  Take(w, 1);
+  ASSERT_TRUE(w.Replied(std::vector<uint8_t>(300, 7)).write);
+  ASSERT_EQ(w.writing().size(), 302u);
+  EXPECT_EQ(w.writing()[0], 1);  // 300, big-endian
+  EXPECT_EQ(w.writing()[1], 44);
+  (void)w.Written();
+  EXPECT_GE(w.buffered(), 302u) << "a small buffer is reused";
+  Take(w, 1);
+  ASSERT_TRUE(w.Replied(std::vector<uint8_t>(20000, 7)).write);
+  EXPECT_GE(w.buffered(), 20002u);
+  (void)w.Written();
+  EXPECT_LT(w.buffered(), 2048u) << "a large one is freed once written";
 }
 
 TEST(TcpQueryWindowTest, ReaderWaitsAtTheBoundUntilAReplyIsWritten) {
