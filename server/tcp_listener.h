@@ -1,12 +1,16 @@
-// TcpListener: one worker's TCP acceptor on one listen address (SO_REUSEPORT)
-// and the RFC 7766 connections it accepts, a coroutine each.
+// TcpListener: one worker's TCP acceptor on one listen address (SO_REUSEPORT):
+// it accepts connections, applies the connection caps and hands each to a
+// TcpConnection.
 // Worker-local: belongs to one worker thread; the TcpConnectionCaps it
 // shares with the other workers is thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "dnscore/wire.h"
 #include "server/asio.h"
 
 namespace meshdns {
@@ -14,10 +18,6 @@ namespace meshdns {
 class TcpConnectionCaps;
 class Worker;
 
-// Length-framed messages, several queries per connection answered in order.
-// A client gets `limits.tcp_idle` to send each query (waiting included) and
-// again to take each reply; past either, or when a message is not DNS at all,
-// the connection is closed, so slow or stalled clients cannot hold slots.
 // Connections are capped in total (`limits.tcp_connections`) and per client
 // address (`limits.tcp_connections_per_client`); one over a cap is closed at once.
 class TcpListener {
@@ -32,12 +32,13 @@ class TcpListener {
   TcpListener(Worker& worker, TcpConnectionCaps& caps, tcp::acceptor acceptor)
       : worker_(worker), caps_(caps), acceptor_(std::move(acceptor)) {}
   asio::awaitable<void> AcceptLoop();
-  // `client` holds one of its per-client connection slots until this returns.
-  asio::awaitable<void> Serve(tcp::socket socket, IpAddress client);
 
   Worker& worker_;
   TcpConnectionCaps& caps_;
   tcp::acceptor acceptor_;
+  // Where this listener's connections write each reply before it is copied
+  // to a buffer of its size; they run on one thread and never wait in between.
+  std::vector<uint8_t> scratch_ = std::vector<uint8_t>(kMaxMessageSize);
 };
 
 }  // namespace meshdns

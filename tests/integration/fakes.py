@@ -22,13 +22,15 @@ import dns.rrset
 
 
 class FakeResolver:
-    def __init__(self, addr, port=5300, *, address="192.0.2.1", ttl=30, mode="answer", delay=0.0, on_question=None):
+    def __init__(self, addr, port=5300, *, address="192.0.2.1", ttl=30, mode="answer", delay=0.0, on_question=None,
+                 overlap=False):
         self.addr, self.port = addr, port
         self.on_question = on_question  # called with each question's name, before any answer
         self.address = address      # what A questions are answered with
         self.ttl = ttl
         self.mode = mode            # answer | silent (a spy) | nxdomain | nodata | garbage | forge
         self.delay = delay          # seconds before answering
+        self.overlap = overlap      # each late answer waits on its own, not behind the ones before it
         self.names = []
         self.seen = []              # (query ID, source port, DO bit, EDNS payload size)
         self.sock = None
@@ -76,6 +78,9 @@ class FakeResolver:
             self.seen.append((q.id, peer[1], bool(q.ednsflags & dns.flags.DO), q.payload if q.edns >= 0 else None))
             if self.mode == "silent":
                 continue
+            if self.delay and self.overlap and self.mode == "answer":
+                threading.Timer(self.delay, self._answer_late, args=(q, peer)).start()
+                continue
             if self.delay:
                 time.sleep(self.delay)
             if self.mode == "garbage":
@@ -88,6 +93,12 @@ class FakeResolver:
                 self._forge(q, peer)
                 time.sleep(0.05)
             self.sock.sendto(self.reply(q).to_wire(), peer)
+
+    def _answer_late(self, q, peer):
+        try:
+            self.sock.sendto(self.reply(q).to_wire(), peer)
+        except OSError:
+            pass  # closed meanwhile
 
     def reply(self, q, address=None):
         r = dns.message.make_response(q)
