@@ -123,7 +123,7 @@ struct PlanCorefileOptions {
   bool check_directives = false;
   // What meshdns cannot run is a warning and left out of the plan, not an
   // error: directives (with check_directives), and the upstreams and
-  // options of those it runs (a tls:// upstream, cache { foo }). Mistakes
+  // options of those it runs (a tls:// upstream, cache { serve_stale_policy … }). Mistakes
   // CoreDNS would refuse too stay errors. `import` plans this way.
   bool ignore_unsupported = false;
 };
