@@ -43,15 +43,20 @@ struct ForwardPlan {
   std::vector<SocketAddress> Addresses() const;  // every TO's, in order
 };
 
-// cache [TTL] [ZONE…] { success … denial … prefetch … serve_stale … keepttl }
+// cache [TTL] [ZONE…] { success … denial … prefetch … serve_stale … servfail … disable … keepttl }
 struct CachePlan {
   std::optional<uint32_t> ttl;  // TTL when written (success_ttl and denial_ttl hold it)
   std::vector<DnsName> zones;
+  // As CoreDNS sizes them: whole shards, 1024 at least.
   size_t success_capacity = 9984, denial_capacity = 9984;
+  // A MINTTL may exceed its TTL: the TTL caps last, as in CoreDNS.
   uint32_t success_ttl = 3600, success_min_ttl = 5;
   uint32_t denial_ttl = 1800, denial_min_ttl = 5;
   std::optional<PrefetchPolicy> prefetch;
-  Millis serve_stale = 0;  // 0: off
+  Millis serve_stale = 0;              // 0: off
+  std::optional<uint32_t> stale_ttl;   // serve_stale's RESPONSE_TTL
+  std::optional<Millis> servfail;      // unset: SERVFAIL is not cached (meshdns's default)
+  std::vector<DnsName> success_off, denial_off;  // disable success|denial ZONE…
   bool keepttl = false;
   SourcePos pos;
 };
@@ -118,7 +123,7 @@ struct PlanCorefileOptions {
   bool check_directives = false;
   // What meshdns cannot run is a warning and left out of the plan, not an
   // error: directives (with check_directives), and the upstreams and
-  // options of those it runs (a tls:// upstream, cache { foo }). Mistakes
+  // options of those it runs (a tls:// upstream, cache { serve_stale_policy … }). Mistakes
   // CoreDNS would refuse too stay errors. `import` plans this way.
   bool ignore_unsupported = false;
 };

@@ -154,16 +154,18 @@ class Compiler {
     if (plan.cache) {
       const CachePlan& c = *plan.cache;
       block.cache = BlockCache{
-          c.zones,
-          TtlPolicy{.min_ttl = c.success_min_ttl, .max_ttl = c.success_ttl, .denial_ttl = c.denial_ttl,
-                    .denial_min_ttl = c.denial_min_ttl},
-          c.serve_stale};
+          .zones = c.zones,
+          .ttl = TtlPolicy{.min_ttl = c.success_min_ttl, .max_ttl = c.success_ttl, .denial_ttl = c.denial_ttl,
+                           .denial_min_ttl = c.denial_min_ttl,
+                           // Whole seconds, as CoreDNS's TTLs: under a second is not kept.
+                           .servfail_ttl = static_cast<uint32_t>(c.servfail.value_or(0) / 1000)},
+          .serve_stale = c.serve_stale,
+          .stale_ttl = c.stale_ttl.value_or(kStaleTtl),
+          .keep_ttl = c.keepttl,
+          .success_off = c.success_off,
+          .denial_off = c.denial_off};
       config.cache.capacity += c.success_capacity + c.denial_capacity;
       if (c.prefetch && !config.cache.prefetch) config.cache.prefetch = c.prefetch;
-      if (c.keepttl) {
-        out_.warnings.push_back(ConfigError{c.pos.file, c.pos.line, c.pos.column,
-                                            "cache keepttl is not supported: served TTLs count down"});
-      }
     }
 
     absl::StatusOr<TemplateHandler> templates = TemplateHandler::Compile(plan.templates);

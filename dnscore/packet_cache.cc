@@ -136,9 +136,12 @@ std::optional<CacheHit> PacketCache::Lookup(const CacheKey& key, const QueryView
   const Millis lifetime = Millis{reply.ttl} * 1000;
   CacheHit hit;
   WriteOptions write = options.write;
+  // CoreDNS's cache sets AA on every answer it serves (item.go toMsg), as
+  // some stub resolvers drop non-authoritative replies.
+  write.authoritative = true;
   if (age < lifetime) {
     // Counted down by whole seconds, like CoreDNS: a 30 s entry reads 30 for its first second.
-    write.ttl = static_cast<uint32_t>(reply.ttl - age / 1000);
+    write.ttl = reply.keep_ttl ? reply.ttl : static_cast<uint32_t>(reply.ttl - age / 1000);
   } else if (age < lifetime + options.stale_for) {
     hit.stale = true;
     write.ttl = kStaleTtl;
@@ -178,7 +181,9 @@ std::optional<CachedReply> PacketCache::Find(const CacheKey& key, Millis now, Mi
   const Entry& e = *found;
   const Millis age = std::max<Millis>(now - e.stored, 0);
   const Millis lifetime = Millis{e.reply->ttl} * 1000;
-  if (age < lifetime) return CachedReply{e.reply, static_cast<uint32_t>(e.reply->ttl - age / 1000)};
+  if (age < lifetime) {
+    return CachedReply{e.reply, e.reply->keep_ttl ? e.reply->ttl : static_cast<uint32_t>(e.reply->ttl - age / 1000)};
+  }
   if (age < lifetime + stale_for) return CachedReply{e.reply, kStaleTtl, true};
   return std::nullopt;
 }
@@ -196,6 +201,10 @@ void PacketCache::Insert(const CacheKey& key, std::shared_ptr<const StoredReply>
   }
   if (it != shard.map.end()) {
     Entry* e = it->second.get();
+    // A failure does not shadow an answer still live (a prefetch that got
+    // SERVFAIL): CoreDNS keeps both and prefers the answer (coredns#7956).
+    const bool failure = reply->rcode() == kServFail || reply->rcode() == kNotImp;
+    if (failure && now - e->stored < Millis{e->reply->ttl} * 1000) return;
     e->reply = std::move(reply);
     e->stored = now;
     e->prefetching = false;

@@ -82,9 +82,6 @@ struct CachedReply {
   bool stale = false;
 };
 
-// RFC 8767 section 4 suggests 30 s for answers served stale.
-inline constexpr uint32_t kStaleTtl = 30;
-
 class PacketCache {
  public:
   using HashFunction = uint64_t (*)(absl::string_view key);

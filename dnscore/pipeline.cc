@@ -32,7 +32,9 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   s.cache = block.CacheFor(question.name);
   if (options.look_in_cache) {
     if (std::optional<CachedReply> hit = cache_.Find(question.Key(), options.now)) {
-      return Answered(Answer::Reply(hit->reply, hit->ttl));
+      Answer answer = Answer::Reply(hit->reply, hit->ttl);
+      answer.from_cache = true;
+      return Answered(std::move(answer));
     }
   }
   // Rewrite.
@@ -204,8 +206,11 @@ Answer Pipeline::Finish(QueryState& s, absl::StatusOr<std::span<const uint8_t>> 
     stored->ttl_floor = s.rewritten.ttl->min;
     stored->ttl_ceiling = s.rewritten.ttl->max;
   }
+  if (s.cache != nullptr) stored->keep_ttl = s.cache->keep_ttl;
   auto shared = std::make_shared<const StoredReply>(*std::move(stored));
-  if (s.cache != nullptr && shared->cacheable && options.store) cache_.Insert(s.question.Key(), shared, options.now);
+  if (s.cache != nullptr && options.store && s.cache->Keeps(s.question.name, *shared)) {
+    cache_.Insert(s.question.Key(), shared, options.now);
+  }
   return Answer::Reply(shared, shared->cacheable ? shared->ttl : 0);
 }
 
@@ -214,7 +219,9 @@ std::optional<Answer> Pipeline::Stale(const QueryState& s, Millis now) {
   std::optional<CachedReply> old = cache_.Find(s.question.Key(), now, s.cache->serve_stale);
   if (!old) return std::nullopt;
   ++counters_.stale_answers;
-  return Answer::Reply(old->reply, old->ttl);
+  Answer answer = Answer::Reply(old->reply, old->stale ? s.cache->stale_ttl : old->ttl);
+  answer.from_cache = true;
+  return answer;
 }
 
 }  // namespace meshdns

@@ -44,6 +44,7 @@ struct Answer {
   uint32_t ttl = 0;                          // its remaining lifetime, if cacheable
   absl::Status why;                          // kServFail, kRefused: what went wrong, if known
   bool log = false;                          // the block has `errors`: log `why`
+  bool from_cache = false;                   // served from the cache: the reply gets AA, as CoreDNS's
 
   static Answer Reply(std::shared_ptr<const StoredReply> reply, uint32_t ttl) {
     return Answer{.kind = Kind::kReply, .reply = std::move(reply), .ttl = ttl};

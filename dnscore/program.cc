@@ -21,6 +21,10 @@ const BlockForward* Block::ForwardFor(const DnsName& name) const {
   return nullptr;
 }
 
+bool BlockCache::Keeps(const DnsName& name, const StoredReply& reply) const {
+  return reply.cacheable && !Under(name, reply.denial ? denial_off : success_off);
+}
+
 const BlockCache* Block::CacheFor(const DnsName& name) const {
   return cache && Under(name, cache->zones) ? &*cache : nullptr;
 }

@@ -39,6 +39,14 @@ struct BlockCache {
   std::vector<DnsName> zones;
   TtlPolicy ttl;
   Millis serve_stale = 0;
+  uint32_t stale_ttl = kStaleTtl;  // the TTL of an answer served stale
+  bool keep_ttl = false;           // hits carry the whole lifetime, not what is left
+  // `disable success|denial ZONE…`: names under these are answered with the
+  // policy's TTLs but not kept.
+  std::vector<DnsName> success_off, denial_off;
+
+  // Whether `reply`, the answer for `name`, is kept.
+  bool Keeps(const DnsName& name, const StoredReply& reply) const;
 };
 
 // One `forward FROM [EXCEPT…]` of a block.

@@ -35,6 +35,7 @@ size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<con
   std::memcpy(out.data(), reply.wire.data(), body);
   WriteU16(&out[0], query.header.id);
   uint16_t flags = ReplyFlags(ReadU16(&reply.wire[2]), query);
+  if (options.authoritative) flags |= kFlagAA;
   // The question goes back exactly as the client wrote it (case included).
   std::memcpy(&out[kHeaderSize], &query_wire[kHeaderSize], query.question_end - kHeaderSize);
   uint16_t arcount = ReadU16(&reply.wire[10]);

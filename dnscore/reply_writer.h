@@ -56,6 +56,7 @@ struct WriteOptions {
   size_t limit = 512;           // the most the transport may carry
   RotationTurn* rotation = nullptr;  // turned once per rotated reply; null: runs served as stored
   uint16_t advertised = kAdvertisedUdpSize;  // the UDP size the reply's OPT announces
+  bool authoritative = false;  // set AA (a cache hit, as CoreDNS's cache answers)
 };
 
 // Returns the reply's size, or 0 if `reply` does not answer `query`'s question.

@@ -11,7 +11,8 @@ namespace {
 // memory and saves a copy.
 constexpr size_t kTakeOverSlack = 16;
 
-uint32_t Clamp(uint32_t v, uint32_t lo, uint32_t hi) { return std::max(lo, std::min(v, hi)); }
+// Floor first, cap last (TtlPolicy).
+uint32_t Clamp(uint32_t v, uint32_t lo, uint32_t hi) { return std::min(std::max(v, lo), hi); }
 
 // The negative-caching TTL an SOA carries: min(its TTL, its MINIMUM), RFC 2308 5.
 bool SoaNegativeTtl(std::span<const uint8_t> msg, const RrFixed& rr, uint32_t& out) {
@@ -108,9 +109,11 @@ absl::StatusOr<StoredReply> StoredReply::Scan(std::span<const uint8_t> msg, cons
     out.cacheable = true;
     out.ttl = Clamp(min_ttl, policy->min_ttl, policy->max_ttl);
   } else if ((rcode == kNxDomain || (rcode == kNoError && answers == 0)) && has_soa) {
-    out.cacheable = true;
-    out.ttl = Clamp(soa_ttl, std::min(policy->denial_min_ttl.value_or(policy->min_ttl), policy->denial_ttl),
-                    policy->denial_ttl);
+    out.cacheable = out.denial = true;
+    out.ttl = Clamp(soa_ttl, policy->denial_min_ttl.value_or(policy->min_ttl), policy->denial_ttl);
+  } else if ((rcode == kServFail || rcode == kNotImp) && policy->servfail_ttl > 0) {
+    out.cacheable = out.denial = true;
+    out.ttl = policy->servfail_ttl;
   }
   if (out.cacheable) {
     for (uint16_t at : out.ttl_offsets) WriteU32(&out.wire[at], out.ttl);

@@ -16,7 +16,12 @@
 
 namespace meshdns {
 
-// How long replies may live (contract rule 7; RFC 2308 for denials).
+// RFC 8767 section 4 suggests 30 s for answers served stale.
+inline constexpr uint32_t kStaleTtl = 30;
+
+// How long replies may live (contract rule 7; RFC 2308 for denials). Each
+// lifetime is raised to its floor first and cut to its cap last, as CoreDNS
+// computes it, so a cap below the floor wins (`cache 3` means 3 s).
 struct TtlPolicy {
   uint32_t min_ttl = 5;
   uint32_t max_ttl = 30;
@@ -24,6 +29,8 @@ struct TtlPolicy {
   // The least a denial lives; unset, the lesser of min_ttl and denial_ttl
   // (the YAML's one min_ttl; a Corefile's cache has one per kind).
   std::optional<uint32_t> denial_min_ttl;
+  // SERVFAIL and NOTIMP live this long (a Corefile's `servfail`); 0: not cached.
+  uint32_t servfail_ttl = 0;
 };
 
 // Members ordered largest first: one is cached per entry, and padding counts.
@@ -38,6 +45,11 @@ struct StoredReply {
   Rotation rotation;
   uint16_t question_end = 0;
   bool cacheable = false;
+  // Which of CoreDNS's two caches it belongs to: denial (NXDOMAIN, NODATA,
+  // SERVFAIL) or success. `disable` turns them off per zone.
+  bool denial = false;
+  // Served with its whole lifetime until it expires (a Corefile's keepttl).
+  bool keep_ttl = false;
 
   StoredView View() const {
     return StoredView{wire, question_end, ttl_offsets, rotation, ttl_floor, ttl_ceiling};

@@ -82,7 +82,8 @@ size_t QueryEngine::WriteAnswer(const Answer& answer, std::span<const uint8_t> q
   const uint16_t advertised = generation_->runtime->config.limits.udp_reply_size;
   if (answer.kind == Answer::Kind::kReply) {
     const StoredReply& s = *answer.reply;
-    WriteOptions options{.limit = limit, .rotation = &rotation_, .advertised = advertised};
+    WriteOptions options{
+        .limit = limit, .rotation = &rotation_, .advertised = advertised, .authoritative = answer.from_cache};
     if (s.cacheable) options.ttl = answer.ttl;
     const size_t size = WriteReply(s.View(), view, query, options, out);
     if (size != 0) return size;

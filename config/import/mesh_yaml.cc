@@ -77,7 +77,15 @@ std::string MeshYaml(const ImportedMesh& mesh) {
   if (mesh.expire) y["forward"]["expire"] = Duration(*mesh.expire);
   if (mesh.health_check) y["forward"]["health_check"] = Duration(*mesh.health_check);
   if (mesh.max_fails) y["forward"]["max_fails"] = *mesh.max_fails;
-  if (mesh.cache_max_ttl) y["cache"]["max_ttl"] = Duration(Millis{*mesh.cache_max_ttl} * 1000);
+  if (mesh.cache_max_ttl) {
+    const Millis ttl = Millis{*mesh.cache_max_ttl} * 1000;
+    y["cache"]["max_ttl"] = Duration(ttl);
+    // A Corefile's TTL caps denials too and wins over the 5 s floor (`cache 3`
+    // means 3 s for both); the YAML says so where its defaults would not.
+    const TtlPolicy defaults = CacheConfig{}.ttl;
+    if (ttl < Millis{defaults.min_ttl} * 1000) y["cache"]["min_ttl"] = Duration(ttl);
+    if (ttl < Millis{defaults.denial_ttl} * 1000) y["cache"]["denial_ttl"] = Duration(ttl);
+  }
   if (!mesh.templates.empty()) y["templates"] = Templates(mesh);
   if (mesh.inflight) y["limits"]["inflight"] = *mesh.inflight;
   if (!mesh.metrics.empty()) y["metrics"] = Str(mesh.metrics);

@@ -211,3 +211,21 @@ TEST(CorefileImportTest, TheYamlQuotesWhatWouldReadAsAnotherType) {
 
 }  // namespace
 }  // namespace meshdns
+
+namespace meshdns {
+namespace {
+
+// issue #19: `cache 3` loads in CoreDNS (the cap wins over the 5 s floor);
+// its import must load too and mean the same 3 s for answers and denials.
+TEST(CorefileImportTest, CacheBelowTheFloorImportsAsItsCap) {
+  std::string text = kCluster1;
+  for (size_t at; (at = text.find("cache 10")) != std::string::npos;) text.replace(at, 8, "cache 3");
+  Imported i = Import(text);
+  ASSERT_TRUE(i.config) << i.result.yaml;
+  EXPECT_EQ(i.config->cache.ttl.max_ttl, 3u);
+  EXPECT_EQ(i.config->cache.ttl.min_ttl, 3u);
+  EXPECT_EQ(i.config->cache.ttl.denial_ttl, 3u);
+}
+
+}  // namespace
+}  // namespace meshdns

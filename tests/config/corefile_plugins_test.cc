@@ -177,7 +177,7 @@ TEST(CorefilePluginsTest, TemplateCacheAndHostsOptions) {
   ASSERT_TRUE(s.templates[0].fallthrough);
   EXPECT_EQ(s.templates[0].fallthrough->size(), 1u);
   ASSERT_TRUE(s.cache);
-  EXPECT_EQ(s.cache->success_capacity, 5000u);
+  EXPECT_EQ(s.cache->success_capacity, 4864u) << "whole shards of 256, as CoreDNS sizes 5000";
   EXPECT_EQ(s.cache->success_ttl, 600u);
   EXPECT_EQ(s.cache->success_min_ttl, 10u);
   EXPECT_EQ(s.cache->denial_ttl, 30u);
@@ -210,9 +210,9 @@ TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
       {". {\n  forward . 192.0.2.1 {\n    expire\n  }\n}\n", "3:5: forward: expire takes one argument"},
       {". {\n  forward .\n}\n", "2:3: forward needs FROM and at least one TO"},
       {". {\n  cache 10\n  cache 20\n}\n", "3:3: cache can only be used once per server block"},
-      {". {\n  cache 0\n}\n", "2:9: cache TTL: '0' is not a whole number from 1"},
+      {". {\n  cache 0\n}\n", "2:9: cache TTL can not be zero or negative: 0"},
       {". {\n  cache {\n    prefetch 2 1m 95%\n  }\n}\n", "3:19: prefetch percentage: '95' is not a whole number from 10 to 90"},
-      {". {\n  cache {\n    disable success\n  }\n}\n", "3:5: cache: option disable is not supported"},
+      {". {\n  cache {\n    disable sometimes\n  }\n}\n", "3:13: cache type for disable must be success or denial"},
       {". {\n  template XX A\n}\n", "2:12: template: 'XX' is not a class"},
       {". {\n  template IN NOTATYPE\n}\n", "2:15: template: 'NOTATYPE' is not a type"},
       {". {\n  template IN A {\n    rcode MAYBE\n  }\n}\n", "3:11: rcode: 'MAYBE' is not a response code"},

@@ -196,3 +196,36 @@ cluster3.svc.cluster.local {
 
 }  // namespace
 }  // namespace meshdns
+
+namespace meshdns {
+namespace {
+
+// The kubeadm default's cache (kubernetes/kubernetes
+// cmd/kubeadm/app/phases/addons/dns/manifests.go, CoreDNSConfigMap), with
+// the TTL of `cache 3`: cluster.local answers get the policy's TTLs but are
+// not kept; other names are kept; keepttl and servfail reach the block.
+TEST(CorefileRuntimeTest, CacheDisableKeepttlAndServfailReachTheBlock) {
+  CorefileLoad c = Compile(
+      ".:53 {\n  forward . 192.0.2.1\n  cache 3 {\n    disable success cluster.local\n"
+      "    disable denial cluster.local\n    keepttl\n    servfail 10s\n  }\n}\n");
+  ASSERT_TRUE(c.config) << Errors(c);
+  const BlockCache* cache = c.serving.program.Dispatch(N("example.com"))->CacheFor(N("example.com"));
+  ASSERT_NE(cache, nullptr);
+  EXPECT_EQ(cache->ttl.max_ttl, 3u);
+  EXPECT_EQ(cache->ttl.denial_ttl, 3u);
+  EXPECT_EQ(cache->ttl.servfail_ttl, 10u);
+  EXPECT_TRUE(cache->keep_ttl);
+  StoredReply success;
+  success.cacheable = true;
+  StoredReply denial = success;
+  denial.denial = true;
+  for (const StoredReply* r : {&success, &denial}) {
+    EXPECT_FALSE(cache->Keeps(N("kubernetes.default.svc.cluster.local"), *r));
+    EXPECT_FALSE(cache->Keeps(N("cluster.local"), *r));
+    EXPECT_TRUE(cache->Keeps(N("example.com"), *r));
+    EXPECT_TRUE(cache->Keeps(N("notcluster.local"), *r)) << "a zone is matched by labels";
+  }
+}
+
+}  // namespace
+}  // namespace meshdns

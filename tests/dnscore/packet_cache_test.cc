@@ -330,3 +330,49 @@ TEST(PacketCacheTest, EraseIfRemovesTheEntriesUnderAZoneOnly) {
 
 }  // namespace
 }  // namespace meshdns
+
+namespace meshdns {
+namespace {
+
+// CoreDNS item.go toMsg: every answer from the cache has AA set, whatever the stored reply said.
+TEST(PacketCacheTest, HitsAreAuthoritative) {
+  PacketCache cache(100);
+  Client client("www.example.com");
+  auto stored = Answer("www.example.com", 30);
+  ASSERT_EQ(stored->flags() & kFlagAA, 0) << "the resolver's reply had no AA";
+  cache.Insert(client.key(), stored, 0);
+  std::optional<CacheHit> hit = client.Lookup(cache, 1000);
+  ASSERT_TRUE(hit);
+  EXPECT_NE(ReadU16(&client.out[2]) & kFlagAA, 0);
+}
+
+// CoreDNS's keepttl: the whole lifetime until the entry expires.
+TEST(PacketCacheTest, KeepTtlServesTheWholeLifetime) {
+  PacketCache cache(100);
+  Client client("www.example.com");
+  StoredReply kept = *Answer("www.example.com", 30);
+  kept.keep_ttl = true;
+  cache.Insert(client.key(), std::make_shared<const StoredReply>(kept), 0);
+  std::optional<CacheHit> hit = client.Lookup(cache, 29500);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(client.Ttl(*hit), 30u);
+  EXPECT_EQ(cache.Find(client.key(), 20000)->ttl, 30u);
+  EXPECT_FALSE(client.Lookup(cache, 30000)) << "it still expires";
+}
+
+// A SERVFAIL (from a prefetch) does not replace an answer still live (coredns#7956).
+TEST(PacketCacheTest, AFailureDoesNotShadowALiveAnswer) {
+  PacketCache cache(100);
+  Client client("www.example.com");
+  cache.Insert(client.key(), Answer("www.example.com", 30), 0);
+  Wire w = Wire().Header(0, kFlagQR | kFlagRD | kFlagRA | kServFail, 1, 0).Question("www.example.com", kTypeA);
+  auto failure = std::make_shared<const StoredReply>(*StoredReply::FromMessage(w, TtlPolicy{.servfail_ttl = 5}));
+  ASSERT_TRUE(failure->cacheable);
+  cache.Insert(client.key(), failure, 10000);
+  EXPECT_EQ(cache.Find(client.key(), 10000)->reply->rcode(), kNoError);
+  cache.Insert(client.key(), failure, 31000);
+  EXPECT_EQ(cache.Find(client.key(), 31000)->reply->rcode(), kServFail) << "an expired answer is replaced";
+}
+
+}  // namespace
+}  // namespace meshdns

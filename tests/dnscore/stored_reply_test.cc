@@ -234,3 +234,32 @@ TEST(StoredReplyTest, RefusesWhatIsNotAOneQuestionReply) {
 
 }  // namespace
 }  // namespace meshdns
+
+namespace meshdns {
+namespace {
+
+// CoreDNS cache.go computeTTL raises to MINTTL first and caps at TTL last,
+// so `cache 3` (TTL 3 under the default MINTTL 5) means 3 s, not 5.
+TEST(StoredReplyTest, TheCapAppliesAfterTheFloor) {
+  const TtlPolicy cache_three{.min_ttl = 5, .max_ttl = 3, .denial_ttl = 3, .denial_min_ttl = 5};
+  StoredReply answer = Store(Reply(kNoError, 1, 0, 0).A("www.example.com", 1), cache_three);
+  EXPECT_EQ(answer.ttl, 3u);
+  EXPECT_FALSE(answer.denial);
+  StoredReply denial = Store(Reply(kNxDomain, 0, 1, 0).Soa("example.com", 1, 1), cache_three);
+  EXPECT_EQ(denial.ttl, 3u);
+  EXPECT_TRUE(denial.denial);
+}
+
+// CoreDNS's `servfail DURATION`: SERVFAIL and NOTIMP go to the denial cache for that long.
+TEST(StoredReplyTest, FailuresAreCachedOnlyWithAServfailTtl) {
+  for (uint8_t rcode : {kServFail, kNotImp}) {
+    StoredReply kept = Store(Reply(rcode, 0, 0, 0), TtlPolicy{.servfail_ttl = 10});
+    EXPECT_TRUE(kept.cacheable && kept.denial) << int{rcode};
+    EXPECT_EQ(kept.ttl, 10u);
+    EXPECT_FALSE(Store(Reply(rcode, 0, 0, 0), TtlPolicy{}).cacheable) << "meshdns's default: not cached";
+  }
+  EXPECT_FALSE(Store(Reply(kRefused, 0, 0, 0), TtlPolicy{.servfail_ttl = 10}).cacheable);
+}
+
+}  // namespace
+}  // namespace meshdns
