@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "config/corefile.h"
 #include "dnscore/dns_name.h"
+#include "dnscore/health_check.h"
 #include "dnscore/policy.h"
 #include "dnscore/rewrite.h"
 #include "dnscore/template_handler.h"
@@ -27,7 +28,9 @@ struct ForwardTo {
   std::optional<std::string> resolv_conf;
 };
 
-// forward FROM TO… { except … force_tcp prefer_udp expire max_fails health_check policy max_concurrent }
+// forward FROM TO… { except … force_tcp prefer_udp expire max_fails health_check
+// policy max_concurrent read_timeout max_connect_attempts failover
+// failfast_all_unhealthy_upstreams }
 struct ForwardPlan {
   DnsName from;
   std::vector<ForwardTo> to;
@@ -35,12 +38,18 @@ struct ForwardPlan {
   bool force_tcp = false, prefer_udp = false;
   Millis expire = 10000;
   uint32_t max_fails = 2;
-  Millis health_check = 500;
+  HealthCheck health_check;         // interval 0.5 s, `. IN NS` with RD, as CoreDNS
   Policy policy = Policy::kRandom;  // CoreDNS's default, unlike meshdns's YAML
   uint32_t max_concurrent = 0;      // 0: no limit
+  Millis read_timeout = 2000;       // per attempt
+  std::optional<uint32_t> max_connect_attempts;  // unset: 2 per upstream, as CoreDNS; 0: no cap
+  uint16_t failover_rcodes = 0;     // bit n: rcode n is asked of the next upstream
   SourcePos pos;
 
   std::vector<SocketAddress> Addresses() const;  // every TO's, in order
+  // Failed attempts after which a query ends: max_connect_attempts, or
+  // CoreDNS's default of two per upstream; 0: no cap but meshdns's budget.
+  uint32_t FailedAttemptCap() const;
 };
 
 // cache [TTL] [ZONE…] { success … denial … prefetch … serve_stale … servfail … disable … keepttl }

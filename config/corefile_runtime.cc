@@ -37,7 +37,6 @@ class Compiler {
     // CoreDNS answers whoever asks unless an `acl` says otherwise.
     config.acl_allow = {*Cidr::Parse("0.0.0.0/0"), *Cidr::Parse("::/0")};
     config.cache.capacity = 0;
-    config.forward.health_check = 500;
     Listen(config);
     std::vector<Block> blocks;
     std::optional<LoopProbe> loop;
@@ -183,10 +182,15 @@ class Compiler {
       pool.policy = f.policy;
       pool.resolvers = f.Addresses();
       pool.health_options = HealthOptions{.max_fails = f.max_fails};
+      pool.health_check = f.health_check;
+      pool.timeout = f.read_timeout;
       pool.expire = f.expire;
       pool.force_tcp = f.force_tcp;
       pool.max_concurrent = f.max_concurrent;
-      config.forward.health_check = std::min(config.forward.health_check, f.health_check);
+      pool.retry_rcodes |= f.failover_rcodes;
+      pool.max_failed_attempts = f.FailedAttemptCap();
+      // The shutdown grace waits out the slowest pool's attempts.
+      config.forward.timeout = std::max(config.forward.timeout, f.read_timeout);
       block.forwards.push_back(BlockForward{f.from, f.except, out_.serving.pools.size()});
       out_.serving.pools.push_back(std::move(pool));
     }

@@ -64,6 +64,9 @@ Compiled CompileMesh(const Config& config) {
     p.health_options = HealthOptions{.max_fails = config.forward.max_fails};
     p.timeout = config.forward.timeout;
     p.expire = config.forward.expire;
+    // The YAML's probes keep asking `. IN NS` without RD, as they always
+    // have; a Corefile's follow its forward's health_check line.
+    p.health_check = HealthCheck{.interval = config.forward.health_check, .recursion_desired = false};
     out.pools.push_back(std::move(p));
     return out.pools.size() - 1;
   };

@@ -14,6 +14,8 @@
 
 #include "config/config.h"
 #include "dnscore/acl.h"
+#include "dnscore/forward_attempts.h"
+#include "dnscore/health_check.h"
 #include "dnscore/pipeline.h"
 #include "dnscore/policy.h"
 #include "dnscore/program.h"
@@ -31,10 +33,14 @@ struct Pool {
   std::shared_ptr<std::atomic<uint64_t>> rotation = std::make_shared<std::atomic<uint64_t>>(0);
   // How queries to it are sent: the YAML's `forward`, or one Corefile `forward`'s options.
   HealthOptions health_options;
-  Millis timeout = 2000;  // per attempt, the most it may back off to
+  // What the prober asks a resolver out of rotation, and how often.
+  HealthCheck health_check;
+  Millis timeout = 2000;  // per attempt, the most it may back off to (CoreDNS's read_timeout)
   Millis expire = 10000;  // idle TCP connection lifetime
   bool force_tcp = false;
   uint32_t max_concurrent = 0;  // 0: no limit but limits.inflight per resolver
+  uint16_t retry_rcodes = AttemptPool::kDefaultRetryRcodes;  // and CoreDNS's `failover` rcodes
+  uint32_t max_failed_attempts = 0;  // CoreDNS's max_connect_attempts; 0: the budget alone
   // Queries in flight over the whole pool, over all workers (for max_concurrent).
   std::shared_ptr<std::atomic<uint32_t>> concurrent = std::make_shared<std::atomic<uint32_t>>(0);
 };

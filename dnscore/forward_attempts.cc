@@ -14,6 +14,7 @@ Action ForwardAttempts::Start(Millis now, const AttemptPool& pool, uint64_t rand
   holds_concurrent_ = false;
   attempt_ = 0;
   at_limit_ = 0;
+  failed_ = 0;
   answered_ = false;
 
   // CoreDNS's max_concurrent: beyond it the query is REFUSED at once.
@@ -40,6 +41,7 @@ Action ForwardAttempts::Next(Millis now) {
   for (; attempt_ < attempts_; ++attempt_) {
     const Millis left = Left(now);
     if (left <= 0) break;
+    if (pool_.max_failed_attempts > 0 && failed_ >= pool_.max_failed_attempts) break;
     resolver_ = order_[attempt_ % planned_];
     if (!health().TryAcquire(pool_.inflight_limit)) {
       if (++at_limit_ >= planned_) break;  // every resolver is saturated
@@ -91,9 +93,10 @@ Action ForwardAttempts::Answered(Millis now, const AttemptReply& reply) {
   h.RecordSuccess(now);
   answered_ = true;
   Action next;
-  // One broken node should not fail the query: SERVFAIL and REFUSED try the
-  // next resolver first, until each has had its say.
-  if ((reply.rcode == kServFail || reply.rcode == kRefused) && attempt_ + 1 < planned_) {
+  // One broken node should not fail the query: SERVFAIL and REFUSED (and
+  // the failover rcodes) try the next resolver first, until each has had its
+  // say; the last reply is the answer, as CoreDNS's failover returns it.
+  if (((pool_.retry_rcodes >> (reply.rcode & 0xf)) & 1) != 0 && attempt_ + 1 < planned_) {
     ++attempt_;
     next = Next(now);
   } else {
@@ -123,6 +126,7 @@ Action ForwardAttempts::OnFailure(Millis now) {
 
 std::optional<size_t> ForwardAttempts::Failed(Millis now, Backoff backoff) {
   ResolverHealth& h = health();
+  ++failed_;
   if (backoff == Backoff::kYes) h.RecordTimeout(pool_.timeout);
   h.Release();
   if (h.RecordFailure(pool_.health_options, now)) return resolver_;

@@ -6,7 +6,9 @@
 //     none in rotation: the query fails at once;
 //   - one adaptive timeout per resolver, and for the last of a pass the rest
 //     of the budget with resends, so a lossy link still answers;
-//   - SERVFAIL and REFUSED retried on the next resolver before they count;
+//   - SERVFAIL and REFUSED (and CoreDNS's `failover` rcodes) retried on the
+//     next resolver before they count;
+//   - at most max_connect_attempts failed attempts (CoreDNS's cap);
 //   - a truncated reply asked again over TCP at once (contract rule 9);
 //   - CoreDNS's max_concurrent and the per-resolver in-flight limit (REFUSED).
 // Resolver health (round trips, timeouts, failures) is recorded here too.
@@ -40,6 +42,15 @@ struct AttemptPool {
   uint32_t max_concurrent = 0;            // queries in flight over the pool; 0: no limit
   std::atomic<uint32_t>* concurrent = nullptr;  // the pool's count, for max_concurrent
   std::atomic<uint64_t>* rotation = nullptr;    // the pool's round-robin position
+  // Rcodes asked again of the next resolver, bit n for rcode n: SERVFAIL and
+  // REFUSED always (coredns-semantics.md: one broken node should not fail
+  // queries), plus those of CoreDNS's `failover RCODE…`.
+  uint16_t retry_rcodes = kDefaultRetryRcodes;
+  // CoreDNS's max_connect_attempts: the query ends after this many failed
+  // attempts (no reply, or nothing sent); 0: only the budget bounds them.
+  uint32_t max_failed_attempts = 0;
+
+  static constexpr uint16_t kDefaultRetryRcodes = (1u << 2) | (1u << 5);  // SERVFAIL, REFUSED
 };
 
 // How the attempts ended.
@@ -122,6 +133,7 @@ class ForwardAttempts {
   size_t attempts_ = 0;
   size_t attempt_ = 0;
   size_t at_limit_ = 0;
+  uint32_t failed_ = 0;  // attempts that got no reply, for max_failed_attempts
   // The attempt in flight.
   size_t resolver_ = 0;
   Transport transport_ = Transport::kUdp;

@@ -24,6 +24,8 @@ void ForwardJob::Start(std::shared_ptr<const Runtime> runtime, const Pool& pool,
       .max_concurrent = pool.max_concurrent,
       .concurrent = pool.concurrent.get(),
       .rotation = pool.rotation.get(),
+      .retry_rcodes = pool.retry_rcodes,
+      .max_failed_attempts = pool.max_failed_attempts,
   };
   const uint64_t random = pool.policy == Policy::kRandom ? absl::Uniform<uint64_t>(rng_) : 0;
   Do(attempts_.Start(NowMillis(), attempt_pool, random));

@@ -27,11 +27,14 @@ std::optional<LocalCluster> HealthProber::Local() const {
 }
 
 void HealthProber::Tick() {
+  // Often enough for the quickest pool's probes and the local cluster's quiet resolvers.
+  Millis interval = std::min(kMaxTick, Lifecycle::kProbeQuietAfter);
   if (runtime_) {
     const Pool* local = LocalPool();
     const Millis now = NowMillis();
     for (size_t p = 0; p < runtime_->pools.size(); ++p) {
       const Pool& pool = runtime_->pools[p];
+      interval = std::min(interval, std::max(pool.health_check.interval, HealthCheck::kMinGap));
       for (size_t r = 0; r < pool.resolvers.size(); ++r) {
         const ResolverHealth* health = pool.health[r].get();
         const bool quiet_local = &pool == local && now - health->last_answer() >= Lifecycle::kProbeQuietAfter;
@@ -41,47 +44,44 @@ void HealthProber::Tick() {
       }
     }
   }
-  // Often enough for the local cluster's quiet resolvers too.
-  const Millis interval = std::min(runtime_ ? runtime_->config.forward.health_check : 500, Lifecycle::kProbeQuietAfter);
-  timer_.expires_after(std::chrono::milliseconds(std::max<Millis>(interval, 10)));
+  timer_.expires_after(std::chrono::milliseconds(interval));
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) Tick();
   });
 }
 
+// CoreDNS's health check goes over the TO's protocol: TCP with force_tcp.
+asio::awaitable<absl::StatusOr<std::vector<uint8_t>>> HealthProber::Ask(const Pool& pool, size_t r,
+                                                                       std::span<uint8_t> query, Millis timeout) {
+  UpstreamChannel& channel = channels_.Get(pool.resolvers[r]);
+  if (pool.force_tcp) co_return co_await channel.ExchangeTcp(query, timeout, pool.expire);
+  co_return co_await channel.ExchangeUdp(query, {.timeout = timeout});
+}
+
 asio::awaitable<void> HealthProber::Probe(std::shared_ptr<const Runtime> runtime, size_t pool_index, size_t r) {
   const Pool& pool = runtime->pools[pool_index];
+  const HealthCheck& check = pool.health_check;
   ResolverHealth& health = *pool.health[r];
   // A resolver in rotation is asked only for readiness (a quiet local one):
   // its answer says nothing of its queries, so it neither clears their
   // failures nor counts as a health check. It is asked for the cluster
   // domain's SOA, which kube-dns answers itself; one out of rotation is asked
-  // `. IN NS`, as CoreDNS's forward does.
+  // what its pool's health_check says.
   const bool readiness = health.IsUp();
-  static const DnsName kRoot;
-  const UpstreamQuestion question = readiness
-      ? UpstreamQuestion{runtime->config.domain, kTypeSOA, kClassIN, /*recursion_desired=*/false}
-      : UpstreamQuestion{kRoot, kTypeNS, kClassIN, /*recursion_desired=*/false};
+  const UpstreamQuestion question =
+      readiness ? UpstreamQuestion{runtime->config.domain, kTypeSOA, kClassIN, /*recursion_desired=*/false}
+                : check.Question();
   std::array<uint8_t, kHeaderSize + DnsName::kMaxWireSize + 4 + kOptSize> query;
-  const size_t size = WriteUpstreamQuery(0, question, query);
-  const Millis interval = std::max<Millis>(runtime->config.forward.health_check, 10);
-  const Millis timeout = std::min(interval, std::max<Millis>(runtime->config.forward.timeout, 10));
-  const std::span<uint8_t> bytes(query.data(), size);
-  UpstreamChannel& channel = channels_.Get(pool.resolvers[r]);
+  const std::span<uint8_t> bytes(query.data(), WriteUpstreamQuery(0, question, query));
+  const Millis timeout = check.ProbeTimeout();
   asio::steady_timer pause(io_);
-  // One out of rotation is probed every health_check until it is back, each
-  // probe started an interval after the one before: left to the next Tick, a
-  // probe that waited the whole interval would still be in flight then, and
-  // a silent resolver would be asked only every other interval.
+  // One out of rotation is probed until it is back, each probe started when
+  // HealthCheck::NextProbe says: left to the next Tick, a probe that waited
+  // the whole interval would still be in flight then, and a silent resolver
+  // would be asked only every other interval.
   for (;;) {
-    const auto sent = std::chrono::steady_clock::now();
-    // A force_tcp upstream may answer over TCP only: it is probed the way it is asked.
-    absl::StatusOr<std::vector<uint8_t>> reply = absl::UnknownError("not sent");
-    if (pool.force_tcp) {
-      reply = co_await channel.ExchangeTcp(bytes, timeout, pool.expire);
-    } else {
-      reply = co_await channel.ExchangeUdp(bytes, {.timeout = timeout});
-    }
+    const Millis sent = NowMillis();
+    const absl::StatusOr<std::vector<uint8_t>> reply = co_await Ask(pool, r, bytes, timeout);
     if (readiness) {
       if (reply.ok()) health.RecordAnswer(NowMillis());
       break;
@@ -90,9 +90,12 @@ asio::awaitable<void> HealthProber::Probe(std::shared_ptr<const Runtime> runtime
       Log(LogLevel::kInfo, "cluster ", pool.name, ": resolver ", pool.resolvers[r].ToString(), " answers again");
     }
     if (health.IsUp() || runtime != runtime_) break;  // back, or a reload's prober takes over
-    pause.expires_at(sent + std::chrono::milliseconds(interval));
-    boost::system::error_code ignored;
-    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    const Millis wait = check.NextProbe(sent, NowMillis()) - NowMillis();
+    if (wait > 0) {
+      pause.expires_after(std::chrono::milliseconds(wait));
+      boost::system::error_code ignored;
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
     if (runtime != runtime_) break;
   }
   if (runtime == runtime_) probing_[&health] = false;

@@ -12,6 +12,12 @@
 namespace meshdns {
 namespace {
 
+#ifdef MESHDNS_VERSION
+constexpr absl::string_view kBuildVersion = MESHDNS_VERSION;
+#else
+constexpr absl::string_view kBuildVersion = "unknown";
+#endif
+
 class Page {
  public:
   void Family(const char* name, const char* type, const char* help) {
@@ -84,6 +90,11 @@ void AddWorker(MetricsInput& into, const ServerStats& dns, const EngineCounters&
 
 std::string RenderMetrics(const MetricsInput& in) {
   Page p;
+  // CoreDNS's build_info (plugin/metrics/metrics.go), which dashboards key
+  // on: meshdns's version; no Go, so no goversion to give.
+  p.Family("coredns_build_info", "gauge",
+           "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.");
+  p.Sample("coredns_build_info", absl::StrCat("version=\"", kBuildVersion, "\",revision=\"\",goversion=\"none\""), 1);
   const std::string server = absl::StrCat("server=\"", in.server, "\",zone=\".\",view=\"\"");
 
   p.Family("coredns_dns_requests_total", "counter", "Counter of DNS requests made per zone, protocol and family.");

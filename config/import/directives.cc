@@ -68,10 +68,14 @@ void MeshImporter::ReadForward(const ForwardPlan& f, const DirectiveSite& site, 
     } else if (o == "expire") {
       OneValue(option, f.expire, expire_, DurationText, result_.warnings);
     } else if (o == "health_check") {
-      OneValue(option, f.health_check, health_check_, DurationText, result_.warnings);
+      OneValue(option, f.health_check.interval, health_check_, DurationText, result_.warnings);
+      if (!f.health_check.recursion_desired || !f.health_check.domain.IsRoot()) {
+        Warn(option.pos, "forward health_check no_rec|domain has no meshdns YAML equivalent; probes ask `. IN NS`");
+      }
     } else if (o == "max_fails") {
       OneValue(option, f.max_fails, max_fails_, CountText, result_.warnings);
-    } else if (o == "except" || o == "force_tcp" || o == "prefer_udp") {
+    } else if (o == "except" || o == "force_tcp" || o == "prefer_udp" || o == "read_timeout" ||
+               o == "max_connect_attempts" || o == "failover") {
       Warn(option.pos, absl::StrCat("forward option ", o, " has no meshdns equivalent; left out"));
     }  // the rest is not in the plan: it said so
   }

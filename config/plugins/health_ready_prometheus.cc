@@ -13,11 +13,16 @@ void SideService(const CorefileDirective& d, PlanContext& context, std::optional
   context.MaxArgs(d, 1);
   slot = d.args.empty() ? std::string() : d.args[0].text;
   if (!d.args.empty()) {
-    // :8080, host:port, [v6]:port
+    // What CoreDNS's net.SplitHostPort takes: :8080, host:port, [v6]:port.
     const std::string& a = d.args[0].text;
     const size_t colon = a.rfind(':');
     uint32_t port = 0;
-    if (colon == std::string::npos || !absl::SimpleAtoi(a.substr(colon + 1), &port) || port == 0 || port > 65535) {
+    if (colon != std::string::npos && colon + 1 == a.size()) {
+      // CoreDNS then listens on a port the kernel picks, which nobody can scrape without asking it.
+      context.Error(d.args[0].pos, absl::StrCat(n, ": '", a, "' names no port (CoreDNS would pick a random one); ",
+                                                "write one, as in ", a, n == "prometheus" ? "9153" : "8080"));
+    } else if (colon == std::string::npos || !absl::SimpleAtoi(a.substr(colon + 1), &port) || port == 0 ||
+               port > 65535) {
       context.Error(d.args[0].pos, absl::StrCat(n, ": '", a, "' is not HOST:PORT"));
     }
   }

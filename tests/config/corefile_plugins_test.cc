@@ -220,6 +220,10 @@ TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
        "2:3: template: "},
       {". {\n  hosts {\n    not-an-ip a.example\n  }\n}\n", "3:5: hosts: 'not-an-ip' is neither an option"},
       {". {\n  prometheus localhost\n}\n", "2:14: prometheus: 'localhost' is not HOST:PORT"},
+      // CoreDNS's TestPrometheusParse: `prometheus /foo` and `prometheus a b c` fail.
+      {". {\n  prometheus /foo\n}\n", "2:14: prometheus: '/foo' is not HOST:PORT"},
+      {". {\n  prometheus a b c\n}\n", "2:16: prometheus: unexpected argument b"},
+      {". {\n  prometheus localhost:\n}\n", "2:14: prometheus: 'localhost:' names no port"},
       {". {\n  loadbalance weighted\n}\n", "2:15: loadbalance: only round_robin"},
       {". {\n  reload soon\n}\n", "2:10: reload interval: 'soon' is not a duration"},
       {". {\n  bufsize 65535\n}\n", "2:11: bufsize: '65535' is not a whole number from 512 to 4096"},

@@ -121,6 +121,21 @@ TEST(CorefileRuntimeTest, SideServicesAndListen) {
   EXPECT_TRUE(c.config->log_queries);
 }
 
+// CoreDNS's TestPrometheusParse (`prometheus localhost:53`) and the forms real
+// Corefiles use: each an address meshdns binds.
+TEST(CorefileRuntimeTest, PrometheusAddressFormsCoreDnsAccepts) {
+  const std::pair<const char*, const char*> cases[] = {{"localhost:53", "127.0.0.1:53"},
+                                                       {":9153", "0.0.0.0:9153"},
+                                                       {"0.0.0.0:9253", "0.0.0.0:9253"},
+                                                       {"[::1]:9153", "[::1]:9153"},
+                                                       {"[::]:9153", "[::]:9153"}};
+  for (const auto& [written, bound] : cases) {
+    CorefileLoad c = Compile(std::string(".:5353 {\n prometheus ") + written + "\n forward . 127.0.0.1\n}\n");
+    ASSERT_TRUE(c.config) << written << ": " << Errors(c);
+    EXPECT_EQ(c.config->metrics, bound) << written;
+  }
+}
+
 TEST(CorefileRuntimeTest, UdpRepliesStopAt1232UnlessBufsizeSaysOtherwise) {
   CorefileLoad plain = Compile(kMesh);
   ASSERT_TRUE(plain.config) << Errors(plain);

@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "dnscore/forward_attempts.h"
+#include "dnscore/health_check.h"
 #include "tests/dnscore/fake_network.h"
 #include "tests/dnscore/stale_world.h"
 
@@ -47,6 +48,7 @@ struct Event {
   Kind kind = Kind::kStart;
   Query* query = nullptr;  // the query's events
   size_t resolver = 0;     // a probe's
+  bool prober = false;     // a probe the prober sent (not a `probe` line)
   AttemptReply reply;
 };
 
@@ -73,6 +75,12 @@ class Runner {
     }
     if (w[0] == "query" && w.size() == 4 && w[2] == "at") return StartQuery(w[1], ParseMillis(w[3]));
     if (w[0] == "probe" && w.size() == 4 && w[2] == "at") return StartProbe(w[1], ParseMillis(w[3]));
+    if (w[0] == "prober" && w.size() == 2 && w[1] == "on") {
+      prober_ = true;
+      probing_.assign(health_.size(), false);
+      probe_started_.assign(health_.size(), 0);
+      return absl::OkStatus();
+    }
     if (w[0] == "expect" && w.size() >= 3 && w[1] == "health") return ExpectHealth(w);
     if (w[0] == "expect" && w.size() >= 3) return Expect(ParseMillis(w[1]), Words(w.begin() + 2, w.end()));
     return Error(absl::StrCat("cannot read `", absl::StripAsciiWhitespace(line), "`"));
@@ -108,9 +116,13 @@ class Runner {
       if (key == "resolvers" && number && n > 0) resolvers = n;
       else if (key == "timeout" && ms) pool_.timeout = *ms;
       else if (key == "max_fails" && number) pool_.health_options.max_fails = n;
-      else if (key == "health_check" && ms) health_check_ = *ms;
+      else if (key == "health_check" && ms) check_.interval = *ms;
+      else if (key == "domain" && DnsName::FromText(value).ok()) check_.domain = *DnsName::FromText(value);
+      else if (w[i] == "no_rec") check_.recursion_desired = false;
       else if (key == "inflight" && number) pool_.inflight_limit = n;
       else if (key == "max_concurrent" && number) pool_.max_concurrent = n;
+      else if (key == "max_connect_attempts" && number) pool_.max_failed_attempts = n;
+      else if (key == "failover" && ParseRcode(value)) pool_.retry_rcodes |= static_cast<uint16_t>(1u << *ParseRcode(value));
       else if (w[i] == "transport=tcp") pool_.transport = Transport::kTcp;
       else return Error(absl::StrCat("cannot read `", w[i], "`"));
     }
@@ -225,9 +237,25 @@ class Runner {
     return next;
   }
 
+  void Step() {
+    StepOnce();
+    if (prober_) StartProbes();
+  }
+
+  // The prober, as HealthProber runs it: a resolver out of rotation is
+  // probed from the moment it fell (CoreDNS kicks its check at the failing
+  // query), then as the pool's HealthCheck paces it, until it is back.
+  void StartProbes() {
+    for (size_t i = 0; i < health_.size(); ++i) {
+      if (health_[i]->IsUp() || probing_[i]) continue;
+      probing_[i] = true;
+      Schedule(now_, {.kind = Event::Kind::kProbe, .resolver = i, .prober = true});
+    }
+  }
+
   // One event, on the virtual clock: dnscore sees kEpoch later, so a cache
   // entry can have expired before the scenario starts.
-  void Step() {
+  void StepOnce() {
     auto first = events_.begin();
     now_ = first->first.first;
     const Event e = first->second;
@@ -271,16 +299,32 @@ class Runner {
   void Probe(const Event& e, Millis now) {
     if (e.kind == Event::Kind::kProbe) {
       const Action probe{.kind = Action::Kind::kSend, .resolver = e.resolver, .transport = pool_.transport,
-                         .timeout = health_check_};
+                         .timeout = check_.ProbeTimeout()};
+      if (e.prober) {
+        probe_started_[e.resolver] = now_;
+        const UpstreamQuestion q = check_.Question();
+        trace_.push_back({.at = now_, .text = absl::StrCat("probe ", e.resolver, " sent ", q.name.ToText(), " NS ",
+                                                           q.recursion_desired ? "rd " : "norec ",
+                                                           probe.transport == Transport::kTcp ? "tcp" : "udp",
+                                                           " timeout=", Ms(probe.timeout))});
+      }
       const Delivery d = network_->Send(now_, probe);
       Schedule(d.at, {.kind = d.kind == Delivery::Kind::kReply ? Event::Kind::kProbeAnswered : Event::Kind::kProbeFailed,
-                      .resolver = e.resolver});
+                      .resolver = e.resolver,
+                      .prober = e.prober});
       return;
     }
     const bool answered = e.kind == Event::Kind::kProbeAnswered;
     const bool back = health_[e.resolver]->RecordProbe(answered, now);
     trace_.push_back({.at = now_, .text = absl::StrCat("probe ", e.resolver, answered ? " answered" : " failed",
                                                        back ? ", back in rotation" : "")});
+    if (!e.prober) return;
+    if (health_[e.resolver]->IsUp()) {
+      probing_[e.resolver] = false;
+    } else {
+      Schedule(check_.NextProbe(probe_started_[e.resolver], now_),
+               {.kind = Event::Kind::kProbe, .resolver = e.resolver, .prober = true});
+    }
   }
 
   void Carry(Query& q, const Action& action) {
@@ -316,7 +360,10 @@ class Runner {
   size_t line_ = 0;
   size_t expectations_ = 0;
   AttemptPool pool_;
-  Millis health_check_ = 500;  // how long a probe waits, as HealthProber's does
+  HealthCheck check_;  // how probes ask and how long they wait, as HealthProber's do
+  bool prober_ = false;  // `prober on`: probes start by themselves
+  std::vector<bool> probing_;
+  std::vector<Millis> probe_started_;
   std::vector<std::unique_ptr<ResolverHealth>> health_;
   std::vector<ResolverHealth*> health_view_;
   std::atomic<uint32_t> concurrent_{0};

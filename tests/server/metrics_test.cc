@@ -20,6 +20,15 @@ TEST(HistogramTest, BucketsAreCoreDnsBoundsInclusive) {
   EXPECT_DOUBLE_EQ(Histogram::Bound(Histogram::kBounds - 1), 8.192);
 }
 
+// CoreDNS's README: coredns_build_info{version, revision, goversion}, a constant 1.
+TEST(MetricsTest, BuildInfoIsAConstantOneGaugeWithCoreDnsLabels) {
+  const std::string page = RenderMetrics(MetricsInput{});
+  EXPECT_NE(page.find("# TYPE coredns_build_info gauge\n"), std::string::npos);
+  EXPECT_NE(page.find("coredns_build_info{version=\"" MESHDNS_VERSION "\",revision=\"\",goversion=\"none\"} 1\n"),
+            std::string::npos)
+      << page.substr(0, 400);
+}
+
 TEST(MetricsTest, CumulativeBucketsAndCoreDnsLabels) {
   MetricsInput in;
   in.server = "dns://127.0.0.1:53";
