@@ -74,7 +74,9 @@ class Planner {
       if (!ok) continue;
       const size_t before = all.size();
       for (const Host& h : to) {
-        const bool excepted = std::any_of(except.begin(), except.end(), [&](const Host& e) { return e.Text() == h.Text(); });
+        // By address alone: `except fe80::1` takes out the interface's fe80::1%eth0 too.
+        const bool excepted = std::any_of(except.begin(), except.end(),
+                                          [&](const Host& e) { return e.ip.HostString() == h.ip.HostString(); });
         if (!excepted) all.push_back(h);
       }
       if (all.size() == before) {

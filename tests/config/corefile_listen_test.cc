@@ -88,6 +88,8 @@ TEST(CorefileListenTest, InterfaceNamesAreTheirAddressesLessTheExcepted) {
   EXPECT_EQ(Plan(". {\n bind lo {\n  except 127.0.0.1\n }\n}\n").Listeners(), (Strings{"[::1]:53 0"}));
   EXPECT_EQ(Plan(". {\n bind eth0 {\n  except 192.0.2.10\n }\n}\n").Listeners(), (Strings{"[fe80::1%2]:53 0"}))
       << "a link-local address keeps its interface";
+  EXPECT_EQ(Plan(". {\n bind eth0 {\n  except fe80::1\n }\n}\n").Listeners(), (Strings{"192.0.2.10:53 0"}))
+      << "except names an address without its interface";
   EXPECT_EQ(Plan(". {\n bind lo eth0 {\n  except eth0\n }\n}\n").Listeners(), (Strings{"127.0.0.1:53 0", "[::1]:53 0"}));
   // An except applies to its own bind line only.
   EXPECT_EQ(Plan(". {\n bind 127.0.0.1 {\n  except 127.0.0.1 ::1\n }\n bind ::1\n}\n").errors,
