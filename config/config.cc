@@ -62,6 +62,18 @@ size_t Config::LocalCluster() const {
   return 0;
 }
 
+std::vector<ListenAddress> Config::Listeners() const {
+  if (!listeners.empty()) return listeners;
+  std::vector<ListenAddress> out;
+  for (const SocketAddress& a : listen) out.push_back(ListenAddress{.address = a});
+  return out;
+}
+
+std::string ListenAddress::ToString() const {
+  if (scope_id == 0) return address.ToString();
+  return absl::StrCat("[", address.HostString(), "%", scope_id, "]:", address.port);
+}
+
 LoadResult LoadConfigText(absl::string_view yaml, const std::string& file_name) {
   ConfigProblems problems(file_name);
   std::optional<ConfigSource> source = ReadConfigYaml(yaml, file_name, problems);

@@ -42,6 +42,17 @@ struct SocketAddress {
   std::string HostString() const;
 };
 
+// One listener: an address, and which of the program's servers answers
+// there (dnscore/program.h). A Corefile has one per listen address
+// (config/corefile_listen.h); a YAML serves server 0 on each `listen`.
+struct ListenAddress {
+  SocketAddress address;
+  uint32_t scope_id = 0;  // an IPv6 link-local address's interface (bind by interface name)
+  uint16_t server = 0;
+  std::string origin;     // file:line:col of the key or `bind` that asked for it; empty for a YAML
+  std::string ToString() const;  // the address, with %scope when there is one
+};
+
 struct ClusterConfig {
   std::string name;
   std::vector<SocketAddress> resolvers;
@@ -101,6 +112,9 @@ struct Config {
   DnsName domain;
   DnsName clusterset_domain;
   std::vector<SocketAddress> listen;
+  // A Corefile's listeners, each with its server; empty: server 0 on every
+  // `listen` address. Listeners() gives either as one list.
+  std::vector<ListenAddress> listeners;
   std::vector<ClusterConfig> clusters;  // in file order
   std::vector<SocketAddress> upstream;  // empty: this cluster's resolvers
   ForwardConfig forward;
@@ -117,6 +131,7 @@ struct Config {
   bool log_queries = false;
 
   size_t LocalCluster() const;
+  std::vector<ListenAddress> Listeners() const;
 };
 
 struct LoadResult {

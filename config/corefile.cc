@@ -1,6 +1,5 @@
 #include "config/corefile.h"
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -146,19 +145,6 @@ class Parser {
   std::vector<ConfigError>& errors_;
 };
 
-void CheckDuplicateKeys(const Corefile& corefile, std::vector<ConfigError>& errors) {
-  absl::flat_hash_map<std::string, SourcePos> seen;
-  for (const CorefileServerBlock& block : corefile.blocks) {
-    for (const CorefileKey& key : block.keys) {
-      const std::string id = absl::StrCat(key.zone.ToText(), ":", key.port);
-      auto [it, fresh] = seen.emplace(id, key.pos);
-      if (!fresh) {
-        errors.push_back(key.pos.Error(absl::StrCat("zone ", id, " is already defined at line ", it->second.line)));
-      }
-    }
-  }
-}
-
 }  // namespace
 
 CorefileResult ReadCorefileText(absl::string_view text, const std::string& file_name,
@@ -167,7 +153,6 @@ CorefileResult ReadCorefileText(absl::string_view text, const std::string& file_
   std::vector<LexedToken> tokens = ExpandCorefile(text, file_name, options, result.errors);
   if (!result.errors.empty()) return result;
   Corefile corefile = Parser(std::move(tokens), result.errors).Parse();
-  if (result.errors.empty()) CheckDuplicateKeys(corefile, result.errors);
   if (result.errors.empty()) result.corefile = std::move(corefile);
   return result;
 }

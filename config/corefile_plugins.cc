@@ -12,6 +12,7 @@ namespace {
 constexpr DirectiveEntry kDirectives[] = {
     {.name = "reload", .plan = PlanReload, .once_per_block = true},
     {.name = "bufsize", .plan = PlanBufsize, .once_per_block = true},
+    {.name = "bind", .plan = PlanBind},
     {.name = "health", .plan = PlanHealth, .once_per_block = true},
     {.name = "ready", .plan = PlanReady, .once_per_block = true},
     {.name = "prometheus", .plan = PlanPrometheus, .once_per_block = true},
@@ -36,7 +37,6 @@ constexpr DirectiveEntry kDirectives[] = {
     {.name = "autopath", .instead = "not needed for the mesh's names; drop it"},
     {.name = "dnssec", .instead = "meshdns does not sign answers; drop it"},
     {.name = "grpc", .instead = "use forward over UDP/TCP instead"},
-    {.name = "bind", .instead = "use meshdns serve --listen ADDR:PORT instead"},
 };
 
 void CheckDirective(const CorefileDirective& d, bool ignore_unsupported, DirectiveCheck& check) {

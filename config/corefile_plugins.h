@@ -87,6 +87,13 @@ struct HostsPlan {
   SourcePos pos;
 };
 
+// bind ADDRESS|IFACE… { except ADDRESS|IFACE… }, as written: names are
+// resolved to addresses where the listeners are planned (corefile_listen.h).
+struct BindPlan {
+  std::vector<CorefileToken> to;
+  std::vector<CorefileToken> except;
+};
+
 // Where one directive of a server block was written: a plan's values do not
 // remember their lines, and the stages after planning (serve's compiler,
 // import) point their problems at them.
@@ -111,6 +118,7 @@ struct ServerPlan {
   Millis lameduck = 0;                                   // health { lameduck DURATION }
   std::optional<Millis> reload;
   std::optional<uint16_t> bufsize;  // bufsize [SIZE]: the UDP reply cap
+  std::vector<BindPlan> binds;      // every `bind` line; none: the wildcard address
   bool errors = false, log = false, loadbalance = false;
   std::vector<RewriteRule> rewrites;
   std::optional<CachePlan> cache;

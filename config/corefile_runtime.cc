@@ -6,6 +6,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "config/corefile_listen.h"
 #include "config/corefile_plugins.h"
 #include "config/imported_mesh.h"
 
@@ -29,7 +30,8 @@ absl::StatusOr<std::string> HttpAddress(const std::string& text, const std::stri
 
 class Compiler {
  public:
-  Compiler(const Corefile& corefile, CorefileLoad& out) : corefile_(corefile), out_(out) {}
+  Compiler(const Corefile& corefile, const Interfaces* interfaces, CorefileLoad& out)
+      : corefile_(corefile), interfaces_(interfaces), out_(out) {}
 
   void Run(const CorefilePlan& plan) {
     Config config;
@@ -37,7 +39,7 @@ class Compiler {
     // CoreDNS answers whoever asks unless an `acl` says otherwise.
     config.acl_allow = {*Cidr::Parse("0.0.0.0/0"), *Cidr::Parse("::/0")};
     config.cache.capacity = 0;
-    Listen(config);
+    std::vector<ServerBlocks> servers = Listen(plan, config);
     std::vector<Block> blocks;
     std::optional<LoopProbe> loop;
     for (size_t b = 0; b < plan.servers.size(); ++b) {
@@ -48,7 +50,7 @@ class Compiler {
     }
     config.cache.capacity = std::max<size_t>(config.cache.capacity, 1024);
     if (!out_.errors.empty()) return;
-    out_.serving.program = Program(std::move(blocks), std::move(loop), nullptr);
+    out_.serving.program = Program(std::move(blocks), std::move(servers), std::move(loop), nullptr);
     ReadMesh(plan, config);
     out_.config = std::move(config);
   }
@@ -99,20 +101,15 @@ class Compiler {
     out_.errors.push_back(ConfigError{pos.file, pos.line, pos.column, std::move(message)});
   }
 
-  // One port for the whole file: every block answers on every listen address.
-  void Listen(Config& config) {
-    std::optional<uint16_t> port;
-    for (const CorefileServerBlock& block : corefile_.blocks) {
-      for (const CorefileKey& key : block.keys) {
-        if (!port) port = key.port;
-        if (*port != key.port) {
-          Error(key.pos, absl::StrCat("this block listens on port ", key.port, " and another on ", *port,
-                                      ": meshdns serves one port per Corefile (run one meshdns per port)"));
-          return;
-        }
-      }
-    }
-    config.listen = {*SocketAddress::Parse(absl::StrCat("0.0.0.0:", port.value_or(53)))};
+  // Every block key's port on its bind addresses, grouped into servers
+  // (corefile_listen.h). `listen` keeps the addresses alone, for what
+  // needs no server (the metrics' server label, the loop probe's target).
+  std::vector<ServerBlocks> Listen(const CorefilePlan& plan, Config& config) {
+    ListenPlan listen = PlanListeners(plan, interfaces_ ? *interfaces_ : MachineInterfaces());
+    out_.errors.insert(out_.errors.end(), listen.errors.begin(), listen.errors.end());
+    for (const ListenAddress& l : listen.listeners) config.listen.push_back(l.address);
+    config.listeners = std::move(listen.listeners);
+    return std::move(listen.servers);
   }
 
   // Where a directive is, for its error.
@@ -214,6 +211,7 @@ class Compiler {
   }
 
   const Corefile& corefile_;
+  const Interfaces* interfaces_;  // null: this machine's
   CorefileLoad& out_;
   std::vector<size_t> first_pool_;  // by server block: the pool of its first forward
   bool bufsize_seen_ = false;  // a block has set the UDP reply cap
@@ -229,7 +227,7 @@ CorefileLoad CompileCorefile(const Corefile& corefile, const CorefileLoadOptions
   const CorefilePlan plan = PlanCorefile(corefile);
   out.errors.insert(out.errors.end(), plan.errors.begin(), plan.errors.end());
   if (!out.errors.empty()) return out;
-  Compiler(corefile, out).Run(plan);
+  Compiler(corefile, options.interfaces, out).Run(plan);
   return out;
 }
 

@@ -2,7 +2,8 @@
 // (corefile.h, corefile_plugins.h), compiled into the same Program a meshdns
 // YAML compiles into (dnscore/program.h): each server block's plugins become
 // the block's stages, each `forward` a pool. Plus the plain Config the
-// daemon needs around them (listen address, side services, logging).
+// daemon needs around them (listeners and the server each belongs to, side
+// services, logging).
 // Pure compilation; the result is immutable and shared by every worker.
 #pragma once
 
@@ -14,6 +15,7 @@
 
 #include "config/config.h"
 #include "config/corefile.h"
+#include "config/corefile_listen.h"
 #include "config/runtime.h"
 #include "dnscore/program.h"
 
@@ -30,6 +32,8 @@ struct CorefileLoad {
 struct CorefileLoadOptions {
   bool ignore_unsupported = false;
   CorefileReadOptions read;
+  // What `bind IFACE` names; null: this machine's interfaces (tests give their own).
+  const Interfaces* interfaces = nullptr;
 };
 
 CorefileLoad LoadCorefile(const std::string& path, const CorefileLoadOptions& options = {});

@@ -21,7 +21,7 @@ Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, con
     const size_t limit = options.udp ? view.UdpReplyLimit(options.udp_reply_size) : kMaxMessageSize;
     CacheLookup lookup{.write = {.limit = limit, .rotation = options.rotation, .advertised = options.udp_reply_size},
                        .now = options.now, .prefetch = options.prefetch};
-    if (std::optional<CacheHit> hit = options.cache->Lookup(CacheKey::For(view), view, query, lookup, out)) {
+    if (std::optional<CacheHit> hit = options.cache->Lookup(CacheKey::For(view, options.server), view, query, lookup, out)) {
       return {Verdict::kReply, hit->size, hit->prefetch};
     }
   }

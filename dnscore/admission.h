@@ -31,6 +31,7 @@ struct AdmitOptions {
   Millis now = 0;
   const PrefetchPolicy* prefetch = nullptr;  // null: no prefetching
   RotationTurn* rotation = nullptr;          // the worker's; null: rotated runs served as stored
+  uint16_t server = 0;                       // the listener's server (program.h): part of the cache key
 };
 
 [[nodiscard]] Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, const AdmitOptions& options,

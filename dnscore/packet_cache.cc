@@ -7,13 +7,15 @@
 
 namespace meshdns {
 
-CacheKey::CacheKey(const DnsName& name, uint16_t qtype, uint16_t qclass, bool dnssec_ok, bool checking_disabled) {
+CacheKey::CacheKey(const DnsName& name, uint16_t qtype, uint16_t qclass, bool dnssec_ok, bool checking_disabled,
+                   uint16_t server) {
   name.WriteLowerWire(bytes_.data());
   size_t at = name.WireSize();
   WriteU16(&bytes_[at], qtype);
   WriteU16(&bytes_[at + 2], qclass);
   bytes_[at + 4] = static_cast<uint8_t>((dnssec_ok ? 1 : 0) | (checking_disabled ? 2 : 0));
-  size_ = at + 5;
+  WriteU16(&bytes_[at + 5], server);
+  size_ = at + kTrailerSize;
 }
 
 // One allocation: these fields, then the key's bytes.
@@ -240,8 +242,9 @@ size_t PacketCache::EraseIf(absl::FunctionRef<bool(const CacheKeyView&)> doomed)
       Entry* next = e->older;
       const absl::string_view key = e->key();
       const auto* bytes = reinterpret_cast<const uint8_t*>(key.data());
-      const size_t name_size = key.size() - 5;  // type, class, flags follow the name
-      const CacheKeyView view{{bytes, name_size}, ReadU16(bytes + name_size), ReadU16(bytes + name_size + 2)};
+      const size_t name_size = key.size() - CacheKey::kTrailerSize;
+      const CacheKeyView view{{bytes, name_size}, ReadU16(bytes + name_size), ReadU16(bytes + name_size + 2),
+                              ReadU16(bytes + name_size + 5)};
       if (doomed(view)) {
         shard->Erase(e);
         ++erased;

@@ -33,15 +33,23 @@
 
 namespace meshdns {
 
-// The cache key, built on the stack: lower-cased wire name, type, class, flags.
+// The cache key, built on the stack: lower-cased wire name, type, class,
+// flags, and the server the query came to. Servers (a Corefile's listen
+// addresses, program.h) may answer the same name differently, as each
+// CoreDNS server block has a cache of its own; one server (a YAML) is 0.
 class CacheKey {
  public:
-  CacheKey(const DnsName& name, uint16_t qtype, uint16_t qclass, bool dnssec_ok, bool checking_disabled);
-  static CacheKey For(const QueryView& q) { return CacheKey(q.qname, q.qtype, q.qclass, q.edns.dnssec_ok, q.cd()); }
+  CacheKey(const DnsName& name, uint16_t qtype, uint16_t qclass, bool dnssec_ok, bool checking_disabled,
+           uint16_t server = 0);
+  static CacheKey For(const QueryView& q, uint16_t server = 0) {
+    return CacheKey(q.qname, q.qtype, q.qclass, q.edns.dnssec_ok, q.cd(), server);
+  }
   absl::string_view view() const { return {reinterpret_cast<const char*>(bytes_.data()), size_}; }
+  // Bytes after the name: type, class, flags, server.
+  static constexpr size_t kTrailerSize = 7;
 
  private:
-  std::array<uint8_t, DnsName::kMaxWireSize + 5> bytes_;
+  std::array<uint8_t, DnsName::kMaxWireSize + kTrailerSize> bytes_;
   size_t size_;
 };
 
@@ -50,6 +58,7 @@ struct CacheKeyView {
   std::span<const uint8_t> name;  // lower-cased wire form
   uint16_t qtype = 0;
   uint16_t qclass = 0;
+  uint16_t server = 0;
   // True when the name is `zone` (lower-cased wire form) or below it.
   bool Under(std::span<const uint8_t> zone) const;
 };

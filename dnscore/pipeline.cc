@@ -24,7 +24,7 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
     return Step{.kind = Step::Kind::kLoopDetected};
   }
   // Dispatch.
-  s.block = program_.Dispatch(question.name);
+  s.block = program_.Dispatch(question.name, question.server);
   if (s.block == nullptr) return Answered(Answer::Refused(absl::NotFoundError("no server block holds the name")));
   const Block& block = *s.block;
   // Cache. It sits before rewrite (CoreDNS's plugin order), so its zones hold

@@ -29,16 +29,23 @@ const BlockCache* Block::CacheFor(const DnsName& name) const {
   return cache && Under(name, cache->zones) ? &*cache : nullptr;
 }
 
-const Block* Program::Dispatch(const DnsName& qname) const {
+const Block* Program::Dispatch(const DnsName& qname, uint16_t server) const {
   const Block* best = nullptr;
   size_t best_labels = 0;
-  for (const Block& b : blocks_) {
+  auto consider = [&](const Block& b) {
     for (const DnsName& z : b.zones) {
       if (qname.IsSubdomainOf(z) && (!best || z.LabelCount() > best_labels)) {
         best = &b;
         best_labels = z.LabelCount();
       }
     }
+  };
+  if (servers_.empty()) {
+    if (server == 0) {
+      for (const Block& b : blocks_) consider(b);
+    }
+  } else if (server < servers_.size()) {
+    for (size_t i : servers_[server]) consider(blocks_[i]);
   }
   return best;
 }

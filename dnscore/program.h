@@ -7,6 +7,12 @@
 // zone, and the root (forward upstream). Pools are named by index; their
 // resolvers and health belong to the runtime around the program.
 //
+// Servers: CoreDNS groups a Corefile's blocks by listen address (key port and
+// `bind`), and each group dispatches among its own blocks only, so one zone
+// may go to different blocks on different ports. A server here is one such
+// set of blocks; listeners carry the index of theirs (config/corefile_listen.h).
+// A program without server sets is one server of all its blocks (the YAML).
+//
 // Immutable once built; shared by every worker.
 #pragma once
 
@@ -106,15 +112,24 @@ struct MeshRules {
   std::function<Affinity(absl::string_view service, absl::string_view ns)> affinity;
 };
 
+// One server's blocks, as indexes into the program's blocks.
+using ServerBlocks = std::vector<size_t>;
+
 class Program {
  public:
   Program() = default;
   Program(std::vector<Block> blocks, std::optional<LoopProbe> loop, std::shared_ptr<const MeshRules> mesh)
       : blocks_(std::move(blocks)), loop_(std::move(loop)), mesh_(std::move(mesh)) {}
+  // Several servers: `servers[s]` lists the blocks server s dispatches among.
+  Program(std::vector<Block> blocks, std::vector<ServerBlocks> servers, std::optional<LoopProbe> loop,
+          std::shared_ptr<const MeshRules> mesh)
+      : blocks_(std::move(blocks)), servers_(std::move(servers)), loop_(std::move(loop)), mesh_(std::move(mesh)) {}
 
-  // CoreDNS's dispatch: the block with the longest zone holding the name;
-  // null when none does (then the answer is REFUSED).
-  const Block* Dispatch(const DnsName& qname) const;
+  // CoreDNS's dispatch: the block of `server` with the longest zone holding
+  // the name; null when none does (then the answer is REFUSED), or when there
+  // is no such server.
+  const Block* Dispatch(const DnsName& qname, uint16_t server = 0) const;
+  size_t server_count() const { return servers_.empty() ? 1 : servers_.size(); }
   const std::vector<Block>& blocks() const { return blocks_; }
   // Set when a block has `loop`.
   const std::optional<LoopProbe>& loop() const { return loop_; }
@@ -125,6 +140,7 @@ class Program {
 
  private:
   std::vector<Block> blocks_;
+  std::vector<ServerBlocks> servers_;  // empty: one server of every block
   std::optional<LoopProbe> loop_;
   std::shared_ptr<const MeshRules> mesh_;
 };

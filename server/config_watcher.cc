@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "config/config.h"
 #include "config/serving.h"
 #include "config/runtime.h"
@@ -24,7 +25,7 @@ std::shared_ptr<const Generation> ConfigWatcher::LoadInitial() {
   std::optional<Loaded> loaded = Load(LoadMode::kInitial);
   if (!loaded) return nullptr;
   SetLogLevel(ParseLogLevel(loaded->config.log_level));
-  bound_ = loaded->config.listen;
+  bound_ = loaded->config.Listeners();
   return MakeGeneration(*std::move(loaded));
 }
 
@@ -56,6 +57,21 @@ std::optional<ConfigWatcher::Loaded> ConfigWatcher::Load(LoadMode mode) {
   }
   if (!r.config) return std::nullopt;
   if (!options_.listen.empty()) {
+    // --listen replaces where the one server listens; which of several it
+    // should stand for would be a guess.
+    if (const size_t servers = r.compiled.program.server_count(); servers > 1) {
+      const std::string why = absl::StrCat(
+          "--listen: ", options_.source.path, " listens on ", r.config->listen.size(), " addresses with ", servers,
+          " different sets of server blocks; --listen can only replace the address of a Corefile that has one "
+          "(drop --listen and use the keys' ports and bind)");
+      if (mode == LoadMode::kInitial) {
+        std::fprintf(stderr, "%s\n", why.c_str());
+      } else {
+        Log(LogLevel::kError, "reload rejected, the old configuration keeps serving: ", why);
+      }
+      return std::nullopt;
+    }
+    r.config->listeners.clear();
     r.config->listen.clear();
     for (const std::string& text : options_.listen) {
       absl::StatusOr<SocketAddress> a = SocketAddress::Parse(text);
@@ -102,14 +118,14 @@ void ConfigWatcher::Reload(const char* why) {
     ++reload_failures_;
     return;
   }
+  if (const std::string moved = ListenersMoved(*loaded); !moved.empty()) {
+    Log(LogLevel::kError, "reload rejected, the old configuration keeps serving: ", moved,
+        "; restart meshdns to listen there");
+    ++reload_failures_;
+    return;
+  }
   ++reloads_;
   const Config* config = &loaded->config;
-  const auto& old_listen = generation_->runtime->config.listen;
-  bool listen_changed = old_listen.size() != config->listen.size();
-  for (size_t i = 0; !listen_changed && i < old_listen.size(); ++i) {
-    listen_changed = old_listen[i].ToString() != config->listen[i].ToString();
-  }
-  if (listen_changed) Log(LogLevel::kWarn, "listen addresses changed; they take effect at the next restart");
   const Config& old = generation_->runtime->config;
   if (old.metrics != config->metrics || old.health != config->health || old.ready != config->ready) {
     Log(LogLevel::kWarn, "metrics/health/ready addresses changed; they take effect at the next restart");
@@ -121,10 +137,37 @@ void ConfigWatcher::Reload(const char* why) {
   AskSelfIfLooping();  // as CoreDNS, whose loop plugin checks again with every new Corefile
 }
 
+std::string ConfigWatcher::ListenersMoved(const Loaded& next) const {
+  const std::vector<ListenAddress> wanted = next.config.Listeners();
+  bool same = wanted.size() == bound_.size();
+  for (size_t i = 0; same && i < bound_.size(); ++i) {
+    same = wanted[i].ToString() == bound_[i].ToString() && wanted[i].server == bound_[i].server;
+  }
+  if (same) return "";
+  const size_t old_servers = generation_->runtime->program.server_count();
+  const size_t new_servers = next.compiled.program.server_count();
+  if (old_servers == 1 && new_servers == 1) {
+    Log(LogLevel::kWarn, "listen addresses changed; they take effect at the next restart");
+    return "";
+  }
+  std::vector<std::string> was, now;
+  for (const ListenAddress& l : bound_) was.push_back(absl::StrCat(l.ToString(), " (server ", l.server, ")"));
+  for (const ListenAddress& l : wanted) now.push_back(absl::StrCat(l.ToString(), " (server ", l.server, ")"));
+  return absl::StrCat("the listen addresses or their servers changed from ", absl::StrJoin(was, ", "), " to ",
+                      absl::StrJoin(now, ", "));
+}
+
 void ConfigWatcher::AskSelfIfLooping() {
   const std::optional<LoopProbe>& loop = generation_->runtime->program.loop();
   if (!loop) return;
-  asio::co_spawn(io_, AskSelf(loop->name, bound_.front()), asio::detached);
+  // Asked where a server whose blocks hold the name listens.
+  const Program& program = generation_->runtime->program;
+  for (const ListenAddress& l : bound_) {
+    if (program.Dispatch(loop->name, l.server) != nullptr) {
+      asio::co_spawn(io_, AskSelf(loop->name, l.address), asio::detached);
+      return;
+    }
+  }
 }
 
 // The configuration file and what it reads besides (a Corefile's hosts

@@ -38,8 +38,11 @@ class ConfigWatcher {
   void ReloadNow();
 
   const std::shared_ptr<const Generation>& generation() const { return generation_; }
-  // Where the listeners are: fixed at start, a reload cannot move them.
-  const std::vector<SocketAddress>& bound() const { return bound_; }
+  // Where the listeners are, each with its server: fixed at start. A reload
+  // that moves them is taken (with a warning) when the old and the new
+  // configuration are one server each, and refused when either has several,
+  // as no listener could tell which server it now belongs to.
+  const std::vector<ListenAddress>& bound() const { return bound_; }
   uint64_t reloads() const { return reloads_; }
   uint64_t reload_failures() const { return reload_failures_; }
 
@@ -48,6 +51,8 @@ class ConfigWatcher {
   struct Loaded;
 
   std::optional<Loaded> Load(LoadMode mode);
+  // Why the reload to `next` cannot be served by the bound listeners; empty when it can.
+  std::string ListenersMoved(const Loaded& next) const;
   std::shared_ptr<const Generation> MakeGeneration(Loaded loaded);
   void Reload(const char* why);
   void AskSelfIfLooping();
@@ -63,7 +68,7 @@ class ConfigWatcher {
   std::shared_ptr<const Generation> generation_;
   std::string last_text_;
   std::vector<std::string> watch_files_;
-  std::vector<SocketAddress> bound_;
+  std::vector<ListenAddress> bound_;
 };
 
 }  // namespace meshdns

@@ -26,7 +26,7 @@ class Daemon {
   int Run() {
     std::shared_ptr<const Generation> generation = config_.LoadInitial();
     if (!generation) return 2;
-    const std::vector<SocketAddress>& listen = config_.bound();
+    const std::vector<ListenAddress>& listen = config_.bound();
 
     const int threads = options_.threads > 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
     for (int i = 0; i < threads; ++i) {
@@ -39,7 +39,7 @@ class Daemon {
     }
     for (auto& w : workers_) w->Start();
     std::vector<std::string> where;
-    for (const SocketAddress& a : listen) where.push_back(a.ToString());
+    for (const ListenAddress& a : listen) where.push_back(a.ToString());
     const Config& config = generation->runtime->config;
     const std::string what = config.cluster.empty() ? absl::StrCat(options_.source.path)
                                                     : absl::StrCat("cluster ", config.cluster);

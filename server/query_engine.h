@@ -53,9 +53,10 @@ class QueryEngine {
   };
   // Resolves a client's query that admission found no cache entry for;
   // `waiter` is told the answer, perhaps before this returns.
-  void Resolve(const QueryView& view, Waiter* waiter);
+  // `server`: the one of the listener the query came to.
+  void Resolve(const QueryView& view, uint16_t server, Waiter* waiter);
   // The same for a coroutine (TCP connections).
-  asio::awaitable<Answer> ResolveMiss(const QueryView& view);
+  asio::awaitable<Answer> ResolveMiss(const QueryView& view, uint16_t server);
   // Resolves `q` again to renew its cache entry; the answer goes nowhere else.
   asio::awaitable<void> Refresh(Question q);
   // The client's reply for `answer`: SERVFAIL or REFUSED as it says, or the

@@ -83,9 +83,10 @@ bool TcpConnection<Stream>::Take() {
   const Admitted admitted = AdmitQuery(
       query, FromAsioAddress(peer_.address()),
       AdmitOptions{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = false, .now = NowMillis(),
-                   .prefetch = g.runtime->prefetch(), .rotation = &worker.engine().rotation()},
+                   .prefetch = g.runtime->prefetch(), .rotation = &worker.engine().rotation(),
+                   .server = shared_.server},
       view, shared_.scratch);
-  if (admitted.prefetch) worker.Prefetch(view);
+  if (admitted.prefetch) worker.Prefetch(view, shared_.server);
   worker.stats().CountAdmitted(ServerStats::kTcp, peer_.address().is_v6(), admitted, view, query.size());
   switch (admitted.verdict) {
     case Verdict::kReply:
@@ -116,7 +117,7 @@ asio::awaitable<void> TcpConnection<Stream>::Resolve(std::shared_ptr<TcpConnecti
   // costs this query a SERVFAIL, not the connection its other queries.
   Answer answer = Answer::ServFail();
   try {
-    answer = co_await engine.ResolveMiss(view);
+    answer = co_await engine.ResolveMiss(view, shared_.server);
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "tcp: resolving a query from ", peer_.address().to_string(), " failed: ", e.what());
   }

@@ -41,6 +41,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection<Stream>>
     // The listener's: each reply is written here, then copied into a buffer of
     // its own size, so no query holds a 64 KiB buffer while it waits.
     std::span<uint8_t> scratch;
+    uint16_t server = 0;  // the listener's server (dnscore/program.h)
   };
   // Serves `stream` until the client is done or a limit closes it.
   static void Start(Shared shared, Stream stream, const tcp::endpoint& peer);

@@ -16,7 +16,7 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Open(Worker& worker, TcpConnectionCaps& caps,
-                                                               const tcp::endpoint& at) {
+                                                               const tcp::endpoint& at, uint16_t server) {
   tcp::acceptor acceptor(worker.io());
   boost::system::error_code ec;
   acceptor.open(at.protocol(), ec);
@@ -29,7 +29,7 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Open(Worker& worker, T
     return absl::UnavailableError(
         absl::StrCat("cannot listen on tcp ", at.address().to_string(), ":", at.port(), ": ", ec.message()));
   }
-  return std::unique_ptr<TcpListener>(new TcpListener(worker, caps, std::move(acceptor)));
+  return std::unique_ptr<TcpListener>(new TcpListener(worker, caps, std::move(acceptor), server));
 }
 
 void TcpListener::Start() { asio::co_spawn(worker_.io(), AcceptLoop(), LogIfException); }
@@ -60,7 +60,7 @@ asio::awaitable<void> TcpListener::AcceptLoop() {
       socket.close(ec);
       continue;
     }
-    TcpConnection<tcp::socket>::Start({.worker = worker_, .caps = caps_, .scratch = scratch_}, std::move(socket),
+    TcpConnection<tcp::socket>::Start({.worker = worker_, .caps = caps_, .scratch = scratch_, .server = server_}, std::move(socket),
                                       peer);
   }
 }

@@ -23,19 +23,21 @@ class Worker;
 class TcpListener {
  public:
   // `caps` is the daemon's, shared with every other listener; it outlives this.
+  // `server`: which of the program's servers answers here.
   static absl::StatusOr<std::unique_ptr<TcpListener>> Open(Worker& worker, TcpConnectionCaps& caps,
-                                                           const tcp::endpoint& at);
+                                                           const tcp::endpoint& at, uint16_t server);
   void Start();
   void Close();
 
  private:
-  TcpListener(Worker& worker, TcpConnectionCaps& caps, tcp::acceptor acceptor)
-      : worker_(worker), caps_(caps), acceptor_(std::move(acceptor)) {}
+  TcpListener(Worker& worker, TcpConnectionCaps& caps, tcp::acceptor acceptor, uint16_t server)
+      : worker_(worker), caps_(caps), acceptor_(std::move(acceptor)), server_(server) {}
   asio::awaitable<void> AcceptLoop();
 
   Worker& worker_;
   TcpConnectionCaps& caps_;
   tcp::acceptor acceptor_;
+  uint16_t server_;
   // Where this listener's connections write each reply before it is copied
   // to a buffer of its size; they run on one thread and never wait in between.
   std::vector<uint8_t> scratch_ = std::vector<uint8_t>(kMaxMessageSize);

@@ -51,7 +51,7 @@ void UdpListener::LogQuery(std::span<const uint8_t> query, const QueryView& view
                                        .request_size = query.size(), .reply = reply, .micros = micros}));
 }
 
-absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Open(Worker& worker, const udp::endpoint& at) {
+absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Open(Worker& worker, const udp::endpoint& at, uint16_t server) {
   udp::socket socket(worker.io());
   boost::system::error_code ec;
   socket.open(at.protocol(), ec);
@@ -63,10 +63,11 @@ absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Open(Worker& worker, c
     return absl::UnavailableError(
         absl::StrCat("cannot listen on udp ", at.address().to_string(), ":", at.port(), ": ", ec.message()));
   }
-  return std::unique_ptr<UdpListener>(new UdpListener(worker, std::move(socket)));
+  return std::unique_ptr<UdpListener>(new UdpListener(worker, std::move(socket), server));
 }
 
-UdpListener::UdpListener(Worker& worker, udp::socket socket) : worker_(worker), socket_(std::move(socket)) {
+UdpListener::UdpListener(Worker& worker, udp::socket socket, uint16_t server)
+    : worker_(worker), socket_(std::move(socket)), server_(server) {
   for (size_t i = 0; i < kBatch; ++i) {
     in_iov_[i] = {in_[i].data(), in_[i].size()};
     in_msgs_[i] = {};
@@ -170,7 +171,8 @@ bool UdpListener::Drain() {
     const Generation& g = worker_.generation();
     const AdmitOptions options{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = true,
                                .udp_reply_size = g.runtime->config.limits.udp_reply_size, .now = NowMillis(),
-                               .prefetch = g.runtime->prefetch(), .rotation = &worker_.engine().rotation()};
+                               .prefetch = g.runtime->prefetch(), .rotation = &worker_.engine().rotation(),
+                               .server = server_};
     ServerStats& stats = worker_.stats();
     const auto batch_start = std::chrono::steady_clock::now();
     unsigned replies = 0;
@@ -193,7 +195,7 @@ bool UdpListener::Drain() {
           out_msgs_[replies].msg_hdr.msg_name = &peers_[i];
           out_msgs_[replies].msg_hdr.msg_namelen = hdr.msg_namelen;
           ++replies;
-          if (admitted.prefetch) worker_.Prefetch(view);
+          if (admitted.prefetch) worker_.Prefetch(view, server_);
           break;
         case Verdict::kResolve:
           StartMiss(query, view, peers_[i], hdr.msg_namelen, batch_start);
@@ -275,7 +277,7 @@ void UdpListener::StartMiss(std::span<const uint8_t> query, const QueryView& vie
   miss->client_len = client_len;
   miss->started = started;
   worker_.QueryStarted();
-  worker_.engine().Resolve(miss->view, miss);  // Answered() follows, perhaps at once
+  worker_.engine().Resolve(miss->view, server_, miss);  // Answered() follows, perhaps at once
 }
 
 void UdpListener::Answered(PendingMiss& miss, const Answer& answer) {

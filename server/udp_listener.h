@@ -40,7 +40,8 @@ class UdpListener {
   static_assert(kMaxDatagram >= kMaxUdpReplySize);
   static constexpr size_t kBatch = 32;
 
-  static absl::StatusOr<std::unique_ptr<UdpListener>> Open(Worker& worker, const udp::endpoint& at);
+  // `server`: which of the program's servers answers here.
+  static absl::StatusOr<std::unique_ptr<UdpListener>> Open(Worker& worker, const udp::endpoint& at, uint16_t server);
   void Start() { WaitReadable(); }
   // Stops taking new queries, answers those already queued, and keeps the
   // socket open so queries in flight still get their replies. Where a new
@@ -66,7 +67,7 @@ class UdpListener {
     std::chrono::steady_clock::time_point started;
   };
 
-  UdpListener(Worker& worker, udp::socket socket);
+  UdpListener(Worker& worker, udp::socket socket, uint16_t server);
   // Stops the kernel queueing new datagrams here; false when it cannot.
   bool LeaveReusePortGroup();
   void WaitReadable();
@@ -95,6 +96,7 @@ class UdpListener {
 
   Worker& worker_;
   udp::socket socket_;
+  const uint16_t server_;
   bool closing_ = false;
   bool handed_over_ = false;  // connected away from the port's group: see LeaveReusePortGroup
   HandlerMemory wait_memory_, flush_memory_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "server/tcp_listener.h"
 #include "server/udp_listener.h"
 #include "server/log.h"
@@ -17,13 +18,23 @@ Worker::~Worker() {
   Join();
 }
 
-absl::Status Worker::Listen(const std::vector<SocketAddress>& addresses) {
-  for (const SocketAddress& a : addresses) {
-    const asio::ip::address ip = ToAsioAddress(a);
-    absl::StatusOr<std::unique_ptr<UdpListener>> u = UdpListener::Open(*this, udp::endpoint(ip, a.port));
-    if (!u.ok()) return u.status();
-    absl::StatusOr<std::unique_ptr<TcpListener>> t = TcpListener::Open(*this, tcp_caps_, tcp::endpoint(ip, a.port));
-    if (!t.ok()) return t.status();
+absl::Status Worker::Listen(const std::vector<ListenAddress>& listeners) {
+  for (const ListenAddress& l : listeners) {
+    asio::ip::address ip = ToAsioAddress(l.address);
+    if (l.scope_id != 0) {
+      asio::ip::address_v6 v6 = ip.to_v6();
+      v6.scope_id(l.scope_id);
+      ip = v6;
+    }
+    // Where the Corefile asked for it: an address not on this machine fails here.
+    const auto origin = [&](const absl::Status& s) {
+      return l.origin.empty() ? s : absl::Status(s.code(), absl::StrCat(l.origin, ": ", s.message()));
+    };
+    absl::StatusOr<std::unique_ptr<UdpListener>> u = UdpListener::Open(*this, udp::endpoint(ip, l.address.port), l.server);
+    if (!u.ok()) return origin(u.status());
+    absl::StatusOr<std::unique_ptr<TcpListener>> t =
+        TcpListener::Open(*this, tcp_caps_, tcp::endpoint(ip, l.address.port), l.server);
+    if (!t.ok()) return origin(t.status());
     udp_.push_back(*std::move(u));
     tcp_.push_back(*std::move(t));
   }
@@ -83,9 +94,9 @@ void Worker::DrainThenStop(Millis deadline) {
   timer->async_wait([this, timer, deadline](const boost::system::error_code&) { DrainThenStop(deadline); });
 }
 
-void Worker::Prefetch(const QueryView& query) {
+void Worker::Prefetch(const QueryView& query, uint16_t server) {
   if (stopping_) return;
-  asio::co_spawn(io_, engine_.Refresh(Question::Of(query)), asio::detached);
+  asio::co_spawn(io_, engine_.Refresh(Question::Of(query, server)), asio::detached);
 }
 
 void Worker::Beat() {

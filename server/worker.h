@@ -40,8 +40,9 @@ class Worker {
   Worker(std::shared_ptr<const Generation> generation, TcpConnectionCaps& tcp_caps);
   ~Worker();
 
-  // Binds UDP and TCP on every address (before Start, from the main thread).
-  absl::Status Listen(const std::vector<SocketAddress>& addresses);
+  // Binds UDP and TCP on every address, each answering as its server (before
+  // Start, from the main thread). An error names the address and what asked for it.
+  absl::Status Listen(const std::vector<ListenAddress>& listeners);
   void Start();                      // runs the io_context on a new thread
   void PostGeneration(std::shared_ptr<const Generation> g);
   // Stops accepting, lets queries in flight finish for up to `grace`, then ends the thread.
@@ -52,7 +53,7 @@ class Worker {
   QueryEngine& engine() { return engine_; }
   const Generation& generation() const { return *engine_.generation(); }
   // Refreshes the cache entry for `query` in the background (prefetch).
-  void Prefetch(const QueryView& query);
+  void Prefetch(const QueryView& query, uint16_t server);
   // Counts slow-path queries in flight so shutdown can wait for them.
   void QueryStarted() { ++inflight_; }
   void QueryFinished() { --inflight_; }

@@ -97,6 +97,11 @@ void MeshImporter::ReadServer(size_t s) {
                                  ": meshdns listens where `listen` says (default 0.0.0.0:53)"));
     }
   }
+  for (const DirectiveSite& site : server.sites) {
+    if (site.name.text == "bind") {
+      Warn(site.name.pos, "bind: a mesh YAML has no server blocks to bind; meshdns listens where `listen` says");
+    }
+  }
   if (server.keys.empty()) return;
   const DnsName& zone = server.keys.front().zone;
   const bool has_template = std::any_of(server.sites.begin(), server.sites.end(),

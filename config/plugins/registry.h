@@ -34,6 +34,7 @@ void PlanHealth(const CorefileDirective& d, PlanContext& context, ServerPlan& pl
 void PlanReady(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanPrometheus(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanReload(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
+void PlanBind(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanBufsize(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanErrors(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanLog(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);

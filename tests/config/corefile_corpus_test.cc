@@ -15,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "config/corefile.h"
+#include "config/corefile_listen.h"
 #include "config/corefile_import.h"
 #include "config/corefile_plugins.h"
 
@@ -64,6 +65,9 @@ std::vector<ConfigError> Check(const fs::path& file, bool ignore_unsupported, st
   errors.insert(errors.end(), d.errors.begin(), d.errors.end());
   CorefilePlan p = PlanCorefile(*r.corefile);
   errors.insert(errors.end(), p.errors.begin(), p.errors.end());
+  // Where it listens: a zone defined twice on one address is found there.
+  ListenPlan listen = PlanListeners(p, MachineInterfaces());
+  errors.insert(errors.end(), listen.errors.begin(), listen.errors.end());
   if (out) *out = std::move(r.corefile);
   return errors;
 }

@@ -155,6 +155,13 @@ TEST(CorefileImportTest, DifferingForwardOptionsKeepTheFirstAndSaySo) {
   EXPECT_TRUE(Warned(i.result, "Corefile:9:5:", "force_tcp has no meshdns equivalent"));
 }
 
+TEST(CorefileImportTest, ABindIsNotCarriedOverAndSaysSo) {
+  Imported i = Import("cluster2.svc.cluster.local {\n  bind 169.254.20.10\n  forward . 172.18.0.5:30053\n}\n",
+                      "cluster1");
+  ASSERT_TRUE(i.config);
+  EXPECT_TRUE(Warned(i.result, "Corefile:2:3:", "meshdns listens where `listen` says"));
+}
+
 TEST(CorefileImportTest, TheMeshIsReadFromThePlanWithWhereEachClusterCameFrom) {
   CorefileResult read = ReadCorefileText(kCluster1, "Corefile");
   ASSERT_TRUE(read.corefile);

@@ -208,7 +208,6 @@ TEST(CorefileTest, EachErrorNamesItsPosition) {
       {"tls://.:853 {\n}\n", "Corefile:1:1: server block key tls://.:853: only dns:// is served"},
       {"10.0.0.0/8 {\n}\n", "Corefile:1:1: server block key 10.0.0.0/8: reverse zones given as a CIDR"},
       {".:53 {\n  import nothere\n}\n", "Corefile:2:10: import: no snippet named nothere and no file nothere"},
-      {".:53 {\n  log\n}\nexample.org {\n}\n.:53 {\n}\n", "Corefile:6:1: zone .:53 is already defined at line 1"},
       {".:53 {\n  {\n}\n", "Corefile:2:3: unexpected { (a block must follow a directive on its line)"},
       {".:53 {\n}\nexample.org\nlog\n", "Corefile:3:1: expected { after the server block's keys"},
       {"(snip) {\n  log\n", "Corefile:1:1: snippet (snip) has no closing }"},

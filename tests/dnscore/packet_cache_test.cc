@@ -60,6 +60,23 @@ TEST(CacheKeyTest, NameIsCaseInsensitiveEverythingElseExact) {
             CacheKey(name, kTypeA, kClassIN, false, true).view());
 }
 
+TEST(CacheKeyTest, EachServerHasItsOwnEntries) {
+  // Two servers (listen addresses) may answer the same name differently.
+  const DnsName name = N("www.example.com");
+  PacketCache cache(100);
+  cache.Insert(CacheKey(name, kTypeA, kClassIN, false, false, /*server=*/1), Answer("www.example.com", 30), 0);
+  EXPECT_FALSE(cache.Find(CacheKey(name, kTypeA, kClassIN, false, false), 0)) << "server 0 does not see it";
+  EXPECT_TRUE(cache.Find(CacheKey(name, kTypeA, kClassIN, false, false, 1), 0));
+  Client client("www.example.com");
+  EXPECT_EQ(CacheKey::For(client.view, 1).view(), CacheKey(name, kTypeA, kClassIN, false, false, 1).view());
+  uint16_t seen = 0;
+  cache.EraseIf([&](const CacheKeyView& k) {
+    seen = k.server;
+    return false;
+  });
+  EXPECT_EQ(seen, 1u) << "the key's parts still read back";
+}
+
 TEST(CacheKeyTest, ForReadsDoAndCdFromTheQuery) {
   Client plain("www.example.com");
   Client with_do("www.example.com", {.edns_udp_size = 1232, .dnssec_ok = true});

@@ -38,6 +38,40 @@ TEST_F(PipelineTest, TheLongestZoneWins) {
   EXPECT_EQ(shallow.pool, 0u);
 }
 
+// Two servers (ports) with a block for the same zone each, answering differently.
+constexpr char kTwoServers[] = R"(example.org:1053 {
+    cache 300
+    template IN A example.org {
+        answer "{{ .Name }} 60 IN A 10.0.0.1"
+    }
+}
+example.org:1054 {
+    cache 300
+    template IN A example.org {
+        answer "{{ .Name }} 60 IN A 10.0.0.2"
+    }
+}
+.:1054 {
+    forward . 10.0.0.3
+}
+)";
+
+TEST_F(PipelineTest, EachServerDispatchesAmongItsOwnBlocksAndCachesApart) {
+  LoadCorefile(kTwoServers);
+  ASSERT_EQ(rt_->program.server_count(), 2u);
+  const Question on_1053{.name = N("www.example.org"), .qtype = kTypeA, .qclass = kClassIN, .server = 0};
+  for (int round = 0; round < 2; ++round) {  // the second round comes from the cache
+    Question q = on_1053;
+    EXPECT_EQ(Text(Start(q).answer).answer, (S{"www.example.org. 60 IN A 10.0.0.1"})) << round;
+    q.server = 1;
+    EXPECT_EQ(Text(Start(q).answer).answer, (S{"www.example.org. 60 IN A 10.0.0.2"})) << round;
+  }
+  EXPECT_EQ(cache_.size(), 2u);
+  EXPECT_EQ(StartAnswers("example.com", kTypeA).kind, Answer::Kind::kRefused) << "port 1053 has no root block";
+  Question elsewhere{.name = N("example.com"), .qtype = kTypeA, .qclass = kClassIN, .server = 1};
+  EXPECT_EQ(Start(elsewhere).kind, Step::Kind::kForward);
+}
+
 // --- cache --------------------------------------------------------------------
 
 TEST_F(PipelineTest, TheNextStartFindsWhatForwardedStored) {
