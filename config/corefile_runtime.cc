@@ -131,7 +131,13 @@ class Compiler {
       if (!address.ok()) {
         Error(DirectivePos(plan, name), absl::StrCat(name, ": ", address.status().message()));
       } else if (slot.empty()) {
-        slot = *address;  // CoreDNS runs one per process; the first block's wins
+        slot = *address;
+      } else if (slot != *address) {
+        // CoreDNS would open one more endpoint; meshdns serves one of each,
+        // and dropping the second would leave its scraper or probe failing.
+        Error(DirectivePos(plan, name),
+              absl::StrCat(name, ": a second address ", *address, "; meshdns serves one ", name,
+                           " endpoint per process, already at ", slot, " (use the same address in every block)"));
       }
     }
     config.lameduck = std::max(config.lameduck, plan.lameduck);

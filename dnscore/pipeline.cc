@@ -6,6 +6,12 @@ namespace meshdns {
 namespace {
 
 absl::Status NoPluginAnswered() { return absl::UnavailableError("no plugin answered"); }
+// Why a forwarded question has no reply, for the errors log (CoreDNS logs the
+// transport's error, as an i/o timeout).
+absl::Status NoReply(bool overloaded) {
+  return overloaded ? absl::ResourceExhaustedError("no resolver of the pool could be asked (all busy or down)")
+                    : absl::DeadlineExceededError("no resolver answered in time");
+}
 
 Step Answered(Answer answer) { return Step{.kind = Step::Kind::kAnswer, .answer = std::move(answer)}; }
 
@@ -144,7 +150,7 @@ Step Pipeline::Chase(QueryState& s, const DnsName& target, const Options& option
 }
 
 Answer Pipeline::Forwarded(QueryState& s, std::span<const uint8_t> reply, bool overloaded, const Options& options) {
-  if (reply.empty()) return Finish(s, NoPluginAnswered(), overloaded, options);
+  if (reply.empty()) return Finish(s, NoReply(overloaded), overloaded, options);
   return Finish(s, reply, overloaded, options);
 }
 

@@ -148,5 +148,27 @@ TEST(CorefileListenTest, TheCompiledProgramDispatchesPerServer) {
   EXPECT_EQ(c.config->listen.size(), 2u);
 }
 
+TEST(CorefileListenTest, SideServicesOnTwoAddressesAreRefusedNotDropped) {
+  // CoreDNS opens an endpoint per address; meshdns serves one of each, so a
+  // second address would leave its scraper failing: refused, with the reason.
+  auto errors = [](const std::string& text) {
+    CorefileResult r = ReadCorefileText(text, "Corefile");
+    EXPECT_TRUE(r.corefile);
+    std::string out;
+    if (!r.corefile) return out;
+    CorefileLoad c = CompileCorefile(*r.corefile, {.interfaces = &kInterfaces});
+    for (const ConfigError& e : c.errors) out += e.ToString() + "\n";
+    return out;
+  };
+  EXPECT_EQ(errors(".:1053 {\n prometheus :9153\n forward . 127.0.0.1\n}\n"
+                   ".:1054 {\n prometheus :9253\n forward . 127.0.0.1\n}\n"),
+            "Corefile:6:2: prometheus: a second address 0.0.0.0:9253; meshdns serves one prometheus endpoint per process, "
+            "already at 0.0.0.0:9153 (use the same address in every block)\n");
+  EXPECT_EQ(errors(".:1053 {\n health :8080\n prometheus :9153\n forward . 127.0.0.1\n}\n"
+                   ".:1054 {\n health :8080\n prometheus :9153\n forward . 127.0.0.1\n}\n"),
+            "")
+      << "the same address in every block is one endpoint";
+}
+
 }  // namespace
 }  // namespace meshdns
