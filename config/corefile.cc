@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "config/corefile_expand.h"
 #include "config/corefile_lexer.h"
+#include "dnscore/reverse_zone.h"
 
 namespace meshdns {
 namespace {
@@ -51,7 +52,7 @@ class Parser {
       }
       continued = absl::EndsWith(tok.text, ",");
       for (absl::string_view part : absl::StrSplit(tok.text, ',', absl::SkipEmpty())) {
-        if (std::optional<CorefileKey> key = Key(part, tok.pos)) block.keys.push_back(std::move(*key));
+        for (CorefileKey& key : Keys(part, tok.pos)) block.keys.push_back(std::move(key));
       }
       ++at_;
     }
@@ -62,7 +63,8 @@ class Parser {
     return errors_.empty();
   }
 
-  std::optional<CorefileKey> Key(absl::string_view text, const SourcePos& pos) {
+  // One key's zones: one, or a network's reverse zones.
+  std::vector<CorefileKey> Keys(absl::string_view text, const SourcePos& pos) {
     CorefileKey key;
     key.pos = pos;
     if (size_t scheme = text.find("://"); scheme != absl::string_view::npos) {
@@ -70,34 +72,40 @@ class Parser {
       if (name != "dns") {
         errors_.push_back(pos.Error(absl::StrCat("server block key ", text, ": only dns:// is served (plain DNS "
                                                     "over UDP and TCP), not ", name, "://")));
-        return std::nullopt;
+        return {};
       }
       text.remove_prefix(scheme + 3);
     }
     absl::string_view zone = text;
     if (size_t colon = text.rfind(':'); colon != absl::string_view::npos) {
-      zone = text.substr(0, colon);
+      const absl::string_view after = text.substr(colon + 1);
       int port = 0;
-      if (!absl::SimpleAtoi(text.substr(colon + 1), &port) || port < 1 || port > 65535) {
+      if (absl::SimpleAtoi(after, &port) && port >= 1 && port <= 65535) {
+        zone = text.substr(0, colon);
+        key.port = static_cast<uint16_t>(port);
+      } else if (!LooksLikeNetwork(text)) {  // fd00::/64 has a colon and no port
         errors_.push_back(pos.Error(absl::StrCat("server block key ", text, ": bad port")));
-        return std::nullopt;
+        return {};
       }
-      key.port = static_cast<uint16_t>(port);
     }
-    if (zone.find('/') != absl::string_view::npos) {
-      errors_.push_back(pos.Error(absl::StrCat("server block key ", text,
-                                                  ": reverse zones given as a CIDR are not supported; write the "
-                                                  "in-addr.arpa or ip6.arpa zone instead")));
-      return std::nullopt;
+    if (LooksLikeNetwork(zone)) {
+      absl::StatusOr<std::vector<DnsName>> zones = ReverseZones(zone);
+      if (!zones.ok()) {
+        errors_.push_back(pos.Error(absl::StrCat("server block key ", text, ": ", zones.status().message())));
+        return {};
+      }
+      std::vector<CorefileKey> keys;
+      for (DnsName& z : *zones) keys.push_back(CorefileKey{.zone = std::move(z), .port = key.port, .pos = pos});
+      return keys;
     }
     if (zone.empty()) zone = ".";
     absl::StatusOr<DnsName> name = DnsName::FromText(zone);
     if (!name.ok()) {
       errors_.push_back(pos.Error(absl::StrCat("server block key ", text, ": ", name.status().message())));
-      return std::nullopt;
+      return {};
     }
     key.zone = name->Lowered();
-    return key;
+    return {std::move(key)};
   }
 
   // Directive lines up to the `}` matching the `{` at `open` (without one,

@@ -170,5 +170,17 @@ TEST(CorefileListenTest, SideServicesOnTwoAddressesAreRefusedNotDropped) {
       << "the same address in every block is one endpoint";
 }
 
+TEST(CorefileListenTest, ANetworkKeyServesItsReverseZones) {
+  CorefileResult r = ReadCorefileText(
+      "10.0.0.0/23:1053 {\n forward . 127.0.0.1\n}\n.:1053 {\n forward . 127.0.0.2\n}\n", "Corefile");
+  ASSERT_TRUE(r.corefile);
+  CorefileLoad c = CompileCorefile(*r.corefile, {.interfaces = &kInterfaces});
+  ASSERT_TRUE(c.config);
+  const Program& p = c.serving.program;
+  EXPECT_EQ(p.Dispatch(N("5.1.0.10.in-addr.arpa"), 0)->name, "0.0.10.in-addr.arpa");
+  EXPECT_EQ(p.Dispatch(N("5.0.0.10.in-addr.arpa"), 0)->name, "0.0.10.in-addr.arpa");
+  EXPECT_EQ(p.Dispatch(N("5.2.0.10.in-addr.arpa"), 0)->name, ".") << "outside the /23";
+}
+
 }  // namespace
 }  // namespace meshdns

@@ -132,6 +132,17 @@ TEST(CorefileTest, KeysBySpaceCommaAndContinuedLinesWithSchemesAndPorts) {
   EXPECT_EQ(k[2].pos.line, 2);
 }
 
+TEST(CorefileTest, NetworkKeysAreTheirReverseZonesAndRfc2317NamesStayNames) {
+  // CoreDNS's README (Reverse Zones) and plugin/normalize.go.
+  const Corefile c = Read("10.0.0.0/23:1053 fd00::/64 32/27.104.21.172.in-addr.arpa {\n  log\n}\n");
+  ASSERT_EQ(c.blocks.size(), 1u);
+  std::vector<std::string> zones;
+  for (const CorefileKey& k : c.blocks[0].keys) zones.push_back(k.zone.ToText() + ":" + std::to_string(k.port));
+  EXPECT_EQ(zones, (std::vector<std::string>{"0.0.10.in-addr.arpa.:1053", "1.0.10.in-addr.arpa.:1053",
+                                             "0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.:53",
+                                             "32/27.104.21.172.in-addr.arpa.:53"}));
+}
+
 TEST(CorefileTest, SnippetsAndImportedFiles) {
   const CorefileReadOptions o = Env({}, {{"/etc/coredns/peers.conf", "cluster3.svc.cluster.local {\n import common\n}\n"},
                                          {"/etc/coredns/extra/a.conf", "loadbalance\n"}});
@@ -206,7 +217,8 @@ TEST(CorefileTest, EachErrorNamesItsPosition) {
       {".:53 {\n  log\n}\n}\n", "Corefile:4:1: unexpected }"},
       {".:99999 {\n}\n", "Corefile:1:1: server block key .:99999: bad port"},
       {"tls://.:853 {\n}\n", "Corefile:1:1: server block key tls://.:853: only dns:// is served"},
-      {"10.0.0.0/8 {\n}\n", "Corefile:1:1: server block key 10.0.0.0/8: reverse zones given as a CIDR"},
+      {"::/0 {\n}\n", "Corefile:1:1: server block key ::/0: invalid CIDR ::/0"},
+      {"example.org:dns {\n}\n", "Corefile:1:1: server block key example.org:dns: bad port"},
       {".:53 {\n  import nothere\n}\n", "Corefile:2:10: import: no snippet named nothere and no file nothere"},
       {".:53 {\n  {\n}\n", "Corefile:2:3: unexpected { (a block must follow a directive on its line)"},
       {".:53 {\n}\nexample.org\nlog\n", "Corefile:3:1: expected { after the server block's keys"},
