@@ -5,12 +5,14 @@ each on UDP and TCP of one loopback address and port:
   text, with AA set: the answer, a CNAME followed inside the zone, a
   wildcard, NODATA or NXDOMAIN with the SOA, REFUSED outside its zones. A
   name with a TXT "rcode=NAME" record gets that rcode and nothing else, which
-  lets a zone hold SERVFAIL or REFUSED names.
-- ZoneServer("echo"): every question is answered NOERROR with one TXT record
-  at the question's name (whatever the type asked) telling what arrived:
-  the name as received (case kept), type, class, RD, CD, DO, the EDNS payload
-  size and options, the transport and how many times this name was asked
-  (so a case can tell a cache hit from a new upstream question).
+  lets a zone hold SERVFAIL or REFUSED names. `canned` replies, keyed
+  "NAME TYPE" (or "NAME *"), come first: each written out whole (_canned).
+- ZoneServer("echo"): answers what a case's question names (ZoneServer._echo):
+  A 192.0.2.N / AAAA 2001:db8::N, N being how often the name was asked (so
+  a case tells a cache hit from a new upstream question), or for other types
+  a TXT telling what arrived: the name as received (case kept), type, class,
+  RD, CD, DO, the EDNS payload size and options, the transport and N; a
+  first label such as `nxdomain-x` or `ttl3-servfail-y` scripts the reply.
 - ZoneServer("rcode", rcode=...): every question gets that rcode, no records.
 - ZoneServer("silent"): reads and never answers.
 - ZoneServer("truncate"): over UDP an empty reply with TC, over TCP the echo.
@@ -44,8 +46,9 @@ def _opts_text(q):
 
 
 class ZoneServer:
-    def __init__(self, addr, port, mode, *, zones=None, rcode="SERVFAIL"):
+    def __init__(self, addr, port, mode, *, zones=None, canned=None, rcode="SERVFAIL"):
         self.addr, self.port, self.mode = addr, port, mode
+        self.canned = {k.lower(): v for k, v in (canned or {}).items()}
         self.rcode = dns.rcode.from_text(rcode)
         self.zones = {}
         for origin, text in (zones or {}).items():
@@ -131,19 +134,81 @@ class ZoneServer:
             r.set_rcode(self.rcode)
             return r.to_wire()
         if mode == "echo":
-            r = dns.message.make_response(q)
-            r.flags |= dns.flags.RA
+            return self._echo(q, question, transport, count)
+        return self._authoritative(q, transport)
+
+    def _echo(self, q, question, transport, count):
+        """The echo stand-in: the question's first label, split on '-', may
+        script the reply (nxdomain, nxnosoa, nodata, servfail, refused,
+        notimp, formerr, tc, ttlN, ad, cname); otherwise an A is answered
+        192.0.2.N, an AAAA 2001:db8::N (N = how often this name was asked)
+        and any other type with the echo TXT."""
+        r = dns.message.make_response(q)
+        r.flags |= dns.flags.RA
+        words = question.name.labels[0].decode().lower().split("-") if question.name.labels else []
+        ttl = next((int(w[3:]) for w in words if w.startswith("ttl") and w[3:].isdigit()), 30)
+        parent = question.name.parent() if len(question.name) > 1 else question.name
+        soa = dns.rrset.from_text(parent, 60, "IN", "SOA", f"ns.{parent} hostmaster.{parent} {count} 7200 1800 86400 60")
+        if "ad" in words:
+            r.flags |= dns.flags.AD
+        for word, rcode in (("servfail", "SERVFAIL"), ("refused", "REFUSED"), ("notimp", "NOTIMP"),
+                            ("formerr", "FORMERR"), ("nxnosoa", "NXDOMAIN")):
+            if word in words:
+                r.set_rcode(dns.rcode.from_text(rcode))
+                return r.to_wire()
+        if "tc" in words and transport == "udp":
+            r.flags |= dns.flags.TC
+            return r.to_wire()
+        if "nxdomain" in words or "nodata" in words:
+            if "nxdomain" in words:
+                r.set_rcode(dns.rcode.NXDOMAIN)
+            r.authority.append(soa)
+            return r.to_wire()
+        if "cname" in words:
+            r.answer.append(dns.rrset.from_text(question.name, ttl, "IN", "CNAME", f"target{count}.example.net."))
+            return r.to_wire()
+        if question.rdtype == dns.rdatatype.A:
+            r.answer.append(dns.rrset.from_text(question.name, ttl, question.rdclass, "A", f"192.0.2.{min(count, 254)}"))
+        elif question.rdtype == dns.rdatatype.AAAA:
+            r.answer.append(dns.rrset.from_text(question.name, ttl, question.rdclass, "AAAA", f"2001:db8::{count:x}"))
+        else:
             text = (f"q={question.name.to_text()} t={dns.rdatatype.to_text(question.rdtype)} "
                     f"c={dns.rdataclass.to_text(question.rdclass)} rd={int(bool(q.flags & dns.flags.RD))} "
                     f"cd={int(bool(q.flags & dns.flags.CD))} do={int(bool(q.ednsflags & dns.flags.DO))} "
                     f"edns={q.payload if q.edns >= 0 else '-'} opts={_opts_text(q) if q.edns >= 0 else '-'} "
                     f"{transport} n={count}")
-            r.answer.append(dns.rrset.from_text(question.name, 30, question.rdclass, "TXT", f'"{text}"'))
-            return r.to_wire(max_size=65535)
-        return self._authoritative(q, transport)
+            r.answer.append(dns.rrset.from_text(question.name, ttl, question.rdclass, "TXT", f'"{text}"'))
+        return r.to_wire(max_size=65535)
+
+    def _canned(self, q, spec, count):
+        """A reply written out in the case file: rcode, flags, sections (RR lines, {N} = how often
+        this name was asked), and a question other than the one asked (`question: NAME TYPE`)."""
+        r = dns.message.make_response(q)
+        r.flags &= ~dns.flags.AA
+        r.set_rcode(dns.rcode.from_text(spec.get("rcode", "NOERROR")))
+        flag_bits = {"aa": dns.flags.AA, "ra": dns.flags.RA, "ad": dns.flags.AD, "tc": dns.flags.TC,
+                     "cd": dns.flags.CD, "qr": dns.flags.QR}
+        for f in spec.get("flags", ["qr", "aa"]):
+            r.flags |= flag_bits[f]
+        if "qr" not in spec.get("flags", ["qr"]):
+            r.flags &= ~dns.flags.QR
+        for section in ("answer", "authority", "additional"):
+            for line in spec.get(section) or []:
+                name, ttl, cls, rtype, rdata = line.replace("{N}", str(count)).split(None, 4)
+                getattr(r, section).append(dns.rrset.from_text(name, int(ttl), cls, rtype, rdata))
+        if "question" in spec:
+            name, rtype = spec["question"].split()
+            r.question = [dns.rrset.RRset(dns.name.from_text(name), dns.rdataclass.IN, dns.rdatatype.from_text(rtype))]
+        return r.to_wire()
 
     def _authoritative(self, q, transport):
         question = q.question[0]
+        for key in (f"{question.name.to_text().lower()} {dns.rdatatype.to_text(question.rdtype)}".lower(),
+                    f"{question.name.to_text().lower()} *"):
+            if key in self.canned:
+                with self.lock:
+                    count = self.counts[question.name.to_text().lower()]
+                return self._canned(q, self.canned[key], count)
         r = dns.message.make_response(q)
         qname = question.name
         zone = None

@@ -24,6 +24,7 @@ loopback, and `steps:` run in order against it. A step is one of
                                no_reply: true
   - http: URL                  expect {status, body, contains: [regex], absent: [regex]}
   - log: [regex, ...]          each must appear in meshdns's output within 3 s
+  - upstream: {NAME: N}        N questions for NAME reached the stand-ins so far
   - sleep: SECONDS
   - write: {FILE: TEXT}        (re)writes a file under {DIR}
   - signal: HUP
@@ -35,7 +36,7 @@ Placeholders in Corefiles, URLs and files: {ADDR} and {PORT} (meshdns's own;
 without {PORT} in the Corefile it is started with --listen {ADDR}:{PORT}),
 {DIR} (a folder of the case's files, `files:`), and the stand-in upstreams
 of casefakes.py, each ADDR:PORT: {UP} (authoritative for the file's
-`zones:`), {ECHO}, {SERVFAIL}, {REFUSED}, {NXDOMAIN} (no SOA), {SILENT},
+`zones:`, and first answering its `canned:` replies), {ECHO}, {SERVFAIL}, {REFUSED}, {NXDOMAIN} (no SOA), {SILENT},
 {TRUNCATE} (TC over UDP, echo over TCP), {DOWN} (nothing listens). All are
 on 127.0.0.0/8: stand-ins 127.78.F.*, meshdns 127.79.F.G, F the file's rank.
 
@@ -135,7 +136,8 @@ def load_files():
             assert case.get("from"), f"{path}: case {i} has no from:"
             assert ("directive" in case) != ("corefile" in case), f"{path}: {case['from']}: directive or corefile"
             assert "valid" in case or "steps" in case, f"{path}: {case['from']}: neither valid: nor steps:"
-        files.append({"plugin": plugin, "path": path, "zones": doc.get("zones") or {}, "cases": cases})
+        files.append({"plugin": plugin, "path": path, "zones": doc.get("zones") or {},
+                      "canned": doc.get("canned") or {}, "cases": cases})
     return files
 
 
@@ -150,14 +152,15 @@ def selected(plugin, case):
 class World:
     """The stand-ins of one case file and the placeholders that name them."""
 
-    def __init__(self, rank, zones):
+    def __init__(self, rank, zones, canned):
         self.rank = rank
         self.subst = {}
         self.servers = []
         try:
             for key, (host, mode, kw) in STAND_INS.items():
                 addr = f"127.78.{rank}.{host}"
-                self.servers.append(ZoneServer(addr, UP_PORT, mode, zones=zones if mode == "auth" else None, **kw))
+                extra = {"zones": zones, "canned": canned} if mode == "auth" else {}
+                self.servers.append(ZoneServer(addr, UP_PORT, mode, **extra, **kw))
                 self.subst[key] = f"{addr}:{UP_PORT}"
         except BaseException:
             self.stop()
@@ -176,7 +179,8 @@ def fill(text, subst):
 class Instance:
     """One `meshdns serve --corefile` for a group of cases sharing a Corefile."""
 
-    def __init__(self, corefile, subst, files, args):
+    def __init__(self, corefile, subst, files, args, world):
+        self.world = world
         self.dir = tempfile.mkdtemp(prefix="coredns-case-")
         self.subst = dict(subst, DIR=self.dir)
         for name, text in (files or {}).items():
@@ -394,6 +398,12 @@ def run_step(step, inst):
         for rx in step.get("absent") or []:
             if re.search(fill(rx, subst), inst.log(), re.M):
                 raise CaseFailure(f"log matches {rx!r}")
+    elif "upstream" in step:
+        # How many questions for each name reached the stand-ins ({UP} and {ECHO}) so far.
+        for name, want in step["upstream"].items():
+            got = sum(srv.counts.get(name.lower(), 0) for srv in inst.world.servers)
+            if got != want:
+                raise CaseFailure(f"the upstream was asked {name} {got} times, want {want}")
     elif "write" in step:
         for name, text in step["write"].items():
             with open(os.path.join(subst["DIR"], name), "w") as f:
@@ -435,10 +445,10 @@ def run_config_case(case, subst):
             raise CaseFailure(f"refused, but the message does not mention {case['error']!r}: {out[:300]}")
 
 
-def run_group(cases, subst):
+def run_group(cases, subst, world):
     """Runs the cases of one Corefile against one meshdns; returns [(case, None | problem)]."""
     first = cases[0]
-    inst = Instance(first["corefile"], subst, first.get("files"), first.get("args"))
+    inst = Instance(first["corefile"], subst, first.get("files"), first.get("args"), world)
     results = []
     try:
         if not inst.up:
@@ -469,34 +479,55 @@ def run_group(cases, subst):
     return results
 
 
-def run_file(rank, f):
-    """[(case, problem or None)] for the selected cases of one file, in file order."""
+def plan(rank, f, world):
+    """The work of one file: [(kind, cases, substitutions)], config cases one by one, behaviour cases by Corefile."""
     cases = [c for c in f["cases"] if selected(f["plugin"], c)]
-    if not cases:
-        return []
-    world = World(rank, f["zones"])
-    results = {}
+    subst = dict(world.subst, PORT=str(PORT))
+    work = [("check", [c], dict(subst, ADDR=f"127.79.{rank}.1"), world) for c in cases if "valid" in c]
+    groups = {}
+    for c in cases:
+        if "steps" in c:
+            key = (c["corefile"], yaml.safe_dump(c.get("files")), tuple(c.get("args") or ()))
+            groups.setdefault(key, []).append(c)
+    assert len(groups) < 250, f"{f['path']}: too many Corefiles for one address range"
+    for g, group in enumerate(groups.values(), start=1):
+        work.append(("serve", group, dict(subst, ADDR=f"127.79.{rank}.{g}"), world))
+    return cases, work
+
+
+def run_work(item):
+    kind, cases, subst, world = item
+    if kind == "serve":
+        return run_group(cases, subst, world)
     try:
-        subst = dict(world.subst, PORT=str(PORT))
-        for c in cases:
-            if "valid" in c:
-                try:
-                    run_config_case(c, dict(subst, ADDR=f"127.79.{rank}.1"))
-                    results[id(c)] = None
-                except CaseFailure as e:
-                    results[id(c)] = str(e)
-        groups = {}
-        for c in cases:
-            if "steps" in c:
-                key = (c["corefile"], yaml.safe_dump(c.get("files")), tuple(c.get("args") or ()))
-                groups.setdefault(key, []).append(c)
-        assert len(groups) < 250, f"{f['path']}: too many Corefiles for one address range"
-        for g, group in enumerate(groups.values(), start=1):
-            for c, problem in run_group(group, dict(subst, ADDR=f"127.79.{rank}.{g}")):
-                results[id(c)] = problem
+        run_config_case(cases[0], subst)
+        return [(cases[0], None)]
+    except CaseFailure as e:
+        return [(cases[0], str(e))]
+
+
+def run_all(files):
+    """[(file, [(case, problem or None)] in file order)]; every file's stand-ins up while its cases run."""
+    worlds, plans = [], []
+    try:
+        for rank, f in enumerate(files, start=1):
+            if not any(selected(f["plugin"], c) for c in f["cases"]):
+                plans.append(([], []))
+                continue
+            worlds.append(World(rank, f["zones"], f["canned"]))
+            plans.append(plan(rank, f, worlds[-1]))
+        work = [item for _, items in plans for item in items]
+        # Serve groups first (they wait on the network and sleep), checks fill the gaps.
+        work.sort(key=lambda item: item[0] != "serve")
+        results = {}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+            for done in pool.map(run_work, work):
+                for case, problem in done:
+                    results[id(case)] = problem
     finally:
-        world.stop()
-    return [(c, results[id(c)]) for c in cases]
+        for w in worlds:
+            w.stop()
+    return [(f, [(c, results[id(c)]) for c in cases]) for f, (cases, _) in zip(files, plans)]
 
 
 def verdict(case, problem):
@@ -522,10 +553,8 @@ class CoreDNSCasesTest(unittest.TestCase):
                     self.assertTrue(any(r.startswith(c["difference"]) for r in rows),
                                     f"{c['from']}: no row of coredns-semantics.md starts {c['difference']!r}")
         started = time.time()
-        with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
-            outcomes = list(pool.map(lambda a: run_file(*a), enumerate(files, start=1)))
         tally, failures = {}, []
-        for f, results in zip(files, outcomes):
+        for f, results in run_all(files):
             for case, problem in results:
                 word, failed = verdict(case, problem)
                 key = word.split()[0]
