@@ -17,6 +17,7 @@ loopback, and `steps:` run in order against it. A step is one of
                                authority / additional: RR lines compared as
                                multisets (TTL `*` matches any, names without
                                case); answer_types: ordered RR types;
+                               owners: ordered owner names of the answer;
                                counts {answer: N, ...}; question "NAME TYPE"
                                (case kept); echo {key: value} against the
                                echo stand-in's TXT; ttl_max / ttl_min over all
@@ -299,6 +300,10 @@ def check_reply(r, expect):
         got = [k[3] for k in reply_keys(r.answer)]
         if got != expect["answer_types"]:
             problems.append(f"answer types {got}, want {expect['answer_types']}")
+    if "owners" in expect:
+        got = [rrset.name.to_text().lower() for rrset in r.answer for _ in rrset]
+        if got != [o.lower() for o in expect["owners"]]:
+            problems.append(f"answer owners {got}, want {expect['owners']}")
     if "question" in expect:
         got = f"{r.question[0].name.to_text()} {dns.rdatatype.to_text(r.question[0].rdtype)}" if r.question else ""
         if got != expect["question"]:
@@ -309,6 +314,8 @@ def check_reply(r, expect):
             if str(fields.get(k)) != str(v):
                 problems.append(f"upstream saw {k}={fields.get(k)}, want {v}")
     ttls = [rrset.ttl for s in (r.answer, r.authority, r.additional) for rrset in s]
+    if ("ttl_max" in expect or "ttl_min" in expect) and not ttls:
+        problems.append("no records whose TTLs to check")
     if "ttl_max" in expect and any(t > expect["ttl_max"] for t in ttls):
         problems.append(f"TTLs {ttls} above {expect['ttl_max']}")
     if "ttl_min" in expect and any(t < expect["ttl_min"] for t in ttls):
