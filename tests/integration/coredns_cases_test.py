@@ -16,7 +16,8 @@ loopback, and `steps:` run in order against it. A step is one of
     expect:                    rcode; flags {aa: true, ...}; answer /
                                authority / additional: RR lines compared as
                                multisets (TTL `*` matches any, names without
-                               case); answer_types: ordered RR types;
+                               case); answer_types / additional_types: RR types in wire
+                               order (ADDR: A or AAAA);
                                owners: ordered owner names of the answer;
                                counts {answer: N, ...}; question "NAME TYPE"
                                (case kept); echo {key: value} against the
@@ -296,10 +297,13 @@ def check_reply(r, expect):
         got = sum(len(rrset) for rrset in getattr(r, section))
         if got != n:
             problems.append(f"{section} has {got} records, want {n}")
-    if "answer_types" in expect:
-        got = [k[3] for k in reply_keys(r.answer)]
-        if got != expect["answer_types"]:
-            problems.append(f"answer types {got}, want {expect['answer_types']}")
+    for section in ("answer", "additional"):
+        if f"{section}_types" in expect:
+            want = expect[f"{section}_types"]
+            got = [k[3] for k in reply_keys(getattr(r, section))]
+            if len(got) != len(want) or any(w != g and not (w == "ADDR" and g in ("A", "AAAA"))
+                                            for w, g in zip(want, got)):
+                problems.append(f"{section} types {got} (wire order), want {want}")
     if "owners" in expect:
         got = [rrset.name.to_text().lower() for rrset in r.answer for _ in rrset]
         if got != [o.lower() for o in expect["owners"]]:
@@ -351,8 +355,8 @@ def ask(step, subst):
     timeout = step.get("timeout", 3)
     try:
         if step.get("tcp"):
-            return dns.query.tcp(q, addr, port=port, timeout=timeout)
-        return dns.query.udp(q, addr, port=port, timeout=timeout)
+            return dns.query.tcp(q, addr, port=port, timeout=timeout, one_rr_per_rrset=True)
+        return dns.query.udp(q, addr, port=port, timeout=timeout, one_rr_per_rrset=True)
     except dns.exception.Timeout:
         return None
 
