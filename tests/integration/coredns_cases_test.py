@@ -192,7 +192,7 @@ class Instance:
         text = fill(corefile, self.subst)
         with open(self.corefile, "w") as f:
             f.write(text)
-        argv = [MESHDNS, "serve", "--corefile", self.corefile, "--threads", "1", *(args or [])]
+        argv = [MESHDNS, "serve", "--corefile", self.corefile, "--threads", "1", *(fill(a, self.subst) for a in args or [])]
         if "{PORT}" not in corefile:
             argv += ["--listen", f"{self.subst['ADDR']}:{self.subst['PORT']}"]
         self.log_path = os.path.join(self.dir, "log")
