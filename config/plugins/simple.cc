@@ -31,11 +31,17 @@ void PlanLoadbalance(const CorefileDirective& d, PlanContext& context, ServerPla
 void PlanReload(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
   context.NoBlock(d);
   context.MaxArgs(d, 2);
+  // CoreDNS's bounds (plugin/reload/setup.go): checking more often than every
+  // 2 s, or jittering by less than 1 s (other than not at all), is refused.
   Millis interval = 30000;
-  if (!d.args.empty()) context.Duration(d.args[0], "reload interval", interval);
+  if (!d.args.empty() && context.Duration(d.args[0], "reload interval", interval) && interval < 2000) {
+    context.Error(d.args[0].pos, absl::StrCat("reload interval must be at least 2s, not ", d.args[0].text));
+  }
   if (d.args.size() > 1) {
     Millis jitter = 0;
-    context.Duration(d.args[1], "reload jitter", jitter);
+    if (context.Duration(d.args[1], "reload jitter", jitter) && jitter != 0 && jitter < 1000) {
+      context.Error(d.args[1].pos, absl::StrCat("reload jitter must be 0 or at least 1s, not ", d.args[1].text));
+    }
   }
   plan.reload = interval;
 }

@@ -226,6 +226,11 @@ TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
       {". {\n  prometheus localhost:\n}\n", "2:14: prometheus: 'localhost:' names no port"},
       {". {\n  loadbalance weighted\n}\n", "2:15: loadbalance: only round_robin"},
       {". {\n  reload soon\n}\n", "2:10: reload interval: 'soon' is not a duration"},
+      // CoreDNS's plugin/reload/setup_test.go: below 2 s, or a jitter under 1 s other than 0.
+      {". {\n  reload 1s\n}\n", "2:10: reload interval must be at least 2s, not 1s"},
+      {". {\n  reload 3s 0.5s\n}\n", "2:13: reload jitter must be 0 or at least 1s, not 0.5s"},
+      // plugin/ready/setup_test.go: monitor takes one of two values.
+      {". {\n  ready {\n    monitor 404\n  }\n}\n", "3:5: ready: monitor takes until-ready or continuously"},
       {". {\n  bufsize 65535\n}\n", "2:11: bufsize: '65535' is not a whole number from 512 to 4096"},
       {". {\n  bufsize 1232\n  bufsize 1400\n}\n", "3:3: bufsize can only be used once per server block"},
   };
