@@ -52,8 +52,8 @@ Marks:
                     that table (listed in its report); treated as `difference:`
                     until the row exists, then the mark becomes `difference:`.
   not_yet: REASON   a plugin or option meshdns does not run yet (reported,
-                    not failed; a case that passes anyway is reported so the
-                    mark can go).
+                    not failed; one that passes anyway says so: a refused
+                    config may pass only because the plugin is unknown).
 
 Set CASES=substr[,substr] to run only cases whose plugin or `from` holds one
 of them; `python3 coredns_cases_test.py -v` runs them all."""
@@ -544,7 +544,7 @@ def run_all(files):
 def verdict(case, problem):
     """(word, counts as failure)."""
     if case.get("not_yet"):
-        return ("NOT_YET (passes: drop the mark)" if problem is None else "NOT_YET"), False
+        return ("NOT_YET (passes)" if problem is None else "NOT_YET"), False
     if case.get("difference") or case.get("proposed_difference"):
         if problem is None:
             return "FAIL (marked as a difference but behaves as CoreDNS)", True
