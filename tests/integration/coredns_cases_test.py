@@ -11,7 +11,7 @@ containing `error:` when given (case-insensitive).
 
 Behaviour cases: `corefile:` is served by `meshdns serve --corefile` on
 loopback, and `steps:` run in order against it. A step is one of
-  - ask: "NAME TYPE [CLASS]"   a DNS question (options: tcp, rd, cd, do, edns
+  - ask: "NAME TYPE [CLASS]"   a DNS question (options: tcp, rd, cd, aa, do, edns
                                (payload size, or false for no OPT), timeout)
     expect:                    rcode; flags {aa: true, ...}; answer /
                                authority / additional: RR lines compared as
@@ -351,6 +351,8 @@ def ask(step, subst):
         q.flags &= ~dns.flags.RD
     if step.get("cd"):
         q.flags |= dns.flags.CD
+    if step.get("aa"):
+        q.flags |= dns.flags.AA
     addr, port = subst["ADDR"], int(subst["PORT"])
     timeout = step.get("timeout", 3)
     try:
