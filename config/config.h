@@ -148,7 +148,8 @@ LoadResult EmbeddedDefaultConfig();
 // `max_size` bytes (a device or FIFO such as /dev/zero would never end).
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uintmax_t max_size = 16 << 20);
 
-// Nameservers listed in a resolv.conf-style file.
+// Nameservers listed in a resolv.conf-style file; FailedPrecondition for a
+// readable file that lists none (forward skips it when other upstreams remain).
 absl::StatusOr<std::vector<SocketAddress>> ReadResolvConf(const std::string& path);
 // Go-style durations: "500ms", "2s", "1m30s", "0".
 absl::StatusOr<Millis> ParseDuration(absl::string_view text);

@@ -134,7 +134,7 @@ absl::StatusOr<std::vector<SocketAddress>> ReadResolvConf(const std::string& pat
                                                                : std::string(host));
     if (a.ok()) out.push_back(*a);
   }
-  if (out.empty()) return absl::NotFoundError(absl::StrCat("no nameserver in ", path));
+  if (out.empty()) return absl::FailedPreconditionError(absl::StrCat("no nameserver in ", path));
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -10,14 +12,22 @@
 namespace meshdns {
 namespace {
 
-// in-addr.arpa / ip6.arpa name of an address, or "" if `ip` is not one.
-std::string ReverseName(const std::string& ip, bool& v6) {
+// in-addr.arpa / ip6.arpa name of an address, or "" if `ip` is not one. An
+// IPv4-mapped IPv6 address (::ffff:10.0.0.2) is the IPv4 address, as Go's
+// net.ParseIP makes it for CoreDNS's hosts plugin: `ip` becomes its dotted form.
+std::string ReverseName(std::string& ip, bool& v6) {
   uint8_t bytes[16];
   if (inet_pton(AF_INET, ip.c_str(), bytes) == 1) {
     v6 = false;
     return absl::StrCat(bytes[3], ".", bytes[2], ".", bytes[1], ".", bytes[0], ".in-addr.arpa.");
   }
   if (inet_pton(AF_INET6, ip.c_str(), bytes) == 1) {
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::equal(kMapped, kMapped + 12, bytes)) {
+      v6 = false;
+      ip = absl::StrCat(bytes[12], ".", bytes[13], ".", bytes[14], ".", bytes[15]);
+      return absl::StrCat(bytes[15], ".", bytes[14], ".", bytes[13], ".", bytes[12], ".in-addr.arpa.");
+    }
     v6 = true;
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
@@ -37,12 +47,13 @@ std::string ReverseName(const std::string& ip, bool& v6) {
 HostsTable::HostsTable(HostsOptions options, const std::vector<HostsEntry>& entries) : options_(std::move(options)) {
   for (const HostsEntry& e : entries) {
     bool v6 = false;
-    const std::string reverse = ReverseName(e.ip, v6);
+    std::string ip = e.ip;
+    const std::string reverse = ReverseName(ip, v6);
     if (reverse.empty()) continue;
     for (const DnsName& name : e.names) {
       const std::string text = name.Lowered().ToText();
       Addresses& a = forward_[text];
-      (v6 ? a.v6 : a.v4).push_back(e.ip);
+      (v6 ? a.v6 : a.v4).push_back(ip);
       if (!options_.no_reverse) reverse_[reverse].push_back(text);
     }
   }

@@ -14,29 +14,36 @@ constexpr size_t kMaxUpstreams = 15;
 // CoreDNS's default max_connect_attempts: two per upstream.
 constexpr uint32_t kConnectAttemptsPerUpstream = 2;
 
-void Upstream(const CorefileToken& t, PlanContext& context, std::vector<ForwardTo>& out) {
+// Reads one TO into `out`; true when it was a resolv.conf without nameserver lines.
+bool Upstream(const CorefileToken& t, PlanContext& context, std::vector<ForwardTo>& out) {
   absl::string_view text = t.text;
   if (absl::StartsWith(text, "tls://") || absl::StartsWith(text, "https://")) {
-    return context.Unsupported(t.pos, absl::StrCat("forward: ", text, ": only plain DNS upstreams are supported"));
+    context.Unsupported(t.pos, absl::StrCat("forward: ", text, ": only plain DNS upstreams are supported"));
+    return false;
   }
   text = absl::StripPrefix(text, "dns://");
   if (absl::StatusOr<SocketAddress> a = SocketAddress::Parse(text); a.ok()) {
     out.push_back(ForwardTo{.addresses = {*a}});
-    return;
+    return false;
   }
   // Not an address: a resolv.conf-style file, as in CoreDNS.
   absl::StatusOr<std::vector<SocketAddress>> servers = ReadResolvConf(std::string(text));
   if (servers.ok()) {
     out.push_back(ForwardTo{.addresses = *std::move(servers), .resolv_conf = std::string(text)});
-    return;
+    return false;
   }
+  // A readable file without nameserver lines adds no upstream, as in CoreDNS
+  // (setup_test.go TestSetupResolvconf); PlanForward refuses a forward left with none.
+  if (absl::IsFailedPrecondition(servers.status())) return true;
   // CoreDNS (1.14.4 on) looks up any other TO as a host name at startup.
   if (!absl::StrContains(text, '/') && DnsName::FromText(text).ok()) {
-    return context.Unsupported(t.pos, absl::StrCat("forward: ", text, ": host name upstreams are not supported ",
-                                                   "(neither an address nor a readable resolv.conf); write its address"));
+    context.Unsupported(t.pos, absl::StrCat("forward: ", text, ": host name upstreams are not supported ",
+                                            "(neither an address nor a readable resolv.conf); write its address"));
+    return false;
   }
   context.Error(t.pos, absl::StrCat("forward: '", text, "' is neither an address nor a readable resolv.conf: ",
                                     servers.status().message()));
+  return false;
 }
 
 // `health_check DURATION [no_rec] [domain FQDN]`, refused as setup.go refuses it.
@@ -161,7 +168,11 @@ void PlanForward(const CorefileDirective& d, PlanContext& context, ServerPlan& p
   std::optional<DnsName> from = context.Zone(d.args[0]);
   if (!from) return;
   f.from = *from;
-  for (const CorefileToken& to : Tokens(d.args).subspan(1)) Upstream(to, context, f.to);
+  bool empty_file = false;
+  for (const CorefileToken& to : Tokens(d.args).subspan(1)) empty_file = Upstream(to, context, f.to) || empty_file;
+  if (f.to.empty() && empty_file) {
+    context.Error(d.args[1].pos, "forward: no upstream address (no nameserver in the files named)");
+  }
   if (f.Addresses().size() > kMaxUpstreams) {
     context.Error(d.args[1].pos, absl::StrCat("forward: more than ", kMaxUpstreams, " upstreams"));
   }

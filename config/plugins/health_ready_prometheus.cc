@@ -30,7 +30,11 @@ void SideService(const CorefileDirective& d, PlanContext& context, std::optional
     if (n == "health" && line.name.text == "lameduck" && line.args.size() == 1) {
       context.Duration(line.args[0], "lameduck", plan.lameduck);
     } else if (n == "ready" && line.name.text == "monitor") {
-      // monitor until-ready|continuously: meshdns's readiness is always current.
+      // monitor until-ready|continuously: meshdns's readiness is always current,
+      // but a value CoreDNS refuses is refused here too.
+      if (line.args.size() != 1 || (line.args[0].text != "until-ready" && line.args[0].text != "continuously")) {
+        context.Error(line.name.pos, "ready: monitor takes until-ready or continuously");
+      }
     } else {
       context.Unsupported(line.name.pos, absl::StrCat(n, ": option ", line.name.text, " is not supported"));
     }

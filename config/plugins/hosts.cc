@@ -20,7 +20,7 @@ void PlanHosts(const CorefileDirective& d, PlanContext& context, ServerPlan& pla
   for (const CorefileDirective& line : d.block) {
     const std::string& o = line.name.text;
     if (o == "ttl" && line.args.size() == 1) {
-      context.Number(line.args[0], "ttl", h.ttl, 0, 65535);
+      context.Number(line.args[0], "ttl", h.ttl, 1, 65535);  // CoreDNS: 0 < ttl <= 65535
     } else if (o == "reload" && line.args.size() == 1) {
       context.Duration(line.args[0], "reload", h.reload);
     } else if (o == "no_reverse") {
@@ -28,6 +28,8 @@ void PlanHosts(const CorefileDirective& d, PlanContext& context, ServerPlan& pla
       h.no_reverse = true;
     } else if (o == "fallthrough") {
       h.fallthrough = context.Zones(line.args);
+    } else if (IsIp(o) && h.fallthrough) {  // CoreDNS's setup.go takes no entry after fallthrough
+      context.Error(line.name.pos, absl::StrCat("hosts: inline entry ", o, " after fallthrough; write entries first"));
     } else if (IsIp(o)) {  // an inline entry: IP NAME…
       if (line.args.empty()) context.Error(line.name.pos, absl::StrCat("hosts: ", o, " needs at least one name"));
       h.entries.push_back(HostsPlan::Entry{o, context.Zones(line.args), line.name.pos});

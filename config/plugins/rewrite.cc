@@ -120,6 +120,10 @@ class RuleReader {
       a.value = kind.text == "value";
       a.from = context_.Regex(rest[i + 1]);
       if (!a.from) return false;
+      if (HighestGroupReference(rest[i + 2].text) > a.from->NumberOfCapturingGroups()) {
+        return Fail(rest[i + 2].pos,
+                    absl::StrCat("rewrite: '", rest[i + 2].text, "' refers to a group the answer regex does not have"));
+      }
       a.to = Normalize(rest[i + 2].text);
       named = named || !a.value;
       rule.answers.push_back(std::move(a));

@@ -1,15 +1,65 @@
 // The directives with little to read: errors, log, loop, loadbalance, reload, bufsize.
+#include "absl/strings/ascii.h"
 #include "config/plugins/registry.h"
 
 namespace meshdns {
 
+// errors [stdout] { stacktrace; consolidate DURATION REGEXP [LEVEL] [show_first] },
+// read as CoreDNS's setup reads it (plugin/errors/setup.go). meshdns logs each
+// error to stderr; what the block asks is checked, not acted on.
 void PlanErrors(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
-  context.MaxArgs(d, 1);  // errors [FILE] { consolidate … }: where CoreDNS logs; meshdns logs to stderr
+  if (plan.errors) context.Error(d.name.pos, "errors can only be used once per server block");
+  context.MaxArgs(d, 1);
+  if (!d.args.empty() && d.args[0].text != "stdout") {
+    context.Error(d.args[0].pos, absl::StrCat("errors: '", d.args[0].text, "' is not stdout, the only place errors go"));
+  }
+  for (const CorefileDirective& line : d.block) {
+    const std::string& o = line.name.text;
+    if (o == "stacktrace") {
+      context.MaxArgs(line, 0);
+    } else if (o == "consolidate") {
+      if (line.args.size() < 2 || line.args.size() > 4) {
+        context.Error(line.name.pos, "errors: consolidate takes DURATION REGEXP [LEVEL] [show_first]");
+        continue;
+      }
+      Millis period = 0;
+      context.Duration(line.args[0], "consolidate", period);
+      context.Regex(line.args[1]);
+      bool level = false;
+      for (size_t i = 2; i < line.args.size(); ++i) {
+        const std::string& a = line.args[i].text;
+        if (a == "show_first" && i + 1 == line.args.size()) continue;
+        if (!level && (a == "warning" || a == "error" || a == "info" || a == "debug")) {
+          level = true;
+          continue;
+        }
+        context.Error(line.args[i].pos,
+                      absl::StrCat("errors: consolidate: unexpected '", a, "' (one LEVEL, then show_first last)"));
+      }
+    } else {
+      context.Error(line.name.pos, absl::StrCat("errors: unknown option ", o));
+    }
+  }
   plan.errors = true;
 }
 
-void PlanLog(const CorefileDirective&, PlanContext&, ServerPlan& plan) {
-  plan.log = true;  // log [NAMES…] [FORMAT] { class … }: meshdns logs every query in CoreDNS's format
+// log [NAMES…] [FORMAT] { class all|denial|error|success… }: the block is read
+// as CoreDNS's setup reads it (plugin/log/setup.go).
+void PlanLog(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
+  for (const CorefileDirective& line : d.block) {
+    if (line.name.text != "class") {
+      context.Error(line.name.pos, absl::StrCat("log: unknown option ", line.name.text));
+      continue;
+    }
+    if (line.args.empty()) context.Error(line.name.pos, "log: class needs all, denial, error or success");
+    for (const CorefileToken& c : line.args) {
+      const std::string lower = absl::AsciiStrToLower(c.text);
+      if (lower != "all" && lower != "denial" && lower != "error" && lower != "success") {
+        context.Error(c.pos, absl::StrCat("log: '", c.text, "' is not a class (all, denial, error, success)"));
+      }
+    }
+  }
+  plan.log = true;  // meshdns logs every query in CoreDNS's format
 }
 
 void PlanLoop(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
@@ -31,11 +81,17 @@ void PlanLoadbalance(const CorefileDirective& d, PlanContext& context, ServerPla
 void PlanReload(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
   context.NoBlock(d);
   context.MaxArgs(d, 2);
+  // CoreDNS's bounds (plugin/reload/setup.go): checking more often than every
+  // 2 s, or jittering by less than 1 s (other than not at all), is refused.
   Millis interval = 30000;
-  if (!d.args.empty()) context.Duration(d.args[0], "reload interval", interval);
+  if (!d.args.empty() && context.Duration(d.args[0], "reload interval", interval) && interval < 2000) {
+    context.Error(d.args[0].pos, absl::StrCat("reload interval must be at least 2s, not ", d.args[0].text));
+  }
   if (d.args.size() > 1) {
     Millis jitter = 0;
-    context.Duration(d.args[1], "reload jitter", jitter);
+    if (context.Duration(d.args[1], "reload jitter", jitter) && jitter != 0 && jitter < 1000) {
+      context.Error(d.args[1].pos, absl::StrCat("reload jitter must be 0 or at least 1s, not ", d.args[1].text));
+    }
   }
   plan.reload = interval;
 }

@@ -226,6 +226,28 @@ TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
       {". {\n  prometheus localhost:\n}\n", "2:14: prometheus: 'localhost:' names no port"},
       {". {\n  loadbalance weighted\n}\n", "2:15: loadbalance: only round_robin"},
       {". {\n  reload soon\n}\n", "2:10: reload interval: 'soon' is not a duration"},
+      // CoreDNS's plugin/reload/setup_test.go: below 2 s, or a jitter under 1 s other than 0.
+      {". {\n  reload 1s\n}\n", "2:10: reload interval must be at least 2s, not 1s"},
+      {". {\n  reload 3s 0.5s\n}\n", "2:13: reload jitter must be 0 or at least 1s, not 0.5s"},
+      // plugin/ready/setup_test.go: monitor takes one of two values.
+      {". {\n  ready {\n    monitor 404\n  }\n}\n", "3:5: ready: monitor takes until-ready or continuously"},
+      // plugin/errors/setup_test.go TestErrorsParse: only stdout, once per block, consolidate's shape.
+      {". {\n  errors errors.txt\n}\n", "2:10: errors: 'errors.txt' is not stdout"},
+      {". {\n  errors\n  errors\n}\n", "3:3: errors can only be used once per server block"},
+      {". {\n  errors {\n    consolidate 1m\n  }\n}\n", "3:5: errors: consolidate takes DURATION REGEXP"},
+      {". {\n  errors {\n    consolidate 1m error show_first warning\n  }\n}\n",
+       "3:26: errors: consolidate: unexpected 'show_first'"},
+      {". {\n  errors {\n    log visible\n  }\n}\n", "3:5: errors: unknown option log"},
+      // plugin/log/setup_test.go TestLogParse: class values and options.
+      {". {\n  log {\n    class abracadabra\n  }\n}\n", "3:11: log: 'abracadabra' is not a class"},
+      {". {\n  log {\n    class\n  }\n}\n", "3:5: log: class needs all, denial, error or success"},
+      {". {\n  log {\n    unknown\n  }\n}\n", "3:5: log: unknown option unknown"},
+      // plugin/hosts/setup_test.go TestHostsInlineParse: no entry after fallthrough.
+      {". {\n  hosts {\n    fallthrough\n    10.0.0.1 example.org\n  }\n}\n",
+       "4:5: hosts: inline entry 10.0.0.1 after fallthrough"},
+      // plugin/rewrite/name_test.go TestNewNameRule: an answer rule's groups come from its own regex.
+      {". {\n  rewrite name regex a(.*) b{1} answer name (.*)c {1}.{2}.d\n}\n",
+       "2:51: rewrite: '{1}.{2}.d' refers to a group the answer regex does not have"},
       {". {\n  bufsize 65535\n}\n", "2:11: bufsize: '65535' is not a whole number from 512 to 4096"},
       {". {\n  bufsize 1232\n  bufsize 1400\n}\n", "3:3: bufsize can only be used once per server block"},
   };
@@ -275,6 +297,18 @@ TEST(CorefilePluginsTest, SitesSayWhereEachDirectiveWasAndWhatItAdded) {
   EXPECT_EQ(s.sites[2].options[0].pos.line, 5);
   EXPECT_FALSE(s.sites[3].entry) << "cache fills no list";
   EXPECT_EQ(s.cache->ttl, 30u);
+}
+
+// plugin/forward/setup_test.go TestSetupResolvconf: a resolv.conf without nameserver
+// lines adds nothing beside another upstream, and is refused alone.
+TEST(CorefilePluginsTest, AnEmptyResolvConfAddsNoUpstream) {
+  const std::string path = ::testing::TempDir() + "/plugins_test_empty_resolv.conf";
+  std::ofstream(path) << "# nameserver 1.1.1.1\n";
+  CorefilePlan p = Plan(". {\n  forward . " + path + " 192.0.2.1\n}\n");
+  for (const ConfigError& e : p.errors) ADD_FAILURE() << e.ToString();
+  ASSERT_EQ(p.servers.at(0).forwards.at(0).Addresses().size(), 1u);
+  EXPECT_EQ(FirstError(". {\n  forward . " + path + "\n}\n").rfind("2:13: forward: no upstream address", 0), 0u);
+  std::remove(path.c_str());
 }
 
 TEST(CorefilePluginsTest, AResolvConfUpstreamRemembersItsFile) {

@@ -100,8 +100,9 @@ TEST_F(ReadResolvConfTest, ReadsEveryNameserverLine) {
 }
 
 TEST_F(ReadResolvConfTest, FailsWithoutNameservers) {
-  EXPECT_FALSE(ReadResolvConf(Write("search example.com\n")).ok());
-  EXPECT_FALSE(ReadResolvConf("/nonexistent/resolv.conf").ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(ReadResolvConf(Write("search example.com\n")).status()))
+      << "readable, without nameservers: forward skips it when other upstreams remain";
+  EXPECT_TRUE(absl::IsNotFound(ReadResolvConf("/nonexistent/resolv.conf").status()));
 }
 
 // A Corefile's forward and the YAML's upstream take any file name, and a

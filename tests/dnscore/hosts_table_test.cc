@@ -40,6 +40,18 @@ TEST(HostsTableTest, AddressesByFamily) {
   EXPECT_EQ(Texts(t.Lookup(N("web"), kTypeA)), (std::vector<std::string>{"web.\t3600\tIN\tA\t10.0.0.1"}));
 }
 
+// CoreDNS's hosts_test.go hostsExample writes "::FFFF:10.0.0.2 example.com" and
+// expects an A record and the in-addr.arpa PTR, as Go's net.ParseIP reads it.
+TEST(HostsTableTest, AnIpv4MappedAddressIsIpv4) {
+  HostsTable t(HostsOptions{{N(".")}, 3600, false, std::nullopt},
+               HostsTable::ParseFile("::FFFF:10.0.0.2 example.com\n"));
+  EXPECT_EQ(Texts(t.Lookup(N("example.com"), kTypeA)),
+            (std::vector<std::string>{"example.com.\t3600\tIN\tA\t10.0.0.2"}));
+  EXPECT_TRUE(t.Lookup(N("example.com"), kTypeAAAA).answer.empty());
+  EXPECT_EQ(Texts(t.Lookup(N("2.0.0.10.in-addr.arpa"), kTypePTR)),
+            (std::vector<std::string>{"2.0.0.10.in-addr.arpa.\t3600\tIN\tPTR\texample.com."}));
+}
+
 TEST(HostsTableTest, AKnownNameWithoutTheTypeIsNodata) {
   HostsOutcome out = Table().Lookup(N("db.example.org"), kTypeAAAA);
   EXPECT_EQ(out.kind, HostsOutcome::Kind::kAnswer);
