@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "dnscore/answers_question.h"
+
 namespace meshdns {
 namespace {
 
@@ -44,7 +46,8 @@ absl::StatusOr<StoredReply> StoredReply::Scan(std::span<const uint8_t> msg, cons
   if (msg.size() > kMaxMessageSize) return absl::InvalidArgumentError("reply too large");
   WireReader r(msg, kHeaderSize);
   DnsName qname;
-  if (!r.Name(qname) || !r.Skip(4)) return absl::InvalidArgumentError("reply with a malformed question");
+  uint16_t qtype = 0, qclass = 0;
+  if (!r.Name(qname) || !r.U16(qtype) || !r.U16(qclass)) return absl::InvalidArgumentError("reply with a malformed question");
 
   StoredReply out;
   out.question_end = static_cast<uint16_t>(r.pos());
@@ -82,6 +85,11 @@ absl::StatusOr<StoredReply> StoredReply::Scan(std::span<const uint8_t> msg, cons
   // (pointers only point backwards), two might point at each other.
   if (records_after_opt > 1) return absl::InvalidArgumentError("reply with records after its OPT");
 
+  // A NOERROR answer that does not answer (a chain short of the type) is a
+  // NODATA: a denial with an SOA, not cached without one (AnswersQuestion).
+  const bool answered = policy != nullptr && header->rcode() == kNoError && answers > 0 &&
+                        AnswersQuestion(msg, out.question_end, answers, {qname, qtype, qclass});
+
   // The reply may live in the cache for its whole TTL, so it keeps no spare
   // capacity: a message of its own is taken over only when what it would
   // waste is within malloc's rounding; otherwise the bytes are copied exactly.
@@ -105,10 +113,10 @@ absl::StatusOr<StoredReply> StoredReply::Scan(std::span<const uint8_t> msg, cons
   const uint8_t rcode = header->rcode();
   const bool truncated = header->flags & kFlagTC;
   if (truncated || !policy) return out;
-  if (rcode == kNoError && answers > 0) {
+  if (answered) {
     out.cacheable = true;
     out.ttl = Clamp(min_ttl, policy->min_ttl, policy->max_ttl);
-  } else if ((rcode == kNxDomain || (rcode == kNoError && answers == 0)) && has_soa) {
+  } else if ((rcode == kNxDomain || rcode == kNoError) && has_soa) {
     out.cacheable = out.denial = true;
     out.ttl = Clamp(soa_ttl, policy->denial_min_ttl.value_or(policy->min_ttl), policy->denial_ttl);
   } else if ((rcode == kServFail || rcode == kNotImp) && policy->servfail_ttl > 0) {
