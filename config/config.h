@@ -129,6 +129,8 @@ struct Config {
   Millis lameduck = 0;
   std::string log_level = "info";
   bool log_queries = false;
+  // A Corefile: only what a block's `log` rules name is logged (Program::LogsReply).
+  bool log_by_block = false;
 
   size_t LocalCluster() const;
   std::vector<ListenAddress> Listeners() const;

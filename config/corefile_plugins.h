@@ -15,6 +15,7 @@
 #include "config/corefile.h"
 #include "dnscore/dns_name.h"
 #include "dnscore/health_check.h"
+#include "dnscore/log_rule.h"
 #include "dnscore/policy.h"
 #include "dnscore/rewrite.h"
 #include "dnscore/template_handler.h"
@@ -119,7 +120,8 @@ struct ServerPlan {
   std::optional<Millis> reload;
   std::optional<uint16_t> bufsize;  // bufsize [SIZE]: the UDP reply cap
   std::vector<BindPlan> binds;      // every `bind` line; none: the wildcard address
-  bool errors = false, log = false, loadbalance = false;
+  bool errors = false, loadbalance = false;
+  std::vector<LogRule> log;  // every `log` line's name scopes, in order
   std::vector<RewriteRule> rewrites;
   std::optional<CachePlan> cache;
   std::vector<TemplateRule> templates;

@@ -148,7 +148,9 @@ class Compiler {
     for (const CorefileKey& k : plan.keys) block.zones.push_back(k.zone);
     block.name = NoTrailingDot(plan.keys.empty() ? "." : plan.keys.front().zone.ToText());
     SideServices(plan, config);
-    config.log_queries = config.log_queries || plan.log;
+    block.log = plan.log;
+    config.log_queries = config.log_queries || !plan.log.empty();
+    config.log_by_block = true;
     block.loadbalance = plan.loadbalance;
     block.errors = plan.errors;
     block.rewrite = Rewriter(plan.rewrites);

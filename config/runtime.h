@@ -78,6 +78,14 @@ struct Runtime {
   const Pool* PoolOfCluster(size_t cluster) const;
   // The pool of the mesh's own cluster (readiness); null without a mesh.
   const Pool* LocalPool() const;
+  // How the query log writes this reply, or null when it does not: every
+  // reply in the default line with the YAML's log.queries, as a Corefile
+  // block's `log` says otherwise.
+  const LogRule* QueryLogRule(const DnsName& qname, uint16_t server, std::span<const uint8_t> reply) const {
+    static const LogRule kEveryReply;
+    if (!config.log_queries) return nullptr;
+    return config.log_by_block ? program.LogRuleFor(qname, server, reply) : &kEveryReply;
+  }
   const PrefetchPolicy* prefetch() const { return config.cache.prefetch ? &*config.cache.prefetch : nullptr; }
 
   // `previous`, on a reload: resolvers it had keep their health (AddHealth).

@@ -29,6 +29,11 @@ const BlockCache* Block::CacheFor(const DnsName& name) const {
   return cache && Under(name, cache->zones) ? &*cache : nullptr;
 }
 
+const LogRule* Program::LogRuleFor(const DnsName& qname, uint16_t server, std::span<const uint8_t> reply) const {
+  const Block* block = Dispatch(qname, server);
+  return block != nullptr ? meshdns::LogRuleFor(block->log, qname, reply) : nullptr;
+}
+
 const Block* Program::Dispatch(const DnsName& qname, uint16_t server) const {
   const Block* best = nullptr;
   size_t best_labels = 0;

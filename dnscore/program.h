@@ -31,6 +31,7 @@
 #include "dnscore/clusterset_zone.h"
 #include "dnscore/dns_name.h"
 #include "dnscore/hosts_table.h"
+#include "dnscore/log_rule.h"
 #include "dnscore/mesh.h"
 #include "dnscore/rewrite.h"
 #include "dnscore/service_merge.h"
@@ -77,6 +78,7 @@ struct Block {
   std::vector<BlockForward> forwards;  // in file order; the first whose FROM holds the name
   bool loadbalance = false;
   bool errors = false;  // log why a query got no answer, as CoreDNS's errors plugin
+  std::vector<LogRule> log;  // which replies its `log` writes
 
   const BlockForward* ForwardFor(const DnsName& name) const;
   const BlockCache* CacheFor(const DnsName& name) const;
@@ -129,6 +131,8 @@ class Program {
   // the name; null when none does (then the answer is REFUSED), or when there
   // is no such server.
   const Block* Dispatch(const DnsName& qname, uint16_t server = 0) const;
+  // The `log` rule of the block serving `qname` that logs `reply`; null: none.
+  const LogRule* LogRuleFor(const DnsName& qname, uint16_t server, std::span<const uint8_t> reply) const;
   size_t server_count() const { return servers_.empty() ? 1 : servers_.size(); }
   const std::vector<Block>& blocks() const { return blocks_; }
   // Set when a block has `loop`.

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "dnscore/query_view.h"
 
 namespace meshdns {
@@ -22,6 +24,10 @@ struct QueryLogLine {
   size_t request_size = 0;
   std::span<const uint8_t> reply;
   int64_t micros = 0;
+  // A `log` FORMAT of CoreDNS's placeholders (plugin/pkg/replacer); empty:
+  // the line above. Metadata ({/label}) is "-", as in CoreDNS without the
+  // metadata plugin; what is not a placeholder stays as written.
+  absl::string_view format;
 };
 
 std::string FormatQueryLog(const QueryLogLine& line);

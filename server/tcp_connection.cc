@@ -136,12 +136,12 @@ void TcpConnection<Stream>::Reply(std::span<const uint8_t> query, const QueryVie
   const int64_t micros = Micros(started);
   worker.stats().CountResponse(ServerStats::kTcp, view.qtype, reply[3] & 0xf, size, micros);
   // The worker's generation now: a reload during the resolution may have replaced the one it started under.
-  if (worker.generation().runtime->config.log_queries) {
+  if (const LogRule* rule = worker.generation().runtime->QueryLogRule(view.qname, shared_.server, reply)) {
     const std::string host = peer_.address().to_string();
     Log(LogLevel::kInfo,
         FormatQueryLog({.remote = peer_.address().is_v6() ? absl::StrCat("[", host, "]") : host,
                         .port = peer_.port(), .query = &view, .tcp = true, .request_size = query.size(),
-                        .reply = reply, .micros = micros}));
+                        .reply = reply, .micros = micros, .format = rule->format}));
   }
   Apply(window_.Replied(reply));
 }

@@ -44,11 +44,13 @@ std::pair<std::string, uint16_t> Remote(const sockaddr_storage& ss, socklen_t le
 
 }  // namespace
 
-void UdpListener::LogQuery(std::span<const uint8_t> query, const QueryView& view, const sockaddr_storage& client,
-                           socklen_t client_len, std::span<const uint8_t> reply, int64_t micros) {
+void UdpListener::LogQuery(const LogRule& rule, std::span<const uint8_t> query, const QueryView& view,
+                           const sockaddr_storage& client, socklen_t client_len, std::span<const uint8_t> reply,
+                           int64_t micros) {
   auto [remote, port] = Remote(client, client_len);
   Log(LogLevel::kInfo, FormatQueryLog({.remote = std::move(remote), .port = port, .query = &view, .tcp = false,
-                                       .request_size = query.size(), .reply = reply, .micros = micros}));
+                                       .request_size = query.size(), .reply = reply, .micros = micros,
+                                       .format = rule.format}));
 }
 
 absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Open(Worker& worker, const udp::endpoint& at, uint16_t server) {
@@ -211,10 +213,12 @@ bool UdpListener::Drain() {
         for (unsigned k = 0; k < replies; ++k) {
           const unsigned i = reply_queries_[k];
           const std::span<const uint8_t> query(in_[i].data(), in_msgs_[i].msg_len);
+          const std::span<const uint8_t> reply(out_[k].data(), out_iov_[k].iov_len);
           QueryView view;
           (void)ParseQuery(query, view);
-          LogQuery(query, view, peers_[i], in_msgs_[i].msg_hdr.msg_namelen,
-                   std::span<const uint8_t>(out_[k].data(), out_iov_[k].iov_len), micros);
+          const LogRule* rule = g.runtime->QueryLogRule(view.qname, server_, reply);
+          if (rule == nullptr) continue;
+          LogQuery(*rule, query, view, peers_[i], in_msgs_[i].msg_hdr.msg_namelen, reply, micros);
         }
       }
     }
@@ -296,8 +300,8 @@ void UdpListener::SendResolved(const Answer& answer, std::span<const uint8_t> qu
         if (size == 0) return size;
         const int64_t micros = Micros(started);
         worker_.stats().CountResponse(ServerStats::kUdp, view.qtype, out[3] & 0xf, size, micros);
-        if (worker_.generation().runtime->config.log_queries) {
-          LogQuery(query, view, client, client_len, out.first(size), micros);
+        if (const LogRule* rule = worker_.generation().runtime->QueryLogRule(view.qname, server_, out.first(size))) {
+          LogQuery(*rule, query, view, client, client_len, out.first(size), micros);
         }
         return size;
       },

@@ -22,6 +22,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "dnscore/log_rule.h"
 #include "dnscore/query_view.h"
 #include "dnscore/reply_writer.h"
 #include "server/asio.h"
@@ -89,8 +90,8 @@ class UdpListener {
                     const sockaddr_storage& client, socklen_t client_len,
                     std::chrono::steady_clock::time_point started);
   void FlushLate();
-  void LogQuery(std::span<const uint8_t> query, const QueryView& view, const sockaddr_storage& client,
-                socklen_t client_len, std::span<const uint8_t> reply, int64_t micros);
+  void LogQuery(const LogRule& rule, std::span<const uint8_t> query, const QueryView& view,
+                const sockaddr_storage& client, socklen_t client_len, std::span<const uint8_t> reply, int64_t micros);
   // Sends msgs[0..count) with as few sendmmsg calls as the socket allows.
   void SendBatch(mmsghdr* msgs, unsigned count);
 

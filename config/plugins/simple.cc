@@ -1,5 +1,6 @@
 // The directives with little to read: errors, log, loop, loadbalance, reload, bufsize.
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_replace.h"
 #include "config/plugins/registry.h"
 
 namespace meshdns {
@@ -43,9 +44,22 @@ void PlanErrors(const CorefileDirective& d, PlanContext& context, ServerPlan& pl
   plan.errors = true;
 }
 
-// log [NAMES…] [FORMAT] { class all|denial|error|success… }: the block is read
-// as CoreDNS's setup reads it (plugin/log/setup.go).
+// log [NAMES…] [FORMAT] { class all|denial|error|success… }: read as
+// CoreDNS's setup reads it (plugin/log/setup.go): one rule per name, each
+// with the block's classes and format.
 void PlanLog(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
+  std::vector<const CorefileToken*> names;
+  for (const CorefileToken& a : d.args) names.push_back(&a);
+  std::string format;
+  // With two or more arguments, a last one holding `{` is the format.
+  if (names.size() >= 2 && names.back()->text.find('{') != std::string::npos) {
+    format = absl::StrReplaceAll(names.back()->text, {{"{common}", kDefaultLogFormat}, {"{combined}", kCombinedLogFormat}});
+    if (format.find("{local}") != std::string::npos) {
+      context.Unsupported(names.back()->pos, "log: {local} (the server's address) is not supported in a format");
+    }
+    names.pop_back();
+  }
+  uint8_t classes = 0;
   for (const CorefileDirective& line : d.block) {
     if (line.name.text != "class") {
       context.Error(line.name.pos, absl::StrCat("log: unknown option ", line.name.text));
@@ -54,12 +68,32 @@ void PlanLog(const CorefileDirective& d, PlanContext& context, ServerPlan& plan)
     if (line.args.empty()) context.Error(line.name.pos, "log: class needs all, denial, error or success");
     for (const CorefileToken& c : line.args) {
       const std::string lower = absl::AsciiStrToLower(c.text);
-      if (lower != "all" && lower != "denial" && lower != "error" && lower != "success") {
+      if (lower == "all") {
+        classes |= kLogAll;
+      } else if (lower == "denial") {
+        classes |= kLogDenial;
+      } else if (lower == "error") {
+        classes |= kLogError;
+      } else if (lower == "success") {
+        classes |= kLogSuccess;
+      } else {
         context.Error(c.pos, absl::StrCat("log: '", c.text, "' is not a class (all, denial, error, success)"));
       }
     }
   }
-  plan.log = true;  // meshdns logs every query in CoreDNS's format
+  if (classes == 0) classes = kLogAll;
+  if (names.empty()) {
+    plan.log.push_back(LogRule{.scope = DnsName(), .classes = classes, .format = format});
+    return;
+  }
+  for (const CorefileToken* n : names) {
+    absl::StatusOr<DnsName> scope = DnsName::FromText(n->text);
+    if (!scope.ok()) {
+      context.Error(n->pos, absl::StrCat("log: ", scope.status().message()));
+      continue;
+    }
+    plan.log.push_back(LogRule{.scope = *std::move(scope), .classes = classes, .format = format});
+  }
 }
 
 void PlanLoop(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
