@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "config/corefile.h"
 #include "dnscore/dns_name.h"
+#include "dnscore/error_consolidation.h"
 #include "dnscore/health_check.h"
 #include "dnscore/log_rule.h"
 #include "dnscore/policy.h"
@@ -122,6 +123,7 @@ struct ServerPlan {
   std::vector<BindPlan> binds;      // every `bind` line; none: the wildcard address
   bool errors = false, loadbalance = false;
   std::vector<LogRule> log;  // every `log` line's name scopes, in order
+  std::vector<ConsolidateRule> consolidate;  // errors { consolidate … }
   std::vector<RewriteRule> rewrites;
   std::optional<CachePlan> cache;
   std::vector<TemplateRule> templates;

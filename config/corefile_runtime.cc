@@ -149,6 +149,7 @@ class Compiler {
     block.name = NoTrailingDot(plan.keys.empty() ? "." : plan.keys.front().zone.ToText());
     SideServices(plan, config);
     block.log = plan.log;
+    if (!plan.consolidate.empty()) block.consolidate = std::make_shared<ErrorConsolidation>(plan.consolidate);
     config.log_queries = config.log_queries || !plan.log.empty();
     config.log_by_block = true;
     block.loadbalance = plan.loadbalance;

@@ -30,6 +30,7 @@
 #include "dnscore/cluster_rewrite.h"
 #include "dnscore/clusterset_zone.h"
 #include "dnscore/dns_name.h"
+#include "dnscore/error_consolidation.h"
 #include "dnscore/hosts_table.h"
 #include "dnscore/log_rule.h"
 #include "dnscore/mesh.h"
@@ -79,6 +80,8 @@ struct Block {
   bool loadbalance = false;
   bool errors = false;  // log why a query got no answer, as CoreDNS's errors plugin
   std::vector<LogRule> log;  // which replies its `log` writes
+  // errors { consolidate … }: shared by every worker; null without.
+  std::shared_ptr<ErrorConsolidation> consolidate;
 
   const BlockForward* ForwardFor(const DnsName& name) const;
   const BlockCache* CacheFor(const DnsName& name) const;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -35,6 +36,24 @@ void ConfigWatcher::Start() {
     WatchFile();
   }
   AskSelfIfLooping();
+  SummarizeErrors();
+}
+
+void ConfigWatcher::LogErrorSummaries(const Generation& g, Millis now) {
+  std::vector<ErrorConsolidation::Summary> due;
+  for (const Block& b : g.runtime->program.blocks()) {
+    if (b.consolidate) b.consolidate->TakeDue(now, due);
+  }
+  for (const ErrorConsolidation::Summary& s : due) Log(ToLogLevel(s.level), "plugin/errors: ", s.line);
+}
+
+void ConfigWatcher::SummarizeErrors() {
+  summaries_.expires_after(std::chrono::seconds(1));
+  summaries_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (generation_) LogErrorSummaries(*generation_, NowMillis());
+    SummarizeErrors();
+  });
 }
 
 void ConfigWatcher::ReloadNow() {
@@ -108,6 +127,8 @@ std::shared_ptr<const Generation> ConfigWatcher::MakeGeneration(Loaded loaded) {
   }
   const Runtime* previous = generation_ ? generation_->runtime.get() : nullptr;
   g->runtime = Runtime::Compile(std::move(config), std::move(loaded.compiled), previous);
+  // The old blocks' counts end with them, as CoreDNS's errors plugin logs them at shutdown.
+  if (generation_) LogErrorSummaries(*generation_, std::numeric_limits<Millis>::max());
   generation_ = g;
   return g;
 }

@@ -59,11 +59,16 @@ class ConfigWatcher {
   asio::awaitable<void> AskSelf(DnsName name, SocketAddress to);
   std::string WatchedText() const;
   void WatchFile();
+  // errors { consolidate }: logs the summaries whose periods have ended,
+  // once a second; all of them from a configuration being replaced.
+  void SummarizeErrors();
+  static void LogErrorSummaries(const Generation& g, Millis now);
 
   const ServeOptions options_;
   asio::io_context& io_;
   Publish publish_;
   asio::steady_timer watch_{io_};
+  asio::steady_timer summaries_{io_};
   uint64_t reloads_ = 0, reload_failures_ = 0;
   std::shared_ptr<const Generation> generation_;
   std::string last_text_;

@@ -169,9 +169,15 @@ asio::awaitable<std::vector<ClusterPart>> QueryEngine::FanOut(std::shared_ptr<co
 
 const Answer& QueryEngine::Noted(const QueryState& state, const Answer& answer) {
   if (answer.kind != Answer::Kind::kReply && !answer.why.ok()) {
+    LogLevel level = answer.log ? LogLevel::kError : LogLevel::kDebug;
+    if (answer.log && state.block != nullptr && state.block->consolidate) {
+      const ErrorConsolidation::Verdict v = state.block->consolidate->Offer(answer.why.message(), NowMillis());
+      if (!v.log) return answer;
+      level = ToLogLevel(v.level);
+    }
     // The errors plugin's line: rcode, question, why.
-    Log(answer.log ? LogLevel::kError : LogLevel::kDebug, "plugin/errors: 2 ", state.question.name.ToText(), " ",
-        TypeMnemonic(state.question.qtype), ": ", answer.why.message());
+    Log(level, "plugin/errors: 2 ", state.question.name.ToText(), " ", TypeMnemonic(state.question.qtype), ": ",
+        answer.why.message());
   }
   return answer;
 }

@@ -6,8 +6,9 @@
 namespace meshdns {
 
 // errors [stdout] { stacktrace; consolidate DURATION REGEXP [LEVEL] [show_first] },
-// read as CoreDNS's setup reads it (plugin/errors/setup.go). meshdns logs each
-// error to stderr; what the block asks is checked, not acted on.
+// read as CoreDNS's setup reads it (plugin/errors/setup.go). meshdns logs to
+// stderr and recovers from no panic (a crash ends the process), so
+// stacktrace has nothing to add.
 void PlanErrors(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
   if (plan.errors) context.Error(d.name.pos, "errors can only be used once per server block");
   context.MaxArgs(d, 1);
@@ -23,20 +24,29 @@ void PlanErrors(const CorefileDirective& d, PlanContext& context, ServerPlan& pl
         context.Error(line.name.pos, "errors: consolidate takes DURATION REGEXP [LEVEL] [show_first]");
         continue;
       }
-      Millis period = 0;
-      context.Duration(line.args[0], "consolidate", period);
+      ConsolidateRule rule;
+      context.Duration(line.args[0], "consolidate", rule.period);
       context.Regex(line.args[1]);
+      rule.pattern = line.args[1].text;
       bool level = false;
       for (size_t i = 2; i < line.args.size(); ++i) {
         const std::string& a = line.args[i].text;
-        if (a == "show_first" && i + 1 == line.args.size()) continue;
+        if (a == "show_first" && i + 1 == line.args.size()) {
+          rule.show_first = true;
+          continue;
+        }
         if (!level && (a == "warning" || a == "error" || a == "info" || a == "debug")) {
           level = true;
+          rule.level = a == "warning" ? ErrorLevel::kWarning
+                       : a == "info"  ? ErrorLevel::kInfo
+                       : a == "debug" ? ErrorLevel::kDebug
+                                      : ErrorLevel::kError;
           continue;
         }
         context.Error(line.args[i].pos,
                       absl::StrCat("errors: consolidate: unexpected '", a, "' (one LEVEL, then show_first last)"));
       }
+      plan.consolidate.push_back(std::move(rule));
     } else {
       context.Error(line.name.pos, absl::StrCat("errors: unknown option ", o));
     }
