@@ -9,6 +9,7 @@
 #include "config/corefile_listen.h"
 #include "config/corefile_plugins.h"
 #include "config/imported_mesh.h"
+#include "config/plugins/registry.h"
 
 namespace meshdns {
 namespace {
@@ -149,6 +150,13 @@ class Compiler {
     block.name = NoTrailingDot(plan.keys.empty() ? "." : plan.keys.front().zone.ToText());
     SideServices(plan, config);
     block.log = plan.log;
+    for (const DirectiveSite& site : plan.sites) {
+      const DirectiveEntry* entry = FindDirective(site.name.text);
+      if (entry == nullptr || entry->plan == nullptr) continue;
+      if (std::find(block.plugins.begin(), block.plugins.end(), entry->name) == block.plugins.end()) {
+        block.plugins.emplace_back(entry->name);
+      }
+    }
     if (!plan.consolidate.empty()) block.consolidate = std::make_shared<ErrorConsolidation>(plan.consolidate);
     config.log_queries = config.log_queries || !plan.log.empty();
     config.log_by_block = true;

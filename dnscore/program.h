@@ -80,6 +80,7 @@ struct Block {
   bool loadbalance = false;
   bool errors = false;  // log why a query got no answer, as CoreDNS's errors plugin
   std::vector<LogRule> log;  // which replies its `log` writes
+  std::vector<std::string> plugins;  // the directives it runs, once each (coredns_plugin_enabled)
   // errors { consolidate … }: shared by every worker; null without.
   std::shared_ptr<ErrorConsolidation> consolidate;
 

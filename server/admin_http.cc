@@ -1,5 +1,6 @@
 #include "server/admin_http.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <utility>
@@ -94,6 +95,16 @@ asio::awaitable<std::string> AdminHttp::Metrics() {
     for (size_t i = 0; i < pool.resolvers.size(); ++i) {
       in.peers.push_back(PeerState{pool.name, pool.resolvers[i].ToString(), pool.health[i]->IsUp(),
                                    pool.health[i]->probe_failures()});
+    }
+  }
+  for (const Block& b : rt.program.blocks()) {
+    for (const std::string& plugin : b.plugins) {
+      for (const DnsName& zone : b.zones) {
+        // One series per zone and plugin: blocks of one zone on several
+        // ports share the `server` label (the first listen address).
+        std::pair<std::string, std::string> series(zone.ToText(), plugin);
+        if (std::find(in.plugins.begin(), in.plugins.end(), series) == in.plugins.end()) in.plugins.push_back(series);
+      }
     }
   }
   in.reloads = sources_.config.reloads();

@@ -96,6 +96,13 @@ std::string RenderMetrics(const MetricsInput& in) {
            "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.");
   p.Sample("coredns_build_info", absl::StrCat("version=\"", kBuildVersion, "\",revision=\"\",goversion=\"none\""), 1);
   const std::string server = absl::StrCat("server=\"", in.server, "\",zone=\".\",view=\"\"");
+  if (!in.plugins.empty()) {
+    p.Family("coredns_plugin_enabled", "gauge", "A metric that indicates whether a plugin is enabled on per server and zone basis.");
+    for (const auto& [zone, plugin] : in.plugins) {
+      p.Sample("coredns_plugin_enabled",
+               absl::StrCat("server=\"", in.server, "\",zone=\"", zone, "\",view=\"\",name=\"", plugin, "\""), 1);
+    }
+  }
 
   p.Family("coredns_dns_requests_total", "counter", "Counter of DNS requests made per zone, protocol and family.");
   for (int proto = 0; proto < 2; ++proto) {

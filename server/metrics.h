@@ -33,6 +33,8 @@ struct MetricsInput {
   uint32_t tcp_connections = 0;  // open now, over all workers
   std::vector<PeerState> peers;
   uint64_t reloads = 0, reload_failures = 0;
+  // coredns_plugin_enabled: (zone, plugin) for each plugin each block runs.
+  std::vector<std::pair<std::string, std::string>> plugins;
 };
 
 // Adds one worker's snapshot into `into` (resolvers merged by address).

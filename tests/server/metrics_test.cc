@@ -95,5 +95,19 @@ TEST(MetricsTest, EachSeriesAndEachFamilyOnce) {
   EXPECT_TRUE(has("meshdns_peer_up{cluster=\"c3\",resolver=\"192.0.2.9:53\"} 1")) << "up while one copy is";
 }
 
+TEST(MetricsTest, PluginEnabledIsOneGaugePerZoneAndPlugin) {
+  // test/metrics_test.go TestMetricsPluginEnabled; none without plugins (the YAML mesh).
+  MetricsInput in;
+  in.server = "dns://0.0.0.0:53";
+  EXPECT_EQ(RenderMetrics(in).find("coredns_plugin_enabled"), std::string::npos);
+  in.plugins = {{"example.org.", "forward"}, {"example.com.", "cache"}};
+  const std::string page = RenderMetrics(in);
+  EXPECT_NE(page.find("# TYPE coredns_plugin_enabled gauge\n"), std::string::npos);
+  EXPECT_NE(page.find("coredns_plugin_enabled{server=\"dns://0.0.0.0:53\",zone=\"example.org.\",view=\"\",name=\"forward\"} 1\n"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("zone=\"example.com.\",view=\"\",name=\"cache\"} 1\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace meshdns
