@@ -70,6 +70,15 @@ struct QueryState {
   const BlockCache* cache = nullptr;
   ChainStart chain;                     // kChase: the answer so far
   std::optional<ServiceName> service;   // kFanOut: the clusterset service or namespace asked
+
+  // The question a resolver is asked for kForward: name, type and class as
+  // rewrite and strip left them, the client's flags.
+  UpstreamQuestion Upstream() const {
+    UpstreamQuestion u = question.Upstream(ask);
+    u.qtype = rewritten.qtype;
+    u.qclass = rewritten.qclass;
+    return u;
+  }
 };
 
 // The verdict of the query direction.

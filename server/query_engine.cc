@@ -21,7 +21,7 @@ void QueryEngine::Resolve(const QueryView& view, uint16_t server, Waiter* waiter
       return;
     case Step::Kind::kForward: {
       const Runtime& rt = *job.g->runtime;
-      job.forward.Start(job.g->runtime, rt.pools[step.pool], job.state.question.Upstream(job.state.ask), &job);
+      job.forward.Start(job.g->runtime, rt.pools[step.pool], job.state.Upstream(), &job);
       return;  // FinishForward() goes on from here
     }
     case Step::Kind::kLoopDetected:
@@ -107,7 +107,7 @@ asio::awaitable<Answer> QueryEngine::Continue(std::shared_ptr<const Generation> 
       StopOnLoop(state.question);
     case Step::Kind::kForward: {
       Forwarded forwarded =
-          co_await Forward(g->runtime, g->runtime->pools[step.pool], state.question.Upstream(state.ask));
+          co_await Forward(g->runtime, g->runtime->pools[step.pool], state.Upstream());
       co_return Noted(state, PipelineFor(*g).Forwarded(state, forwarded.reply, forwarded.overloaded, Now(g)));
     }
     case Step::Kind::kChase: {
