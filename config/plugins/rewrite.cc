@@ -262,8 +262,13 @@ void PlanRewrite(const CorefileDirective& d, PlanContext& context, ServerPlan& p
   }
   RewriteRule rule;
   size_t i = 0;
-  if (i < tokens.size() && (tokens[i].text == "stop" || tokens[i].text == "continue")) {
-    rule.stop = tokens[i++].text == "stop";
+  if (i < tokens.size()) {
+    // CoreDNS lower-cases the mode word, as it does the rule type.
+    const std::string mode = absl::AsciiStrToLower(tokens[i].text);
+    if (mode == "stop" || mode == "continue") {
+      rule.stop = mode == "stop";
+      ++i;
+    }
   }
   if (i >= tokens.size()) return context.Error(d.name.pos, "rewrite needs a field (name or ttl) and its arguments");
   const CorefileToken& field = tokens[i++];

@@ -333,6 +333,8 @@ TEST(CorefilePluginsTest, RewriteTypeClassAndRcodeRulesReadAsCoreDnsReadsThem) {
       {"unknown-action class ch in", false},
       {"stop class ch in", true},
       {"continue class ch in", true},
+      {"CONTINUE Class ch in", true},
+      {"Stop TYPE any a", true},
       {"rcode numeric.rcode.coredns.rocks 2 0", true},
       {"rcode too.few.rcode.coredns.rocks 2", false},
       {"rcode exact too.many.rcode.coredns.rocks 2 1 0", false},
