@@ -188,6 +188,7 @@ Answer Pipeline::Finish(QueryState& s, absl::StatusOr<std::span<const uint8_t>> 
                         const Options& options) {
   const Block& block = *s.block;
   const TtlPolicy* policy = s.cache ? &s.cache->ttl : nullptr;
+  absl::Status answered_failure;  // a failure rewrite answered itself: still the errors log's
   auto store = [&]() -> absl::StatusOr<StoredReply> {
     if (!reply.ok()) {
       // CoreDNS's rewrite answers a failure itself, through its rcode rules.
@@ -195,6 +196,7 @@ Answer Pipeline::Finish(QueryState& s, absl::StatusOr<std::span<const uint8_t>> 
       if (std::optional<std::vector<uint8_t>> own = Rewriter::FailureReply(
               s.rewritten, q.name, q.qtype, q.qclass, q.recursion_desired, q.checking_disabled,
               overloaded ? kRefused : kServFail)) {
+        answered_failure = reply.status();
         return StoredReply::FromMessage(*std::move(own), policy);
       }
       return reply.status();
@@ -228,7 +230,12 @@ Answer Pipeline::Finish(QueryState& s, absl::StatusOr<std::span<const uint8_t>> 
   if (s.cache != nullptr && options.store && s.cache->Keeps(s.question.name, *shared)) {
     cache_.Insert(s.question.Key(), shared, options.now);
   }
-  return Answer::Reply(shared, shared->cacheable ? shared->ttl : 0);
+  Answer answer = Answer::Reply(shared, shared->cacheable ? shared->ttl : 0);
+  if (!answered_failure.ok()) {
+    answer.why = std::move(answered_failure);
+    answer.log = block.errors;
+  }
+  return answer;
 }
 
 std::optional<Answer> Pipeline::Stale(const QueryState& s, Millis now) {

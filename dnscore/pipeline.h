@@ -42,7 +42,8 @@ struct Answer {
   Kind kind = Kind::kServFail;
   std::shared_ptr<const StoredReply> reply;  // kReply
   uint32_t ttl = 0;                          // its remaining lifetime, if cacheable
-  absl::Status why;                          // kServFail, kRefused: what went wrong, if known
+  absl::Status why;                          // kServFail, kRefused: what went wrong, if known;
+                                             // kReply: the failure rewrite's rcode rule answered
   bool log = false;                          // the block has `errors`: log `why`
   bool from_cache = false;                   // served from the cache: the reply gets AA, as CoreDNS's
 

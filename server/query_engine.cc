@@ -168,9 +168,11 @@ asio::awaitable<std::vector<ClusterPart>> QueryEngine::FanOut(std::shared_ptr<co
 }
 
 const Answer& QueryEngine::Noted(const QueryState& state, const Answer& answer) {
-  if (answer.kind != Answer::Kind::kReply && !answer.why.ok()) {
-    // The errors plugin's line: rcode, question, why.
-    Log(answer.log ? LogLevel::kError : LogLevel::kDebug, "plugin/errors: 2 ", state.question.name.ToText(), " ",
+  if (!answer.why.ok()) {
+    // The errors plugin's line: rcode, question, why. A reply with a why is
+    // rewrite's own to a failure, which CoreDNS's rewrite returns as NOERROR.
+    Log(answer.log ? LogLevel::kError : LogLevel::kDebug, "plugin/errors: ",
+        answer.kind == Answer::Kind::kReply ? "0 " : "2 ", state.question.name.ToText(), " ",
         TypeMnemonic(state.question.qtype), ": ", answer.why.message());
   }
   return answer;

@@ -191,8 +191,11 @@ TEST_F(PipelineTest, ARcodeRuleRewritesForwardedRepliesAndFailures) {
   LoadCorefile(". {\n    rewrite continue rcode suffix .example.org. NXDOMAIN NOERROR\n"
                "    rewrite rcode suffix .example.org. SERVFAIL REFUSED\n    forward . 10.0.0.1\n}\n");
   EXPECT_EQ(Text(Resolve("a.example.org", kTypeA, NxReply("a.example.org", "example.org"))).rcode, kNoError);
-  // No reply at all: rewrite's own reply, with the rewritten RCODE.
-  EXPECT_EQ(Text(Resolve("b.example.org", kTypeA, {})).rcode, kRefused);
+  // No reply at all: rewrite's own reply, with the rewritten RCODE; the
+  // errors log still hears why.
+  const Answer own = Resolve("b.example.org", kTypeA, {});
+  EXPECT_EQ(Text(own).rcode, kRefused);
+  EXPECT_EQ(own.why.message(), "no resolver answered in time");
   EXPECT_EQ(Text(Resolve("c.example.org", kTypeA, ServFailReply("c.example.org"))).rcode, kRefused);
   // Other names keep theirs.
   EXPECT_EQ(Resolve("other.example", kTypeA, {}).kind, Answer::Kind::kServFail);

@@ -362,6 +362,7 @@ gone.example {{
     forward . {REWRITE_NXDOMAIN}:{NSD_PORT}
 }}
 nothing.example {{
+    errors
     rewrite continue rcode exact a.nothing.example SERVFAIL NXDOMAIN
     rewrite name exact a.nothing.example b.nothing.example
 }}
@@ -425,6 +426,11 @@ class CorefileRewriteKindsTest(unittest.TestCase):
         self.assertEqual(r.rcode(), dns.rcode.NXDOMAIN)
         self.assertEqual([q.name.to_text() for q in r.question], ["a.nothing.example."])
         self.assertEqual(query(REWRITE, "c.nothing.example.").rcode(), dns.rcode.SERVFAIL)
+        # errors still logs why, with the NOERROR CoreDNS's rewrite returns to it.
+        deadline = time.time() + 5
+        while "plugin/errors: 0 a.nothing.example." not in self.mesh.log("meshdns-rewrite") and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn("plugin/errors: 0 a.nothing.example. A: no plugin answered", self.mesh.log("meshdns-rewrite"))
 
 
 def ask(name, rdtype="A", tcp=False):
