@@ -44,7 +44,7 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
     }
   }
   // Rewrite.
-  absl::StatusOr<RewriteOutcome> rewritten = block.rewrite.Apply(question.name);
+  absl::StatusOr<RewriteOutcome> rewritten = block.rewrite.Apply(question.name, question.qtype, question.qclass);
   if (!rewritten.ok()) return Answered(Answer::ServFail(rewritten.status(), block.errors));
   s.rewritten = *std::move(rewritten);
   s.ask = s.rewritten.name;
@@ -55,8 +55,10 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
     }
     s.stripped = true;
   }
-  // Template, and the clusterset rules for what no template answers.
-  TemplateOutcome t = block.templates.Answer(s.ask, question.qtype, question.qclass);
+  // Template, and the clusterset rules for what no template answers. They,
+  // hosts and the resolvers see the type and class rewrite left.
+  const uint16_t qtype = s.rewritten.qtype, qclass = s.rewritten.qclass;
+  TemplateOutcome t = block.templates.Answer(s.ask, qtype, qclass);
   const MeshRules* mesh = program_.mesh();
   if (mesh != nullptr && s.ask.IsSubdomainOf(mesh->mesh.clusterset())) {
     if (t.kind != TemplateOutcome::Kind::kAnswer) return Clusterset(s, options);
@@ -65,7 +67,7 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
       ++counters_.synthesized;
       std::vector<RrPtr> soa;
       soa.push_back(mesh->zone.Soa());
-      return Finished(s, BuildAuthoritativeReply(s.ask, question.qtype, question.qclass, kNxDomain, {}, soa),
+      return Finished(s, BuildAuthoritativeReply(s.ask, qtype, qclass, kNxDomain, {}, soa),
                       options);
     }
   }
@@ -76,7 +78,7 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   if (t.kind == TemplateOutcome::Kind::kAnswer) {
     ++counters_.synthesized;
     if (!t.chase) {
-      return Finished(s, BuildAuthoritativeReply(s.ask, question.qtype, question.qclass, t.rcode, t.answer,
+      return Finished(s, BuildAuthoritativeReply(s.ask, qtype, qclass, t.rcode, t.answer,
                                                  t.authority, t.additional),
                       options);
     }
@@ -87,12 +89,12 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   }
   // Hosts.
   if (block.hosts) {
-    HostsOutcome h = block.hosts->Lookup(s.ask, question.qtype);
+    HostsOutcome h = block.hosts->Lookup(s.ask, qtype);
     if (h.kind == HostsOutcome::Kind::kServFail) {
       return Finished(s, absl::NotFoundError("hosts: no such name and no fallthrough"), options);
     }
     if (h.kind == HostsOutcome::Kind::kAnswer) {
-      return Finished(s, BuildAuthoritativeReply(s.ask, question.qtype, question.qclass, kNoError, h.answer, {}),
+      return Finished(s, BuildAuthoritativeReply(s.ask, qtype, qclass, kNoError, h.answer, {}),
                       options);
     }
   }
@@ -108,7 +110,7 @@ Step Pipeline::Clusterset(QueryState& s, const Options& options) {
   const MeshRules& mesh = *program_.mesh();
   const Question& q = s.question;
   ++counters_.synthesized;
-  absl::StatusOr<ClustersetOutcome> outcome = mesh.zone.Answer(s.ask, q.qtype, q.qclass);
+  absl::StatusOr<ClustersetOutcome> outcome = mesh.zone.Answer(s.ask, s.rewritten.qtype, s.rewritten.qclass);
   if (!outcome.ok()) return Finished(s, outcome.status(), options);
   if (!outcome->matched && (q.qclass == kClassIN || q.qclass == kClassANY)) {
     // Rule 4: every cluster asked at once, merged by affinity. A namespace is
@@ -130,7 +132,7 @@ Step Pipeline::Clusterset(QueryState& s, const Options& options) {
     }
   }
   if (!outcome->chase) {
-    return Finished(s, BuildAuthoritativeReply(s.ask, q.qtype, q.qclass, outcome->rcode, outcome->answer,
+    return Finished(s, BuildAuthoritativeReply(s.ask, s.rewritten.qtype, s.rewritten.qclass, outcome->rcode, outcome->answer,
                                                outcome->authority),
                     options);
   }
@@ -186,8 +188,19 @@ Answer Pipeline::Finish(QueryState& s, absl::StatusOr<std::span<const uint8_t>> 
                         const Options& options) {
   const Block& block = *s.block;
   const TtlPolicy* policy = s.cache ? &s.cache->ttl : nullptr;
+  absl::Status answered_failure;  // a failure rewrite answered itself: still the errors log's
   auto store = [&]() -> absl::StatusOr<StoredReply> {
-    if (!reply.ok()) return reply.status();
+    if (!reply.ok()) {
+      // CoreDNS's rewrite answers a failure itself, through its rcode rules.
+      const Question& q = s.question;
+      if (std::optional<std::vector<uint8_t>> own = Rewriter::FailureReply(
+              s.rewritten, q.name, q.qtype, q.qclass, q.recursion_desired, q.checking_disabled,
+              overloaded ? kRefused : kServFail)) {
+        answered_failure = reply.status();
+        return StoredReply::FromMessage(*std::move(own), policy);
+      }
+      return reply.status();
+    }
     if (!s.stripped && !s.rewritten.changed()) return StoredReply::FromMessage(*reply, policy);
     // Cluster names restored: the reply gets back the name it had before the strip.
     absl::StatusOr<std::vector<uint8_t>> renamed = s.stripped ? block.cluster->RestoreReply(*reply, s.rewritten.name, scratch_)
@@ -217,7 +230,12 @@ Answer Pipeline::Finish(QueryState& s, absl::StatusOr<std::span<const uint8_t>> 
   if (s.cache != nullptr && options.store && s.cache->Keeps(s.question.name, *shared)) {
     cache_.Insert(s.question.Key(), shared, options.now);
   }
-  return Answer::Reply(shared, shared->cacheable ? shared->ttl : 0);
+  Answer answer = Answer::Reply(shared, shared->cacheable ? shared->ttl : 0);
+  if (!answered_failure.ok()) {
+    answer.why = std::move(answered_failure);
+    answer.log = block.errors;
+  }
+  return answer;
 }
 
 std::optional<Answer> Pipeline::Stale(const QueryState& s, Millis now) {

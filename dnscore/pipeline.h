@@ -42,7 +42,8 @@ struct Answer {
   Kind kind = Kind::kServFail;
   std::shared_ptr<const StoredReply> reply;  // kReply
   uint32_t ttl = 0;                          // its remaining lifetime, if cacheable
-  absl::Status why;                          // kServFail, kRefused: what went wrong, if known
+  absl::Status why;                          // kServFail, kRefused: what went wrong, if known;
+                                             // kReply: the failure rewrite's rcode rule answered
   bool log = false;                          // the block has `errors`: log `why`
   bool from_cache = false;                   // served from the cache: the reply gets AA, as CoreDNS's
 
@@ -70,6 +71,15 @@ struct QueryState {
   const BlockCache* cache = nullptr;
   ChainStart chain;                     // kChase: the answer so far
   std::optional<ServiceName> service;   // kFanOut: the clusterset service or namespace asked
+
+  // The question a resolver is asked for kForward: name, type and class as
+  // rewrite and strip left them, the client's flags.
+  UpstreamQuestion Upstream() const {
+    UpstreamQuestion u = question.Upstream(ask);
+    u.qtype = rewritten.qtype;
+    u.qclass = rewritten.qclass;
+    return u;
+  }
 };
 
 // The verdict of the query direction.

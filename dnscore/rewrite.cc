@@ -2,12 +2,16 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "dnscore/wire.h"
 
 namespace meshdns {
 namespace {
@@ -110,19 +114,38 @@ std::optional<std::string> MapBack(const RewriteOutcome::Step& step, bool value,
 
 }  // namespace
 
-absl::StatusOr<RewriteOutcome> Rewriter::Apply(const DnsName& qname) const {
+absl::StatusOr<RewriteOutcome> Rewriter::Apply(const DnsName& qname, uint16_t qtype, uint16_t qclass) const {
   RewriteOutcome out;
   out.name = qname;
+  out.qtype = qtype;
+  out.qclass = qclass;
   if (rules_.empty()) return out;
   std::string name = Fqdn(qname.ToText());
   for (const RewriteRule& rule : rules_) {
-    std::optional<std::string> next = Match(rule, name);
-    if (!next) continue;
-    if (rule.field == RewriteRule::Field::kTtl) {
-      out.ttl = TtlClamp{rule.ttl_min, rule.ttl_max};
-    } else {
-      out.steps.push_back(RewriteOutcome::Step{&rule, name, *next});
-      name = *std::move(next);
+    switch (rule.field) {
+      case RewriteRule::Field::kType:
+        if (out.qtype != rule.code_from) continue;
+        out.qtype = rule.code_to;
+        break;
+      case RewriteRule::Field::kClass:
+        if (out.qclass != rule.code_from) continue;
+        out.qclass = rule.code_to;
+        break;
+      case RewriteRule::Field::kTtl:
+      case RewriteRule::Field::kRcode:
+      case RewriteRule::Field::kName: {
+        std::optional<std::string> next = Match(rule, name);
+        if (!next) continue;
+        if (rule.field == RewriteRule::Field::kTtl) {
+          out.ttl = TtlClamp{rule.ttl_min, rule.ttl_max};
+        } else if (rule.field == RewriteRule::Field::kRcode) {
+          out.rcodes.push_back(&rule);
+        } else {
+          out.steps.push_back(RewriteOutcome::Step{&rule, name, *next});
+          name = *std::move(next);
+        }
+        break;
+      }
     }
     if (rule.stop) break;
   }
@@ -157,7 +180,46 @@ absl::StatusOr<std::vector<uint8_t>> Rewriter::Revert(const RewriteOutcome& outc
   };
   auto owner = [&](const DnsName& in, DnsName& out) { return map_back(false, in, out); };
   auto value = [&](const DnsName& in, DnsName& out) { return map_back(true, in, out); };
-  return RenameReply(reply, client_qname, owner, value, outcome.ttl, scratch);
+  absl::StatusOr<std::vector<uint8_t>> out = RenameReply(reply, client_qname, owner, value, outcome.ttl, scratch);
+  if (out.ok() && !outcome.rcodes.empty()) {
+    const std::optional<Header> h = Header::Read(reply);
+    if (!h) return absl::InvalidArgumentError("rewrite: the reply has no header");
+    const size_t records = size_t{h->ancount} + h->nscount + h->arcount;  // OPT included, as CoreDNS counts
+    (*out)[3] = static_cast<uint8_t>(((*out)[3] & 0xf0) | outcome.Rcode(h->rcode(), records));
+  }
+  return out;
+}
+
+uint8_t RewriteOutcome::Rcode(uint8_t rcode, size_t records) const {
+  // A pass that changes nothing ends the passes: the next would not either.
+  for (size_t pass = 0; pass < std::max<size_t>(records, 1); ++pass) {
+    const uint8_t before = rcode;
+    for (auto rule = rcodes.rbegin(); rule != rcodes.rend(); ++rule) {
+      if (rcode == (*rule)->code_from) rcode = static_cast<uint8_t>((*rule)->code_to);
+    }
+    if (rcode == before) break;
+  }
+  return rcode;
+}
+
+std::optional<std::vector<uint8_t>> Rewriter::FailureReply(const RewriteOutcome& outcome, const DnsName& client_qname,
+                                                           uint16_t qtype, uint16_t qclass, bool recursion_desired,
+                                                           bool checking_disabled, uint8_t rcode) {
+  if (outcome.rcodes.empty()) return std::nullopt;
+  // CoreDNS adds an OPT for a client that sent one: one record, one pass,
+  // the same as none.
+  const uint8_t rewritten = outcome.Rcode(rcode, 0);
+  if (rewritten == rcode) return std::nullopt;
+  Header h;
+  h.flags = static_cast<uint16_t>(kFlagQR | (recursion_desired ? kFlagRD : 0) | (checking_disabled ? kFlagCD : 0) |
+                                  rewritten);
+  h.qdcount = 1;
+  std::vector<uint8_t> wire(kHeaderSize + client_qname.WireSize() + 4);
+  h.Write(wire.data());
+  std::memcpy(&wire[kHeaderSize], client_qname.Wire().data(), client_qname.WireSize());
+  WriteU16(&wire[kHeaderSize + client_qname.WireSize()], qtype);
+  WriteU16(&wire[kHeaderSize + client_qname.WireSize() + 2], qclass);
+  return wire;
 }
 
 }  // namespace meshdns

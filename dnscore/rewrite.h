@@ -1,8 +1,16 @@
 // Rewrite: CoreDNS's `rewrite` plugin for one server block — `name` rules
 // (exact, prefix, suffix, substring, regex) that change the question on the
-// way in and map the reply's names back on the way out, and `ttl` rules that
-// clamp the reply's TTLs. Rules run in Corefile order; a matching `stop` rule
-// ends the list, `continue` rules hand the rewritten name on.
+// way in and map the reply's names back on the way out, `type` and `class`
+// rules that change the question's type or class, `ttl` rules that clamp the
+// reply's TTLs and `rcode` rules that change the reply's RCODE. Rules run in
+// Corefile order, each seeing the question as the rules before it left it; a
+// matching `stop` rule ends the list, `continue` rules hand the question on.
+//
+// The client always gets its own question back (the reply writer echoes it).
+// CoreDNS restores it only when a `stop` rule matched or a matching rule left
+// something to undo on the reply: after a lone `continue type` rule its reply
+// carries the rewritten question. That is a difference on purpose: clients
+// drop a reply whose question is not theirs.
 //
 // Like contract rule 1, and unlike CoreDNS, `answer auto` after a rewrite
 // that changed the end of the name (suffix, or a substring at the end, as in
@@ -31,8 +39,10 @@ namespace re2 { class RE2; }
 namespace meshdns {
 
 // rewrite [continue|stop] name|ttl [exact|prefix|suffix|substring|regex] FROM TO [answer …]
+// rewrite [continue|stop] type|class FROM TO
+// rewrite [continue|stop] rcode [exact|prefix|suffix|substring|regex] NAME FROM TO
 struct RewriteRule {
-  enum class Field { kName, kTtl };
+  enum class Field { kName, kTtl, kType, kClass, kRcode };
   enum class Match { kExact, kPrefix, kSuffix, kSubstring, kRegex };
   struct AnswerRule {
     bool value = false;  // `answer value` (RDATA names); else `answer name` (owner names)
@@ -48,6 +58,9 @@ struct RewriteRule {
   bool answer_auto = false;  // always on for exact, as in CoreDNS
   std::vector<AnswerRule> answers;
   uint32_t ttl_min = 0, ttl_max = std::numeric_limits<uint32_t>::max();  // Field::kTtl
+  // kType, kClass: the question's type or class, FROM and TO; kRcode: the
+  // reply's RCODE (0-15), FROM and TO.
+  uint16_t code_from = 0, code_to = 0;
 };
 
 // What the rules did to one question, and so what the reply needs undone.
@@ -57,9 +70,16 @@ struct RewriteOutcome {
     std::string before, after;  // lower-cased FQDNs, as the rule saw and left them
   };
   DnsName name;                   // the question's name for the rest of the chain
+  uint16_t qtype = 0, qclass = 0;  // and its type and class
   std::vector<Step> steps;        // the name rules that matched, in order
   std::optional<TtlClamp> ttl;    // from a matching ttl rule
-  bool changed() const { return !steps.empty() || ttl.has_value(); }
+  std::vector<const RewriteRule*> rcodes;  // the rcode rules that matched, in order
+  // Whether the reply needs more than the client's question back.
+  bool changed() const { return !steps.empty() || ttl.has_value() || !rcodes.empty(); }
+  // The reply's RCODE once the matching rcode rules have acted on it.
+  // CoreDNS runs them, last rule first, once for each record of the reply
+  // (OPT included) and once when there is none; `records` is that count.
+  uint8_t Rcode(uint8_t rcode, size_t records) const;
 };
 
 class Rewriter {
@@ -68,12 +88,21 @@ class Rewriter {
   explicit Rewriter(std::vector<RewriteRule> rules) : rules_(std::move(rules)) {}
 
   bool empty() const { return rules_.empty(); }
-  // The rules applied to `qname`. An error when a rule produced something
+  // The rules applied to a question. An error when a rule produced something
   // that is not a domain name (CoreDNS answers SERVFAIL then).
-  absl::StatusOr<RewriteOutcome> Apply(const DnsName& qname) const;
-  // The chain's reply with the client's question and its names mapped back.
+  absl::StatusOr<RewriteOutcome> Apply(const DnsName& qname, uint16_t qtype, uint16_t qclass) const;
+  // The chain's reply with the client's question, its names mapped back and
+  // its RCODE rewritten.
   static absl::StatusOr<std::vector<uint8_t>> Revert(const RewriteOutcome& outcome, std::span<const uint8_t> reply,
                                                      const DnsName& client_qname, RenameScratch& scratch);
+  // When nothing in the chain answered (`rcode`: SERVFAIL, or REFUSED when
+  // no resolver could be asked), CoreDNS's rewrite writes a reply of its own
+  // with that RCODE, header and question only, through its rcode rules. That
+  // reply, if a rule changed its RCODE; otherwise nothing, and the failure
+  // stands.
+  static std::optional<std::vector<uint8_t>> FailureReply(const RewriteOutcome& outcome, const DnsName& client_qname,
+                                                          uint16_t qtype, uint16_t qclass, bool recursion_desired,
+                                                          bool checking_disabled, uint8_t rcode);
 
  private:
   std::vector<RewriteRule> rules_;

@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const DnsName name = *DnsName::FromText(text);
     const Block* block = load.serving.program.Dispatch(name);
     if (!block) continue;
-    absl::StatusOr<RewriteOutcome> rewritten = block->rewrite.Apply(name);
+    absl::StatusOr<RewriteOutcome> rewritten = block->rewrite.Apply(name, 1, 1);
     if (!rewritten.ok()) continue;
     (void)block->templates.Answer(rewritten->name, 1, 1);
     if (block->hosts) (void)block->hosts->Lookup(rewritten->name, 1);

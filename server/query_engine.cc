@@ -21,7 +21,7 @@ void QueryEngine::Resolve(const QueryView& view, uint16_t server, Waiter* waiter
       return;
     case Step::Kind::kForward: {
       const Runtime& rt = *job.g->runtime;
-      job.forward.Start(job.g->runtime, rt.pools[step.pool], job.state.question.Upstream(job.state.ask), &job);
+      job.forward.Start(job.g->runtime, rt.pools[step.pool], job.state.Upstream(), &job);
       return;  // FinishForward() goes on from here
     }
     case Step::Kind::kLoopDetected:
@@ -107,7 +107,7 @@ asio::awaitable<Answer> QueryEngine::Continue(std::shared_ptr<const Generation> 
       StopOnLoop(state.question);
     case Step::Kind::kForward: {
       Forwarded forwarded =
-          co_await Forward(g->runtime, g->runtime->pools[step.pool], state.question.Upstream(state.ask));
+          co_await Forward(g->runtime, g->runtime->pools[step.pool], state.Upstream());
       co_return Noted(state, PipelineFor(*g).Forwarded(state, forwarded.reply, forwarded.overloaded, Now(g)));
     }
     case Step::Kind::kChase: {
@@ -168,16 +168,17 @@ asio::awaitable<std::vector<ClusterPart>> QueryEngine::FanOut(std::shared_ptr<co
 }
 
 const Answer& QueryEngine::Noted(const QueryState& state, const Answer& answer) {
-  if (answer.kind != Answer::Kind::kReply && !answer.why.ok()) {
+  if (!answer.why.ok()) {
     LogLevel level = answer.log ? LogLevel::kError : LogLevel::kDebug;
     if (answer.log && state.block != nullptr && state.block->consolidate) {
       const ErrorConsolidation::Verdict v = state.block->consolidate->Offer(answer.why.message(), NowMillis());
       if (!v.log) return answer;
       level = ToLogLevel(v.level);
     }
-    // The errors plugin's line: rcode, question, why.
-    Log(level, "plugin/errors: 2 ", state.question.name.ToText(), " ", TypeMnemonic(state.question.qtype), ": ",
-        answer.why.message());
+    // The errors plugin's line: rcode, question, why. A reply with a why is
+    // rewrite's own to a failure, which CoreDNS's rewrite returns as NOERROR.
+    Log(level, "plugin/errors: ", answer.kind == Answer::Kind::kReply ? "0 " : "2 ", state.question.name.ToText(), " ",
+        TypeMnemonic(state.question.qtype), ": ", answer.why.message());
   }
   return answer;
 }

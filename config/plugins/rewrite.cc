@@ -1,9 +1,15 @@
-// rewrite [stop|continue] name|ttl [MATCH] FROM TO [answer …]: the rule on
-// its line, or with fewer than two arguments there, in its block.
+// rewrite [stop|continue] name|ttl [MATCH] FROM TO [answer …],
+// type|class FROM TO, rcode [MATCH] NAME FROM TO: the rule on its line, or
+// with fewer than two arguments there, in its block.
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "config/plugins/registry.h"
+#include "dnscore/wire.h"
+
+// After the C++ headers: ldns defines bool and false for C.
+#include <ldns/ldns.h>
 
 namespace meshdns {
 namespace {
@@ -27,6 +33,45 @@ int HighestGroupReference(absl::string_view to) {
     i = close;
   }
   return highest;
+}
+
+// miekg/dns's StringToType: mnemonics only (no TYPEnnn), ANY included.
+std::optional<uint16_t> TypeCode(absl::string_view text) {
+  const std::string upper = absl::AsciiStrToUpper(text);
+  if (absl::StartsWith(upper, "TYPE") && upper.size() > 4 && absl::ascii_isdigit(upper[4])) return std::nullopt;
+  const ldns_rr_type t = ldns_get_rr_type_by_name(upper.c_str());
+  if (t == 0) return std::nullopt;
+  return static_cast<uint16_t>(t);
+}
+
+// miekg/dns's StringToClass.
+std::optional<uint16_t> ClassCode(absl::string_view text) {
+  static const std::pair<const char*, uint16_t> kClasses[] = {{"IN", 1},     {"CS", 2},   {"CH", 3},
+                                                             {"HS", 4},     {"NONE", 254}, {"ANY", 255}};
+  const std::string upper = absl::AsciiStrToUpper(text);
+  for (const auto& [name, code] : kClasses) {
+    if (upper == name) return code;
+  }
+  return std::nullopt;
+}
+
+// CoreDNS's isValidRCode: 0-23, or miekg/dns's StringToRcode (NOTIMPL too).
+std::optional<uint16_t> RcodeCode(absl::string_view text) {
+  uint32_t n = 0;
+  if (absl::SimpleAtoi(text, &n) && !absl::StartsWith(text, "+") && !absl::StartsWith(text, "-")) {
+    if (n <= 23) return static_cast<uint16_t>(n);
+    return std::nullopt;
+  }
+  static const std::pair<const char*, uint16_t> kRcodes[] = {
+      {"NOERROR", 0},   {"FORMERR", 1},  {"SERVFAIL", 2},  {"NXDOMAIN", 3},  {"NOTIMP", 4},   {"NOTIMPL", 4},
+      {"REFUSED", 5},   {"YXDOMAIN", 6}, {"YXRRSET", 7},   {"NXRRSET", 8},   {"NOTAUTH", 9},  {"NOTZONE", 10},
+      {"DSOTYPENI", 11}, {"BADSIG", 16}, {"BADVERS", 16},  {"BADKEY", 17},   {"BADTIME", 18}, {"BADMODE", 19},
+      {"BADNAME", 20},  {"BADALG", 21},  {"BADTRUNC", 22}, {"BADCOOKIE", 23}};
+  const std::string upper = absl::AsciiStrToUpper(text);
+  for (const auto& [name, code] : kRcodes) {
+    if (upper == name) return code;
+  }
+  return std::nullopt;
 }
 
 class RuleReader {
@@ -140,6 +185,67 @@ class RuleReader {
     return Fail(rest[0].pos, absl::StrCat("unexpected argument ", rest[0].text));
   }
 
+ public:
+  // type|class FROM TO.
+  bool Codes(Tokens rest, RewriteRule& rule) {
+    const bool type = rule.field == RewriteRule::Field::kType;
+    const char* what = type ? "type" : "class";
+    if (rest.size() != 2) {
+      return Fail(rest.empty() ? d_.name.pos : rest[0].pos,
+                  absl::StrCat("rewrite ", what, ": expected exactly FROM and TO"));
+    }
+    for (int i = 0; i < 2; ++i) {
+      std::optional<uint16_t> code = type ? TypeCode(rest[i].text) : ClassCode(rest[i].text);
+      if (!code) return Fail(rest[i].pos, absl::StrCat("rewrite ", what, ": invalid ", what, " '", rest[i].text, "'"));
+      (i == 0 ? rule.code_from : rule.code_to) = *code;
+    }
+    return true;
+  }
+
+  // rcode [MATCH] NAME FROM TO.
+  bool Rcode(Tokens rest, RewriteRule& rule) {
+    if (rest.size() < 3 || rest.size() > 4) {
+      return Fail(rest.empty() ? d_.name.pos : rest[0].pos, "rewrite rcode: expected [MATCH] NAME FROM TO");
+    }
+    if (rest.size() == 4) {
+      static const std::pair<const char*, RewriteRule::Match> kTypes[] = {
+          {"exact", RewriteRule::Match::kExact},         {"prefix", RewriteRule::Match::kPrefix},
+          {"suffix", RewriteRule::Match::kSuffix},       {"substring", RewriteRule::Match::kSubstring},
+          {"regex", RewriteRule::Match::kRegex}};
+      bool known = false;
+      for (const auto& [word, match] : kTypes) {
+        if (absl::AsciiStrToLower(rest[0].text) == word) {
+          rule.match = match;
+          known = true;
+        }
+      }
+      if (!known) {
+        return Fail(rest[0].pos, "rewrite rcode: the match type is one of exact, prefix, suffix, substring, regex");
+      }
+      rest = rest.subspan(1);
+    }
+    if (rule.match == RewriteRule::Match::kRegex) {
+      rule.regex = context_.Regex(rest[0]);
+      if (!rule.regex) return false;
+      rule.from = rest[0].text;
+    } else {
+      rule.from = Normalize(rest[0].text);
+    }
+    for (int i = 1; i < 3; ++i) {
+      std::optional<uint16_t> code = RcodeCode(rest[i].text);
+      if (!code) return Fail(rest[i].pos, absl::StrCat("rewrite rcode: invalid RCODE '", rest[i].text, "'"));
+      if (*code > 15) {
+        // An extended RCODE lives partly in the OPT record, which meshdns
+        // writes itself; rather refused than applied to half the code.
+        return Fail(rest[i].pos, absl::StrCat("rewrite rcode: extended RCODE '", rest[i].text,
+                                              "' (above 15) is not supported by meshdns"));
+      }
+      (i == 1 ? rule.code_from : rule.code_to) = *code;
+    }
+    return true;
+  }
+
+ private:
   const CorefileDirective& d_;
   PlanContext& context_;
 };
@@ -160,20 +266,37 @@ void PlanRewrite(const CorefileDirective& d, PlanContext& context, ServerPlan& p
   }
   RewriteRule rule;
   size_t i = 0;
-  if (i < tokens.size() && (tokens[i].text == "stop" || tokens[i].text == "continue")) {
-    rule.stop = tokens[i++].text == "stop";
+  if (i < tokens.size()) {
+    // CoreDNS lower-cases the mode word, as it does the rule type.
+    const std::string mode = absl::AsciiStrToLower(tokens[i].text);
+    if (mode == "stop" || mode == "continue") {
+      rule.stop = mode == "stop";
+      ++i;
+    }
   }
   if (i >= tokens.size()) return context.Error(d.name.pos, "rewrite needs a field (name or ttl) and its arguments");
   const CorefileToken& field = tokens[i++];
-  if (field.text == "name") {
-    rule.field = RewriteRule::Field::kName;
-  } else if (field.text == "ttl") {
-    rule.field = RewriteRule::Field::kTtl;
-  } else {
+  const std::string kind = absl::AsciiStrToLower(field.text);
+  RuleReader reader(d, context);
+  const Tokens rest = Tokens(tokens).subspan(i);
+  bool ok = false;
+  if (kind == "name" || kind == "ttl") {
+    rule.field = kind == "name" ? RewriteRule::Field::kName : RewriteRule::Field::kTtl;
+    ok = reader.Match(rest, rule);
+  } else if (kind == "type" || kind == "class") {
+    rule.field = kind == "type" ? RewriteRule::Field::kType : RewriteRule::Field::kClass;
+    ok = reader.Codes(rest, rule);
+  } else if (kind == "rcode") {
+    rule.field = RewriteRule::Field::kRcode;
+    ok = reader.Rcode(rest, rule);
+  } else if (kind == "edns0" || kind == "cname") {
     return context.Unsupported(field.pos, absl::StrCat("rewrite ", field.text,
-                                                       " is not supported: meshdns runs rewrite name and rewrite ttl"));
+                                                       " is not supported: meshdns runs rewrite name, ttl, type, "
+                                                       "class and rcode"));
+  } else {
+    return context.Error(field.pos, absl::StrCat("rewrite: invalid rule type '", field.text, "'"));
   }
-  if (!RuleReader(d, context).Match(Tokens(tokens).subspan(i), rule)) return;
+  if (!ok) return;
   plan.rewrites.push_back(std::move(rule));
 }
 

@@ -200,7 +200,12 @@ TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
     const char* error;  // line:col: start of the message
   } cases[] = {
       {". {\n  rewrite name regex ^(a)$ {2}.x\n}\n", "2:28: rewrite: '{2}.x' refers to a group"},
-      {". {\n  rewrite type A AAAA\n}\n", "2:11: rewrite type is not supported"},
+      {". {\n  rewrite edns0 local set 0xffee abcd\n}\n", "2:11: rewrite edns0 is not supported"},
+      {". {\n  rewrite type A\n}\n", "2:16: rewrite type: expected exactly FROM and TO"},
+      {". {\n  rewrite type XY WV\n}\n", "2:16: rewrite type: invalid type 'XY'"},
+      {". {\n  rewrite class IN WV\n}\n", "2:20: rewrite class: invalid class 'WV'"},
+      {". {\n  rewrite rcode a.x BADVERS NOERROR\n}\n", "2:21: rewrite rcode: extended RCODE 'BADVERS'"},
+      {". {\n  rewrite unknown-action name a.x b.x\n}\n", "2:11: rewrite: invalid rule type 'unknown-action'"},
       {". {\n  rewrite name exact a.x b.x answer name (bad c\n}\n", "2:42: bad regex"},
       {". {\n  rewrite name a.x b.x answer auto\n}\n", "2:24: rewrite: answer options need an explicit match type"},
       {". {\n  rewrite ttl a.x 60-30\n}\n", "2:19: rewrite ttl: '60-30' is not SECONDS or MIN-MAX"},
@@ -322,6 +327,58 @@ TEST(CorefilePluginsTest, AResolvConfUpstreamRemembersItsFile) {
   EXPECT_EQ(f.to[1].resolv_conf, path);
   EXPECT_EQ(f.Addresses().size(), 3u);
   std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace meshdns
+
+namespace meshdns {
+namespace {
+
+// Whether `rewrite ARGS` in a server block plans without an error.
+bool RewriteLoads(const std::string& args) {
+  CorefileResult r = ReadCorefileText(". {\n  rewrite " + args + "\n}\n", "Corefile");
+  if (!r.corefile) return false;
+  return PlanCorefile(*r.corefile).errors.empty();
+}
+
+// CoreDNS's TestNewRule (rewrite_test.go), its type and class rows, and
+// TestNewRCodeRule (rcode_test.go).
+TEST(CorefilePluginsTest, RewriteTypeClassAndRcodeRulesReadAsCoreDnsReadsThem) {
+  const struct {
+    const char* args;
+    bool loads;
+  } cases[] = {
+      {"type", false},
+      {"type a", false},
+      {"type any a a", false},
+      {"type any a", true},
+      {"type XY WV", false},
+      {"type ANY WV", false},
+      {"class", false},
+      {"class IN", false},
+      {"class ch in in", false},
+      {"class ch in", true},
+      {"class XY WV", false},
+      {"class IN WV", false},
+      {"unknown-action type any a", false},
+      {"stop type any a", true},
+      {"continue type any a", true},
+      {"unknown-action class ch in", false},
+      {"stop class ch in", true},
+      {"continue class ch in", true},
+      {"CONTINUE Class ch in", true},
+      {"Stop TYPE any a", true},
+      {"rcode numeric.rcode.coredns.rocks 2 0", true},
+      {"rcode too.few.rcode.coredns.rocks 2", false},
+      {"rcode exact too.many.rcode.coredns.rocks 2 1 0", false},
+      {"rcode exact match.string.rcode.coredns.rocks SERVFAIL NOERROR", true},
+      {R"(continue rcode regex (regex)\.rcode\.(coredns)\.(rocks) FORMERR NOERROR)", true},
+      {"rcode invalid.rcode.coredns.rocks random nothing", false},
+      {"rcode wildcard.rcode.coredns.rocks 24 0", false},
+      {"rcode prefix p. NOTIMPL NXDOMAIN", true},
+  };
+  for (const auto& c : cases) EXPECT_EQ(RewriteLoads(c.args), c.loads) << "rewrite " << c.args;
 }
 
 }  // namespace

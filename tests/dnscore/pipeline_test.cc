@@ -174,6 +174,33 @@ TEST_F(PipelineTest, ARewriteTtlRuleBoundsTheServedTtl) {
   EXPECT_EQ(answer.reply->ttl_ceiling, 60u);
 }
 
+TEST_F(PipelineTest, ATypeRuleAsksTheNewTypeAndCachesUnderTheClientsQuestion) {
+  LoadCorefile(". {\n    cache 30\n    rewrite type AAAA A\n    forward . 10.0.0.1\n}\n");
+  ASSERT_EQ(Start("www.example.org", kTypeAAAA).kind, Step::Kind::kForward);
+  EXPECT_EQ(state_.Upstream().qtype, kTypeA);
+  EXPECT_EQ(state_.Upstream().qclass, kClassIN);
+  EXPECT_EQ(Forwarded(AReply("www.example.org")).kind, Answer::Kind::kReply);
+  // CoreDNS's cache sits before rewrite: the entry is the client's AAAA
+  // question's, and an A question is another entry.
+  EXPECT_TRUE(StartAnswers("www.example.org", kTypeAAAA).from_cache);
+  EXPECT_EQ(Start("www.example.org", kTypeA).kind, Step::Kind::kForward);
+  EXPECT_EQ(state_.Upstream().qtype, kTypeA);
+}
+
+TEST_F(PipelineTest, ARcodeRuleRewritesForwardedRepliesAndFailures) {
+  LoadCorefile(". {\n    rewrite continue rcode suffix .example.org. NXDOMAIN NOERROR\n"
+               "    rewrite rcode suffix .example.org. SERVFAIL REFUSED\n    forward . 10.0.0.1\n}\n");
+  EXPECT_EQ(Text(Resolve("a.example.org", kTypeA, NxReply("a.example.org", "example.org"))).rcode, kNoError);
+  // No reply at all: rewrite's own reply, with the rewritten RCODE; the
+  // errors log still hears why.
+  const Answer own = Resolve("b.example.org", kTypeA, {});
+  EXPECT_EQ(Text(own).rcode, kRefused);
+  EXPECT_EQ(own.why.message(), "no resolver answered in time");
+  EXPECT_EQ(Text(Resolve("c.example.org", kTypeA, ServFailReply("c.example.org"))).rcode, kRefused);
+  // Other names keep theirs.
+  EXPECT_EQ(Resolve("other.example", kTypeA, {}).kind, Answer::Kind::kServFail);
+}
+
 TEST_F(PipelineTest, LoadbalanceMarksTheAddressesForRotation) {
   LoadCorefile(". {\n    loadbalance\n    forward . 10.0.0.1\n}\n");
   const std::vector<uint8_t> ip1 = {192, 0, 2, 1}, ip2 = {192, 0, 2, 2};

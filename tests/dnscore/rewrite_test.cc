@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 #include <string>
 #include <vector>
 
@@ -26,7 +28,7 @@ Rewriter Rules(const std::string& lines) {
 }
 
 std::string Rewritten(const Rewriter& r, absl::string_view qname) {
-  absl::StatusOr<RewriteOutcome> out = r.Apply(N(qname));
+  absl::StatusOr<RewriteOutcome> out = r.Apply(N(qname), kTypeA, kClassIN);
   return out.ok() ? out->name.ToText() : std::string(out.status().message());
 }
 
@@ -60,7 +62,7 @@ std::vector<std::string> Lines(std::span<const uint8_t> wire) {
 std::vector<std::string> RoundTrip(const Rewriter& rules, absl::string_view client, uint16_t qtype,
                                    const std::vector<std::string>& answer,
                                    const std::vector<std::string>& authority = {}) {
-  absl::StatusOr<RewriteOutcome> out = rules.Apply(N(client));
+  absl::StatusOr<RewriteOutcome> out = rules.Apply(N(client), kTypeA, kClassIN);
   EXPECT_TRUE(out.ok()) << out.status();
   if (!out.ok()) return {};
   RenameScratch scratch;
@@ -97,7 +99,7 @@ TEST(RewriteTest, StopEndsTheListContinueHandsTheNewNameOn) {
 
 TEST(RewriteTest, ANameThatCannotExistIsAnError) {
   Rewriter r = Rules(R"(rewrite name regex ^(.*)$ {1}{1}{1}{1}{1}{1}{1}.example)");
-  absl::StatusOr<RewriteOutcome> out = r.Apply(N("abcdefghij"));
+  absl::StatusOr<RewriteOutcome> out = r.Apply(N("abcdefghij"), kTypeA, kClassIN);
   EXPECT_FALSE(out.ok()) << "a 70-character label";
 }
 
@@ -163,7 +165,7 @@ TEST(RewriteTest, AnswerNameAndValueRulesUseTheirRegexes) {
 
 TEST(RewriteTest, TtlRulesClampEveryRecordButLeaveOptAlone) {
   Rewriter r = Rules("rewrite ttl exact web.example 30-60");
-  absl::StatusOr<RewriteOutcome> out = r.Apply(N("web.example"));
+  absl::StatusOr<RewriteOutcome> out = r.Apply(N("web.example"), kTypeA, kClassIN);
   ASSERT_TRUE(out.ok());
   ASSERT_TRUE(out->ttl.has_value());
   EXPECT_TRUE(out->steps.empty()) << "the name is not rewritten";
@@ -182,15 +184,152 @@ TEST(RewriteTest, TtlRulesClampEveryRecordButLeaveOptAlone) {
   EXPECT_EQ(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(got.get()), 0)), 30u);
   EXPECT_EQ(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(got.get()), 1)), 60u);
   EXPECT_TRUE(ldns_pkt_edns_do(got.get())) << "OPT's TTL field holds flags, not a TTL";
-  EXPECT_EQ(Rules("rewrite ttl exact web.example 30-60").Apply(N("other.example"))->ttl, std::nullopt);
+  EXPECT_EQ(Rules("rewrite ttl exact web.example 30-60").Apply(N("other.example"), kTypeA, kClassIN)->ttl, std::nullopt);
 }
 
 TEST(RewriteTest, NoRulesChangeNothing) {
   Rewriter none;
-  absl::StatusOr<RewriteOutcome> out = none.Apply(N("Web.Example"));
+  absl::StatusOr<RewriteOutcome> out = none.Apply(N("Web.Example"), kTypeA, kClassIN);
   ASSERT_TRUE(out.ok());
   EXPECT_FALSE(out->changed());
   EXPECT_EQ(out->name.ToText(), "Web.Example.") << "the client's case, untouched";
+}
+
+// CoreDNS's TestRewrite (rewrite_test.go): its twelve rules, in order, and
+// the question each of its queries leaves for the rest of the chain.
+TEST(RewriteTest, TypeAndClassRulesRewriteTheQuestionInRuleOrder) {
+  Rewriter r = Rules(R"(rewrite stop name from.nl. to.nl.
+rewrite stop name regex (core)\.(dns)\.(rocks)\.(nl) {2}.{1}.{3}.{4} answer name (dns)\.(core)\.(rocks)\.(nl) {2}.{1}.{3}.{4}
+rewrite stop name exact from.exact.nl. to.nl.
+rewrite stop name prefix prefix to
+rewrite stop name suffix .suffix. .nl.
+rewrite stop name substring from.substring to
+rewrite stop name regex (f.*m)\.regex\.(nl) to.{2}
+rewrite continue name regex consul\.(rocks) core.dns.{1}
+rewrite stop name core.dns.rocks to.nl.
+rewrite continue class HS CH
+rewrite stop class CH IN
+rewrite stop type ANY HINFO)");
+  constexpr uint16_t kCH = 3, kHS = 4, kANY = 255, kHINFO = 13;
+  const struct {
+    const char* from;
+    uint16_t from_type, from_class;
+    const char* to;
+    uint16_t to_type, to_class;
+  } cases[] = {
+      {"from.nl.", kTypeA, kClassIN, "to.nl.", kTypeA, kClassIN},
+      {"a.nl.", kTypeA, kClassIN, "a.nl.", kTypeA, kClassIN},
+      {"a.nl.", kTypeA, kCH, "a.nl.", kTypeA, kClassIN},
+      {"a.nl.", kANY, kClassIN, "a.nl.", kHINFO, kClassIN},
+      {"from.nl.", kANY, kClassIN, "to.nl.", kANY, kClassIN},  // the name rule stops before the type rule
+      {"from.exact.nl.", kTypeA, kClassIN, "to.nl.", kTypeA, kClassIN},
+      {"prefix.nl.", kTypeA, kClassIN, "to.nl.", kTypeA, kClassIN},
+      {"to.suffix.", kTypeA, kClassIN, "to.nl.", kTypeA, kClassIN},
+      {"from.substring.nl.", kTypeA, kClassIN, "to.nl.", kTypeA, kClassIN},
+      {"from.regex.nl.", kTypeA, kClassIN, "to.nl.", kTypeA, kClassIN},
+      {"consul.rocks.", kTypeA, kClassIN, "to.nl.", kTypeA, kClassIN},
+      {"a.nl.", kANY, kCH, "a.nl.", kANY, kClassIN},  // the class rule comes first and stops
+      {"a.nl.", kANY, kHS, "a.nl.", kANY, kClassIN},  // HS to CH (continue), CH to IN (stop)
+      {"core.dns.rocks.nl.", kTypeA, kClassIN, "dns.core.rocks.nl.", kTypeA, kClassIN},
+  };
+  for (const auto& c : cases) {
+    absl::StatusOr<RewriteOutcome> out = r.Apply(N(c.from), c.from_type, c.from_class);
+    ASSERT_TRUE(out.ok()) << c.from;
+    EXPECT_EQ(out->name.ToText(), c.to) << c.from << " " << c.from_type << " " << c.from_class;
+    EXPECT_EQ(out->qtype, c.to_type) << c.from << " " << c.from_type << " " << c.from_class;
+    EXPECT_EQ(out->qclass, c.to_class) << c.from << " " << c.from_type << " " << c.from_class;
+  }
+}
+
+TEST(RewriteTest, ATypeRuleAloneLeavesTheReplyAsItCame) {
+  Rewriter r = Rules("rewrite type A AAAA");
+  absl::StatusOr<RewriteOutcome> out = r.Apply(N("web.example"), kTypeA, kClassIN);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->qtype, kTypeAAAA);
+  EXPECT_EQ(out->name.ToText(), "web.example.");
+  // The reply writer echoes the client's question; nothing else is undone.
+  EXPECT_FALSE(out->changed());
+}
+
+// CoreDNS's TestRCodeRewrite (rcode_test.go): SERVFAIL with an answer becomes FORMERR.
+TEST(RewriteTest, RcodeRulesRewriteTheRepliesRcode) {
+  Rewriter r = Rules("rewrite rcode exact srv1.coredns.rocks SERVFAIL FORMERR");
+  absl::StatusOr<RewriteOutcome> out = r.Apply(N("srv1.coredns.rocks"), kTypeA, kClassIN);
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out->changed());
+  std::vector<RrPtr> an;
+  an.push_back(*ParseRecord("srv1.coredns.rocks. 5 IN A 10.0.0.1"));
+  std::vector<uint8_t> reply = *BuildAuthoritativeReply(N("srv1.coredns.rocks"), kTypeA, kClassIN, kServFail, an, {});
+  RenameScratch scratch;
+  absl::StatusOr<std::vector<uint8_t>> back = Rewriter::Revert(*out, reply, N("srv1.coredns.rocks"), scratch);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ((*back)[3] & 0xf, kFormErr);
+  EXPECT_EQ(Lines(*back).size(), 2u) << "question and answer kept";
+  // Another name, or another RCODE, is left alone.
+  EXPECT_TRUE(r.Apply(N("srv2.coredns.rocks"), kTypeA, kClassIN)->rcodes.empty());
+  std::vector<uint8_t> ok = *BuildAuthoritativeReply(N("srv1.coredns.rocks"), kTypeA, kClassIN, kNoError, an, {});
+  EXPECT_EQ((*Rewriter::Revert(*out, ok, N("srv1.coredns.rocks"), scratch))[3] & 0xf, kNoError);
+}
+
+TEST(RewriteTest, RcodeRulesMatchEveryNameMatchType) {
+  const struct {
+    const char* rule;
+    const char* name;
+    bool matches;
+  } cases[] = {
+      {"rewrite rcode exact a.example NXDOMAIN NOERROR", "a.example", true},
+      {"rewrite rcode exact a.example NXDOMAIN NOERROR", "b.a.example", false},
+      {"rewrite rcode prefix b. NXDOMAIN NOERROR", "b.a.example", true},
+      {"rewrite rcode suffix .a.example NXDOMAIN NOERROR", "b.a.example", true},
+      {"rewrite rcode suffix .a.example NXDOMAIN NOERROR", "a.example", false},
+      {"rewrite rcode substring .a. NXDOMAIN NOERROR", "b.a.example", true},
+      {R"(rewrite rcode regex ^b\.(a)\.example NXDOMAIN NOERROR)", "b.a.example", true},
+      {R"(rewrite rcode regex ^c\. NXDOMAIN NOERROR)", "b.a.example", false},
+  };
+  for (const auto& c : cases) {
+    absl::StatusOr<RewriteOutcome> out = Rules(c.rule).Apply(N(c.name), kTypeA, kClassIN);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(out->rcodes.size(), c.matches ? 1u : 0u) << c.rule << " / " << c.name;
+  }
+}
+
+// CoreDNS's TestRCodeRewriteEmptyResponse: a failure nothing wrote a reply
+// for gets one from rewrite, through its rcode rules, in both modes.
+TEST(RewriteTest, AFailureGetsAReplyWithTheRewrittenRcode) {
+  for (const char* mode : {"stop", "continue"}) {
+    for (const char* rcode : {"FORMERR", "SERVFAIL", "REFUSED", "NOTIMP"}) {
+      Rewriter r = Rules(absl::StrCat("rewrite ", mode, " rcode exact srv1.coredns.rocks ", rcode, " NOERROR"));
+      absl::StatusOr<RewriteOutcome> out = r.Apply(N("srv1.coredns.rocks"), kTypeA, kClassIN);
+      ASSERT_TRUE(out.ok());
+      const uint8_t code = static_cast<uint8_t>(out->rcodes.at(0)->code_from);
+      std::optional<std::vector<uint8_t>> own =
+          Rewriter::FailureReply(*out, N("srv1.coredns.rocks"), kTypeA, kClassIN, true, false, code);
+      ASSERT_TRUE(own.has_value()) << mode << " " << rcode;
+      EXPECT_EQ((*own)[3] & 0xf, kNoError);
+      EXPECT_EQ(Lines(*own), (std::vector<std::string>{"srv1.coredns.rocks.\tIN\tA"}));
+      // A bare reply from a resolver with that RCODE (no records) is rewritten too.
+      std::vector<uint8_t> bare = *BuildAuthoritativeReply(N("srv1.coredns.rocks"), kTypeA, kClassIN, code, {}, {});
+      RenameScratch scratch;
+      EXPECT_EQ((*Rewriter::Revert(*out, bare, N("srv1.coredns.rocks"), scratch))[3] & 0xf, kNoError);
+    }
+  }
+  Rewriter other = Rules("rewrite rcode srv1.coredns.rocks NXDOMAIN NOERROR");
+  EXPECT_FALSE(Rewriter::FailureReply(*other.Apply(N("srv1.coredns.rocks"), kTypeA, kClassIN), N("srv1.coredns.rocks"),
+                                      kTypeA, kClassIN, true, false, kServFail)
+                   .has_value())
+      << "a rule for another RCODE leaves the failure as it is";
+}
+
+// CoreDNS's reverter runs the rcode rules last rule first, once per record:
+// chained rules (A to B, then B to C) go further the more records there are.
+TEST(RewriteTest, ChainedRcodeRulesRunOncePerRecordAsInCoreDns) {
+  Rewriter r = Rules("rewrite continue rcode a.example NXDOMAIN REFUSED\nrewrite rcode a.example REFUSED NOERROR");
+  absl::StatusOr<RewriteOutcome> out = r.Apply(N("a.example"), kTypeA, kClassIN);
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->rcodes.size(), 2u);
+  EXPECT_EQ(out->Rcode(kNxDomain, 0), kRefused) << "one pass: the second rule ran before the first";
+  EXPECT_EQ(out->Rcode(kNxDomain, 1), kRefused);
+  EXPECT_EQ(out->Rcode(kNxDomain, 2), kNoError);
 }
 
 }  // namespace

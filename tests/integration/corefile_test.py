@@ -22,7 +22,9 @@ import urllib.request
 
 import dns.flags
 import dns.message
+import dns.query
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 
 import meshlab
@@ -342,6 +344,93 @@ clusterset.local {{
     }}
 }}
 """
+
+
+REWRITE_UPSTREAM = "127.11.9.10"   # answers A questions with 192.0.2.10
+REWRITE_NXDOMAIN = "127.11.9.11"   # answers NXDOMAIN to everything
+REWRITE = "127.11.9.12"
+# rewrite type, class and rcode (CoreDNS's plugin/rewrite README): what the
+# resolver is asked, and what the client gets back.
+REWRITE_COREFILE = f"""\
+types.example {{
+    rewrite type AAAA A
+    rewrite class CH IN
+    forward . {REWRITE_UPSTREAM}:{NSD_PORT}
+}}
+gone.example {{
+    rewrite rcode suffix .gone.example. NXDOMAIN NOERROR
+    forward . {REWRITE_NXDOMAIN}:{NSD_PORT}
+}}
+nothing.example {{
+    errors
+    rewrite continue rcode exact a.nothing.example SERVFAIL NXDOMAIN
+    rewrite name exact a.nothing.example b.nothing.example
+}}
+"""
+
+
+class CorefileRewriteKindsTest(unittest.TestCase):
+    """rewrite type, class and rcode end to end: the question the resolver
+    sees, and the reply the client gets."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.mesh = meshlab.Mesh(threads=1)
+        cls.upstream = FakeResolver(REWRITE_UPSTREAM, NSD_PORT, address="192.0.2.10")
+        cls.nxdomain = FakeResolver(REWRITE_NXDOMAIN, NSD_PORT, mode="nxdomain")
+        try:
+            cls.proc, cls.path = cls.mesh.start_corefile("meshdns-rewrite", REWRITE_COREFILE, REWRITE)
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mesh.stop()
+        cls.upstream.close()
+        cls.nxdomain.close()
+
+    def test_type_rule_asks_the_resolver_the_new_type_and_gives_back_the_clients_question(self):
+        r = query(REWRITE, "www.types.example.", "AAAA")
+        self.assertEqual(self.upstream.questions[-1],
+                         ("www.types.example.", dns.rdatatype.A, dns.rdataclass.IN))
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        self.assertEqual([(q.name.to_text(), q.rdtype) for q in r.question],
+                         [("www.types.example.", dns.rdatatype.AAAA)])
+        # As in CoreDNS, the resolver's records come as they are: A records.
+        self.assertEqual([(rr.rdtype, [rd.address for rd in rr]) for rr in r.answer],
+                         [(dns.rdatatype.A, ["192.0.2.10"])])
+        # Another type is asked as it is.
+        query(REWRITE, "www.types.example.", "TXT")
+        self.assertEqual(self.upstream.questions[-1],
+                         ("www.types.example.", dns.rdatatype.TXT, dns.rdataclass.IN))
+
+    def test_class_rule_asks_the_resolver_in_the_new_class(self):
+        q = dns.message.make_query("ch.types.example.", "TXT", rdclass=dns.rdataclass.CH, use_edns=0)
+        r = dns.query.udp(q, REWRITE, port=MESH_PORT, timeout=3)
+        self.assertEqual(self.upstream.questions[-1],
+                         ("ch.types.example.", dns.rdatatype.TXT, dns.rdataclass.IN))
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        self.assertEqual([(q.name.to_text(), q.rdclass) for q in r.question],
+                         [("ch.types.example.", dns.rdataclass.CH)])
+
+    def test_rcode_rule_rewrites_the_resolvers_rcode_for_matching_names(self):
+        r = query(REWRITE, "x.gone.example.")
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        self.assertEqual([rr.rdtype for rr in r.authority], [dns.rdatatype.SOA], "the records stay")
+        self.assertEqual(query(REWRITE, "gone.example.").rcode(), dns.rcode.NXDOMAIN, "the suffix has a dot first")
+
+    def test_rcode_rule_rewrites_a_failure_nothing_answered(self):
+        # No plugin after rewrite: CoreDNS's SERVFAIL, which the rule turns into NXDOMAIN.
+        r = query(REWRITE, "a.nothing.example.")
+        self.assertEqual(r.rcode(), dns.rcode.NXDOMAIN)
+        self.assertEqual([q.name.to_text() for q in r.question], ["a.nothing.example."])
+        self.assertEqual(query(REWRITE, "c.nothing.example.").rcode(), dns.rcode.SERVFAIL)
+        # errors still logs why, with the NOERROR CoreDNS's rewrite returns to it.
+        deadline = time.time() + 5
+        while "plugin/errors: 0 a.nothing.example." not in self.mesh.log("meshdns-rewrite") and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn("plugin/errors: 0 a.nothing.example. A: no plugin answered", self.mesh.log("meshdns-rewrite"))
 
 
 def ask(name, rdtype="A", tcp=False):

@@ -32,6 +32,7 @@ class FakeResolver:
         self.delay = delay          # seconds before answering
         self.overlap = overlap      # each late answer waits on its own, not behind the ones before it
         self.names = []
+        self.questions = []         # (name, type, class) as asked, in dnspython's values
         self.seen = []              # (query ID, source port, DO bit, EDNS payload size)
         self.sock = None
         self._stop = threading.Event()
@@ -73,6 +74,7 @@ class FakeResolver:
             except Exception:  # noqa: BLE001
                 continue
             self.names.append(q.question[0].name.to_text())
+            self.questions.append((self.names[-1], q.question[0].rdtype, q.question[0].rdclass))
             if self.on_question:
                 self.on_question(self.names[-1])
             self.seen.append((q.id, peer[1], bool(q.ednsflags & dns.flags.DO), q.payload if q.edns >= 0 else None))
