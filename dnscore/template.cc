@@ -157,6 +157,16 @@ absl::StatusOr<Template::Piece> Template::ParseAction(absl::string_view action, 
   size_t i = 0;
   Piece piece;
   if (word(0, "parseInt")) {
+    // Go checks a function's argument count when it runs, not when it parses.
+    size_t args = 0, depth = 0;
+    for (size_t k = 1; k < tk.size(); ++k) {
+      if (depth == 0) ++args;
+      if (tk[k].kind == Token::kOpen) ++depth;
+      if (tk[k].kind == Token::kClose && depth > 0) --depth;
+    }
+    if (args != 3 && depth == 0) {
+      return Piece{Piece::kFail, absl::StrCat("wrong number of args for parseInt: want 3 got ", args), 0};
+    }
     i = 1;
     absl::StatusOr<Piece> arg = value(i);
     if (!arg.ok()) return arg.status();
@@ -326,6 +336,7 @@ absl::Status Template::Append(const Piece& p, const TemplateMatch& m, const Temp
       if (static_cast<size_t>(p.group) < m.groups.size()) v = m.groups[p.group];
       break;
     case Piece::kEmpty: break;
+    case Piece::kFail: return absl::InvalidArgumentError(p.literal);
   }
   if (!p.parse_int) {
     absl::StrAppend(&out, v);

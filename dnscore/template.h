@@ -53,8 +53,10 @@ class Template {
   struct Piece {
     // kEmpty: `.Meta "x"`, which CoreDNS renders empty without its metadata
     // plugin (meshdns has none).
-    enum Kind { kLiteral, kName, kZone, kClass, kType, kGroup, kEmpty } kind;
-    std::string literal;  // kLiteral text
+    // kFail: a call Go's template parses but cannot run (parseInt with the
+    // wrong number of arguments), an error each time it renders.
+    enum Kind { kLiteral, kName, kZone, kClass, kType, kGroup, kEmpty, kFail } kind;
+    std::string literal;  // kLiteral text; kFail: the error
     int group = 0;        // kGroup index
     // `parseInt VALUE BASE BITS`: the value read as Go's strconv.ParseUint
     // reads it, written back in decimal. Base and bit size are checked per
