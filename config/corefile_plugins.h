@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "config/corefile.h"
+#include "dnscore/acl.h"
 #include "dnscore/dns_name.h"
 #include "dnscore/error_consolidation.h"
 #include "dnscore/health_check.h"
@@ -124,6 +125,7 @@ struct ServerPlan {
   bool errors = false, loadbalance = false;
   std::vector<LogRule> log;  // every `log` line's name scopes, in order
   std::vector<ConsolidateRule> consolidate;  // errors { consolidate … }
+  std::vector<Cidr> loadbalance_prefer;  // loadbalance { prefer … }: in priority order
   std::vector<RewriteRule> rewrites;
   std::optional<CachePlan> cache;
   std::vector<TemplateRule> templates;

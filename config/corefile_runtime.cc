@@ -161,6 +161,9 @@ class Compiler {
     config.log_queries = config.log_queries || !plan.log.empty();
     config.log_by_block = true;
     block.loadbalance = plan.loadbalance;
+    if (!plan.loadbalance_prefer.empty()) {
+      block.prefer = std::make_shared<const std::vector<Cidr>>(plan.loadbalance_prefer);
+    }
     block.errors = plan.errors;
     block.rewrite = Rewriter(plan.rewrites);
 

@@ -22,6 +22,7 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   s.depth = depth;
   s.stripped = false;
   s.service.reset();
+  s.ede.reset();
 
   // Loop probe: the server's own HINFO question seen too often.
   if (const std::optional<LoopProbe>& loop = program_.loop();
@@ -77,6 +78,7 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   }
   if (t.kind == TemplateOutcome::Kind::kAnswer) {
     ++counters_.synthesized;
+    s.ede = std::move(t.ede);
     if (!t.chase) {
       return Finished(s, BuildAuthoritativeReply(s.ask, qtype, qclass, t.rcode, t.answer,
                                                  t.authority, t.additional),
@@ -220,12 +222,13 @@ Answer Pipeline::Finish(QueryState& s, absl::StatusOr<std::span<const uint8_t>> 
   }
   // loadbalance and rewrite ttl act on every reply served, cache hits
   // included (both wrap the cache in CoreDNS's plugin order).
-  if (block.loadbalance) stored->MarkAddressRotation();
+  if (block.loadbalance && stored->MarkAddressRotation()) stored->prefer = block.prefer;
   if (s.rewritten.ttl) {
     stored->ttl_floor = s.rewritten.ttl->min;
     stored->ttl_ceiling = s.rewritten.ttl->max;
   }
   if (s.cache != nullptr) stored->keep_ttl = s.cache->keep_ttl;
+  stored->ede = s.ede;
   auto shared = std::make_shared<const StoredReply>(*std::move(stored));
   if (s.cache != nullptr && options.store && s.cache->Keeps(s.question.name, *shared)) {
     cache_.Insert(s.question.Key(), shared, options.now);

@@ -70,6 +70,7 @@ struct QueryState {
   DnsName ask;                // the name after rewrite and strip: what templates, hosts and resolvers see
   const BlockCache* cache = nullptr;
   ChainStart chain;                     // kChase: the answer so far
+  std::shared_ptr<const std::vector<uint8_t>> ede;  // a template's ederror, for the reply's OPT
   std::optional<ServiceName> service;   // kFanOut: the clusterset service or namespace asked
 
   // The question a resolver is asked for kForward: name, type and class as

@@ -78,6 +78,8 @@ struct Block {
   std::optional<HostsTable> hosts;
   std::vector<BlockForward> forwards;  // in file order; the first whose FROM holds the name
   bool loadbalance = false;
+  // loadbalance { prefer … }: rotated addresses in these subnets go first.
+  std::shared_ptr<const std::vector<Cidr>> prefer;
   bool errors = false;  // log why a query got no answer, as CoreDNS's errors plugin
   std::vector<LogRule> log;  // which replies its `log` writes
   std::vector<std::string> plugins;  // the directives it runs, once each (coredns_plugin_enabled)

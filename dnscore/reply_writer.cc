@@ -6,13 +6,15 @@
 namespace meshdns {
 namespace {
 
-size_t WriteOpt(uint8_t* p, uint16_t advertised, uint8_t extended_rcode, bool dnssec_ok) {
+size_t WriteOpt(uint8_t* p, uint16_t advertised, uint8_t extended_rcode, bool dnssec_ok,
+                std::span<const uint8_t> options = {}) {
   p[0] = 0;  // root owner
   WriteU16(p + 1, kTypeOPT);
   WriteU16(p + 3, advertised);
   WriteU32(p + 5, static_cast<uint32_t>(extended_rcode) << 24 | (dnssec_ok ? 0x8000u : 0u));
-  WriteU16(p + 9, 0);
-  return kOptSize;
+  WriteU16(p + 9, static_cast<uint16_t>(options.size()));
+  if (!options.empty()) std::memcpy(p + kOptSize, options.data(), options.size());
+  return kOptSize + options.size();
 }
 
 // Flags the reply keeps from the stored answer, and those the query decides.
@@ -21,15 +23,60 @@ uint16_t ReplyFlags(uint16_t stored, const QueryView& query) {
   return static_cast<uint16_t>((stored & ~(kFromQuery | kFlagTC)) | (query.header.flags & kFromQuery) | kFlagQR);
 }
 
+// The subnet rank of a rotated record (type A or AAAA, owner a 2-byte
+// pointer): the index of the first subnet holding its address, or the
+// number of subnets.
+size_t Rank(const uint8_t* record, std::span<const Cidr> prefer) {
+  constexpr size_t kRdata = 2 + 10;  // pointer, type, class, TTL, RDLENGTH
+  IpAddress a;
+  const uint16_t length = ReadU16(record + kRdata - 2);
+  if (length == 4) {
+    a = IpAddress::FromV4({record[kRdata], record[kRdata + 1], record[kRdata + 2], record[kRdata + 3]});
+  } else if (length == 16) {
+    std::memcpy(a.bytes.data(), record + kRdata, 16);
+  } else {
+    return prefer.size();
+  }
+  for (size_t i = 0; i < prefer.size(); ++i) {
+    if (prefer[i].Contains(a)) return i;
+  }
+  return prefer.size();
+}
+
+// A stable insertion sort of the run's records by rank, in place: a run is
+// at most 255 records of at most 255 bytes, so one record's worth of stack
+// is all it needs.
+void PreferSubnets(uint8_t* first, size_t count, size_t size, std::span<const Cidr> prefer) {
+  uint8_t held[255];
+  uint8_t ranks[255];
+  for (size_t i = 0; i < count; ++i) ranks[i] = static_cast<uint8_t>(std::min<size_t>(Rank(first + i * size, prefer), 255));
+  for (size_t i = 1; i < count; ++i) {
+    const uint8_t rank = ranks[i];
+    size_t j = i;
+    while (j > 0 && ranks[j - 1] > rank) --j;
+    if (j == i) continue;
+    std::memcpy(held, first + i * size, size);
+    std::memmove(first + (j + 1) * size, first + j * size, (i - j) * size);
+    std::memcpy(first + j * size, held, size);
+    std::memmove(&ranks[j + 1], &ranks[j], i - j);
+    ranks[j] = rank;
+  }
+}
+
 }  // namespace
 
 size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<const uint8_t> query_wire,
                   const WriteOptions& options, std::span<uint8_t> out) {
   if (reply.question_end != query.question_end || reply.wire.size() < reply.question_end) return 0;
-  const size_t opt = query.edns.present ? kOptSize : 0;
+  std::span<const uint8_t> edns_options = query.edns.present ? reply.options : std::span<const uint8_t>();
+  size_t opt = query.edns.present ? kOptSize + edns_options.size() : 0;
   size_t limit = options.limit < out.size() ? options.limit : out.size();
   const bool fits = reply.wire.size() + opt <= limit;
   const size_t body = fits ? reply.wire.size() : reply.question_end;
+  if (!fits && body + opt > limit) {
+    edns_options = {};
+    opt = query.edns.present ? kOptSize : 0;
+  }
   if (body + opt > out.size()) return 0;
 
   std::memcpy(out.data(), reply.wire.data(), body);
@@ -49,6 +96,9 @@ size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<con
       uint8_t* first = &out[r.at];
       std::rotate(first, first + (options.rotation->Next() % r.count) * r.size, first + size_t{r.count} * r.size);
     }
+    if (!reply.prefer.empty() && r.at != 0 && r.count > 1 && size_t{r.at} + size_t{r.count} * r.size <= body) {
+      PreferSubnets(&out[r.at], r.count, r.size, reply.prefer);
+    }
   } else {
     flags |= kFlagTC;
     std::memset(&out[6], 0, 4);
@@ -57,7 +107,7 @@ size_t WriteReply(const StoredView& reply, const QueryView& query, std::span<con
   WriteU16(&out[2], flags);
   size_t size = body;
   if (opt) {
-    size += WriteOpt(&out[size], options.advertised, 0, query.edns.dnssec_ok);
+    size += WriteOpt(&out[size], options.advertised, 0, query.edns.dnssec_ok, edns_options);
     ++arcount;
   }
   WriteU16(&out[10], arcount);

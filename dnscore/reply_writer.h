@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 
+#include "dnscore/acl.h"
 #include "dnscore/query_view.h"
 
 namespace meshdns {
@@ -38,6 +39,14 @@ struct StoredView {
   // Served TTLs stay within these (CoreDNS's `rewrite ttl`, which wraps its cache).
   uint32_t ttl_floor = 0;
   uint32_t ttl_ceiling = UINT32_MAX;
+  // EDNS options (whole: code, length, data) for the OPT, written only when
+  // the query had an OPT (RFC 6891 7); dropped from a reply cut for size
+  // when they would not fit either.
+  std::span<const uint8_t> options;
+  // loadbalance { prefer … }: after the turn, the rotated run's addresses in
+  // the first subnet go first, then those in the second, and so on, each
+  // group in rotated order; the rest last.
+  std::span<const Cidr> prefer;
 };
 
 // Which order a rotated run is served in next. Each worker keeps its own

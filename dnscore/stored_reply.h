@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -36,6 +37,11 @@ struct TtlPolicy {
 // Members ordered largest first: one is cached per entry, and padding counts.
 struct StoredReply {
   std::vector<uint8_t> wire;          // header, one question, records; never an OPT
+  // An EDNS option for the OPT of clients that sent one (a template's
+  // ederror), kept with the reply so cache hits carry it too.
+  std::shared_ptr<const std::vector<uint8_t>> ede;
+  // The block's loadbalance { prefer … } subnets, for a rotated reply.
+  std::shared_ptr<const std::vector<Cidr>> prefer;
   // Every record's TTL field; inline for the usual handful of records.
   absl::InlinedVector<uint16_t, 4> ttl_offsets;
   uint32_t ttl = 0;                   // the uniform lifetime, when cacheable
@@ -52,7 +58,9 @@ struct StoredReply {
   bool keep_ttl = false;
 
   StoredView View() const {
-    return StoredView{wire, question_end, ttl_offsets, rotation, ttl_floor, ttl_ceiling};
+    return StoredView{wire, question_end, ttl_offsets, rotation, ttl_floor, ttl_ceiling,
+                      ede ? std::span<const uint8_t>(*ede) : std::span<const uint8_t>(),
+                      prefer ? std::span<const Cidr>(*prefer) : std::span<const Cidr>()};
   }
   // Marks the answer's run of A/AAAA records for rotation when each is the
   // same size and owned by a compression pointer (so nothing can point into

@@ -1,5 +1,7 @@
 #include "dnscore/template_handler.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "dnscore/wire.h"
 
@@ -17,6 +19,15 @@ const DnsName* LongestZone(const std::vector<DnsName>& zones, const DnsName& nam
 
 }  // namespace
 
+std::vector<uint8_t> EncodeExtendedError(const ExtendedError& e) {
+  std::vector<uint8_t> out(6 + e.reason.size());
+  WriteU16(&out[0], kOptionEde);
+  WriteU16(&out[2], static_cast<uint16_t>(2 + e.reason.size()));
+  WriteU16(&out[4], e.code);
+  std::copy(e.reason.begin(), e.reason.end(), out.begin() + 6);
+  return out;
+}
+
 absl::StatusOr<TemplateHandler> TemplateHandler::Compile(std::vector<TemplateRule> rules) {
   TemplateHandler out;
   for (TemplateRule& rule : rules) {
@@ -29,6 +40,13 @@ absl::StatusOr<TemplateHandler> TemplateHandler::Compile(std::vector<TemplateRul
       absl::StatusOr<std::shared_ptr<const Template>> t = Template::Compile(re, lines);
       if (!t.ok()) return t.status();
       c.regexes.push_back(*std::move(t));
+    }
+    if (rule.ederror) {
+      if (rule.ederror->reason.size() > kMaxExtendedErrorText) {
+        return absl::InvalidArgumentError(absl::StrCat("ederror: the reason is longer than ", kMaxExtendedErrorText,
+                                                       " bytes"));
+      }
+      c.ede = std::make_shared<const std::vector<uint8_t>>(EncodeExtendedError(*rule.ederror));
     }
     c.rule = std::move(rule);
     out.templates_.push_back(std::move(c));
@@ -82,6 +100,7 @@ TemplateOutcome TemplateHandler::Answer(const DnsName& qname, uint16_t qtype, ui
     }
     out.kind = TemplateOutcome::Kind::kAnswer;
     out.rcode = rule.rcode;
+    out.ede = c.ede;
     if (std::optional<absl::string_view> cluster = matched->Group(m, "cluster")) out.cluster = std::string(*cluster);
     if (!out.answer.empty() && qtype != kTypeCNAME && qtype != kTypeANY) {
       const ldns_rr* last = out.answer.back().get();

@@ -111,7 +111,7 @@ void MeshImporter::ReadTemplate(const TemplateRule& t, const DirectiveSite& site
   }
   for (const CorefileToken& option : site.options) {
     const std::string& o = option.text;
-    if (o == "additional" || o == "authority" || o == "rcode" || o == "upstream") {
+    if (o == "additional" || o == "authority" || o == "rcode" || o == "ederror" || o == "upstream") {
       Warn(option.pos, absl::StrCat("template option ", o, " has no meshdns equivalent; left out"));
     }  // match, answer and fallthrough carry over; the rest is not in the plan
   }

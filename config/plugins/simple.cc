@@ -2,6 +2,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_replace.h"
 #include "config/plugins/registry.h"
+#include "dnscore/acl.h"
 
 namespace meshdns {
 
@@ -112,13 +113,37 @@ void PlanLoop(const CorefileDirective& d, PlanContext& context, ServerPlan& plan
   plan.loop = true;
 }
 
+// loadbalance [round_robin] { prefer CIDR… }. `weighted FILE` needs its
+// weights file read and re-read, which meshdns does not do: refused by name.
 void PlanLoadbalance(const CorefileDirective& d, PlanContext& context, ServerPlan& plan) {
-  context.NoBlock(d);
-  context.MaxArgs(d, 1);
-  if (!d.args.empty() && d.args[0].text != "round_robin") {
-    context.Unsupported(d.args[0].pos, absl::StrCat("loadbalance: only round_robin is supported, not ", d.args[0].text));
+  if (!d.args.empty() && d.args[0].text == "weighted") {
+    context.Unsupported(d.args[0].pos, "loadbalance: only round_robin is supported, not weighted (meshdns does not "
+                                       "read weight files)");
+    plan.loadbalance = true;
+    return;
   }
+  if (!d.args.empty() && d.args[0].text != "round_robin") {
+    return context.Error(d.args[0].pos, absl::StrCat("loadbalance: unknown policy ", d.args[0].text));
+  }
+  if (d.args.size() > 1) return context.Error(d.args[1].pos, "loadbalance: unknown property for round_robin");
   plan.loadbalance = true;
+  for (const CorefileDirective& line : d.block) {
+    if (line.name.text != "prefer") {
+      context.Error(line.name.pos, absl::StrCat("loadbalance: unknown property '", line.name.text, "'"));
+      continue;
+    }
+    for (const CorefileToken& cidr : line.args) {
+      // As Go's net.ParseCIDR: an address alone is not a subnet.
+      absl::StatusOr<Cidr> subnet = cidr.text.find('/') == std::string::npos
+                                        ? absl::InvalidArgumentError("no /prefix length")
+                                        : Cidr::Parse(cidr.text);
+      if (!subnet.ok()) {
+        context.Error(cidr.pos, absl::StrCat("loadbalance: invalid CIDR '", cidr.text, "': ", subnet.status().message()));
+        continue;
+      }
+      plan.loadbalance_prefer.push_back(*subnet);
+    }
+  }
 }
 
 // reload [INTERVAL [JITTER]]

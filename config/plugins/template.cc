@@ -1,11 +1,12 @@
 // template CLASS TYPE [ZONE…] { match … answer … additional … authority …
-// rcode … fallthrough … upstream }, checked to render with meshdns's engine.
+// rcode … ederror … fallthrough … upstream }, checked to render with meshdns's engine.
 #include "config/plugins/registry.h"
 // ldns after the C++ headers: its common.h may define `bool`.
 #include <ldns/ldns.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "dnscore/template.h"
 
 namespace meshdns {
@@ -34,6 +35,24 @@ void Rcode(const CorefileDirective& line, PlanContext& context, TemplateRule& t)
   if (!known) context.Error(line.args[0].pos, absl::StrCat("rcode: '", line.args[0].text, "' is not a response code"));
 }
 
+// ederror CODE [REASON]: any 16-bit INFO-CODE, as CoreDNS takes it (RFC 8914
+// defines 0-24 but leaves the rest to IANA).
+void Ederror(const CorefileDirective& line, PlanContext& context, TemplateRule& t) {
+  if (line.args.empty() || line.args.size() > 2) return context.Error(line.name.pos, "ederror needs CODE [REASON]");
+  uint32_t code = 0;
+  const std::string& text = line.args[0].text;
+  if (text.find_first_not_of("0123456789") != std::string::npos || !absl::SimpleAtoi(text, &code) || code > 0xffff) {
+    return context.Error(line.args[0].pos,
+                         absl::StrCat("ederror: '", line.args[0].text, "' is not an extended error code (0-65535)"));
+  }
+  ExtendedError e{static_cast<uint16_t>(code), line.args.size() == 2 ? line.args[1].text : ""};
+  if (e.reason.size() > kMaxExtendedErrorText) {
+    return context.Error(line.args[1].pos, absl::StrCat("ederror: the reason is longer than ", kMaxExtendedErrorText,
+                                                        " bytes, more than meshdns keeps room for"));
+  }
+  t.ederror = std::move(e);
+}
+
 void Option(const CorefileDirective& line, PlanContext& context, TemplateRule& t) {
   const std::string& o = line.name.text;
   if (o == "match") {
@@ -47,6 +66,8 @@ void Option(const CorefileDirective& line, PlanContext& context, TemplateRule& t
     for (const CorefileToken& rr : line.args) into.push_back(rr.text);
   } else if (o == "rcode") {
     Rcode(line, context, t);
+  } else if (o == "ederror") {
+    Ederror(line, context, t);
   } else if (o == "fallthrough") {
     t.fallthrough = context.Zones(line.args);
   } else if (o == "upstream") {

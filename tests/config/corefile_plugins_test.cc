@@ -194,6 +194,40 @@ TEST(CorefilePluginsTest, TemplateCacheAndHostsOptions) {
   EXPECT_TRUE(s.hosts->fallthrough && s.hosts->fallthrough->empty());
 }
 
+// CoreDNS's README examples: template's "Resolve .invalid as NXDOMAIN" with
+// ederror, and loadbalance's "Subnet Prioritization" (v1.14.7).
+TEST(CorefilePluginsTest, TemplateEderrorAndLoadbalancePrefer) {
+  CorefilePlan p = Plan(R"cf(. {
+    loadbalance round_robin {
+        prefer 10.9.20.0/24 192.168.1.0/24
+        prefer 2001:db8::/32
+    }
+    template ANY ANY invalid {
+      rcode NXDOMAIN
+      authority "invalid. 60 {{ .Class }} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)"
+      ederror 21 "Blocked according to RFC2606"
+    }
+    template IN A example {
+      ederror 4
+    }
+}
+)cf");
+  for (const ConfigError& e : p.errors) ADD_FAILURE() << e.ToString();
+  const ServerPlan& s = p.servers.at(0);
+  EXPECT_TRUE(s.loadbalance);
+  ASSERT_EQ(s.loadbalance_prefer.size(), 3u);
+  EXPECT_TRUE(s.loadbalance_prefer[0].Contains(Cidr::Parse("10.9.20.7")->base));
+  EXPECT_FALSE(s.loadbalance_prefer[0].Contains(Cidr::Parse("10.9.21.7")->base));
+  EXPECT_TRUE(s.loadbalance_prefer[2].Contains(Cidr::Parse("2001:db8:abcd::1")->base));
+  ASSERT_EQ(s.templates.size(), 2u);
+  ASSERT_TRUE(s.templates[0].ederror);
+  EXPECT_EQ(s.templates[0].ederror->code, 21);
+  EXPECT_EQ(s.templates[0].ederror->reason, "Blocked according to RFC2606");
+  ASSERT_TRUE(s.templates[1].ederror);
+  EXPECT_EQ(s.templates[1].ederror->code, 4);
+  EXPECT_EQ(s.templates[1].ederror->reason, "");
+}
+
 TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
   const struct {
     const char* corefile;
@@ -230,6 +264,16 @@ TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
       {". {\n  prometheus a b c\n}\n", "2:16: prometheus: unexpected argument b"},
       {". {\n  prometheus localhost:\n}\n", "2:14: prometheus: 'localhost:' names no port"},
       {". {\n  loadbalance weighted\n}\n", "2:15: loadbalance: only round_robin"},
+      {". {\n  loadbalance random\n}\n", "2:15: loadbalance: unknown policy random"},
+      {". {\n  loadbalance round_robin x\n}\n", "2:27: loadbalance: unknown property for round_robin"},
+      {". {\n  loadbalance {\n    prefer 10.0.0.0/8 10.0.0.1\n  }\n}\n", "3:23: loadbalance: invalid CIDR '10.0.0.1'"},
+      {". {\n  loadbalance {\n    prefer 10.0.0.0/33\n  }\n}\n", "3:12: loadbalance: invalid CIDR '10.0.0.0/33'"},
+      {". {\n  loadbalance round_robin {\n    weight 1\n  }\n}\n", "3:5: loadbalance: unknown property 'weight'"},
+      {". {\n  template IN A {\n    ederror x\n  }\n}\n", "3:13: ederror: 'x' is not an extended error code"},
+      {". {\n  template IN A {\n    ederror 65536\n  }\n}\n", "3:13: ederror: '65536' is not an extended error code"},
+      {". {\n  template IN A {\n    ederror -1\n  }\n}\n", "3:13: ederror: '-1' is not an extended error code"},
+      {". {\n  template IN A {\n    ederror\n  }\n}\n", "3:5: ederror needs CODE [REASON]"},
+      {". {\n  template IN A {\n    ederror 1 a b\n  }\n}\n", "3:5: ederror needs CODE [REASON]"},
       {". {\n  reload soon\n}\n", "2:10: reload interval: 'soon' is not a duration"},
       // CoreDNS's plugin/reload/setup_test.go: below 2 s, or a jitter under 1 s other than 0.
       {". {\n  reload 1s\n}\n", "2:10: reload interval must be at least 2s, not 1s"},

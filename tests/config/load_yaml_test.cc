@@ -138,7 +138,7 @@ TEST_F(LoadYamlTest, ContractExampleLoads) {
   TemplateMatch m;
   const std::string name = "web.cluster2.nginx.default.svc.clusterset.local.";
   ASSERT_TRUE(c.templates[0].compiled->Match(name, m));
-  EXPECT_EQ(c.templates[0].compiled->RenderText(m, Question(name)),
+  EXPECT_EQ(*c.templates[0].compiled->RenderText(m, Question(name)),
             std::vector<std::string>{name + " 60 IN CNAME web.nginx.default.cluster2.svc.cluster.local"});
 
   EXPECT_TRUE(c.clusterset.services);
@@ -228,7 +228,7 @@ log: {level: debug, queries: true}
   TemplateMatch m;
   const std::string name = "db.east.pg.prod.svc.set.example.";
   ASSERT_TRUE(c.templates[0].compiled->Match(name, m));
-  EXPECT_EQ(c.templates[0].compiled->RenderText(m, Question(name)),
+  EXPECT_EQ(*c.templates[0].compiled->RenderText(m, Question(name)),
             std::vector<std::string>{name + " 60 IN CNAME db.pg.prod.east.svc.example.internal."});
 }
 
@@ -255,7 +255,7 @@ TEST_F(LoadYamlTest, DefaultsApplyWhenKeysAreAbsent) {
   TemplateMatch m;
   const std::string name = "web.c1.nginx.default.svc.clusterset.local.";
   ASSERT_TRUE(c.templates[0].compiled->Match(name, m));
-  EXPECT_EQ(c.templates[0].compiled->RenderText(m, Question(name)),
+  EXPECT_EQ(*c.templates[0].compiled->RenderText(m, Question(name)),
             std::vector<std::string>{name + " 60 IN CNAME web.nginx.default.c1.svc.cluster.local."});
   EXPECT_FALSE(c.templates[0].compiled->Match("x.web.c1.nginx.default.svc.clusterset.local.", m)) << "anchored";
 }

@@ -212,6 +212,24 @@ TEST_F(PipelineTest, LoadbalanceMarksTheAddressesForRotation) {
   EXPECT_EQ(answer.reply->rotation.count, 2u);
 }
 
+// loadbalance { prefer … } (CoreDNS's README "Subnet Prioritization"): the
+// block's subnets go with the rotated reply, so every write, cache hits
+// included, puts them first (reply_writer_test checks the order).
+TEST_F(PipelineTest, LoadbalancePreferGoesWithTheRotatedReply) {
+  LoadCorefile(". {\n    loadbalance round_robin {\n        prefer 192.0.2.2/32\n    }\n    cache 30\n"
+               "    forward . 10.0.0.1\n}\n");
+  const std::vector<uint8_t> ip1 = {192, 0, 2, 1}, ip2 = {192, 0, 2, 2};
+  const std::vector<uint8_t> reply =
+      ReplyTo("example.com", kTypeA, 2).Pointer(12).RrBody(kTypeA, 300, ip1).Pointer(12).RrBody(kTypeA, 300, ip2).bytes();
+  const Answer answer = Resolve("example.com", kTypeA, reply);
+  ASSERT_EQ(answer.kind, Answer::Kind::kReply);
+  ASSERT_NE(answer.reply->prefer, nullptr);
+  EXPECT_EQ(answer.reply->prefer->size(), 1u);
+  const Answer hit = StartAnswers("example.com", kTypeA);
+  ASSERT_TRUE(hit.from_cache);
+  EXPECT_EQ(hit.reply->prefer, answer.reply->prefer);
+}
+
 // --- serve stale (RFC 8767) -------------------------------------------------------
 
 class StaleTest : public PipelineTest {
@@ -296,6 +314,37 @@ TEST_F(PipelineTest, ATemplateAnswers) {
   EXPECT_TRUE(m.aa);
   EXPECT_EQ(m.answer, (S{"a.example.org. 60 IN A 192.0.2.7"}));
   EXPECT_EQ(counters_.synthesized, 1u);
+}
+
+// CoreDNS's README example "Resolve .invalid as NXDOMAIN" (template, v1.14.7):
+// NXDOMAIN with the SOA, and EDE 21 with its text for the OPT, kept in the
+// cache with the answer. A forwarded answer has none.
+TEST_F(PipelineTest, ATemplatesEderrorGoesWithItsReplyIntoTheCache) {
+  LoadCorefile(R"cf(. {
+    cache 30
+    forward . 10.0.0.1
+    template ANY ANY invalid {
+      rcode NXDOMAIN
+      authority "invalid. 60 {{ .Class }} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)"
+      ederror 21 "Blocked according to RFC2606"
+    }
+}
+)cf");
+  const Answer answer = StartAnswers("host.example.invalid", kTypeA);
+  ASSERT_EQ(answer.kind, Answer::Kind::kReply);
+  EXPECT_EQ(answer.reply->rcode(), kNxDomain);
+  EXPECT_EQ(Text(answer).authority, (S{"invalid. 30 IN SOA ns.invalid. hostmaster.invalid. 1 60 60 60 60"}))
+      << "the SOA as cache 30 keeps it";
+  ASSERT_NE(answer.reply->ede, nullptr);
+  EXPECT_EQ(ReadU16(&(*answer.reply->ede)[4]), 21);
+  EXPECT_EQ(std::string(answer.reply->ede->begin() + 6, answer.reply->ede->end()), "Blocked according to RFC2606");
+  const Answer hit = StartAnswers("host.example.invalid", kTypeA);
+  ASSERT_TRUE(hit.from_cache);
+  EXPECT_EQ(hit.reply->ede, answer.reply->ede);
+
+  const Answer forwarded = Resolve("example.com", kTypeA, AReply("example.com"));
+  ASSERT_EQ(forwarded.kind, Answer::Kind::kReply);
+  EXPECT_EQ(forwarded.reply->ede, nullptr);
 }
 
 TEST_F(PipelineTest, ATemplateCnameIsChased) {

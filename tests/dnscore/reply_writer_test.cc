@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -128,6 +129,53 @@ TEST(WriteReplyTest, LoadbalanceRotatesTheAddressRunOnEveryWrite) {
   EXPECT_FALSE(StoredAnswer().MarkAddressRotation()) << "owners written out in full could be pointed into";
 }
 
+// Addresses of the records written, in order, for a run of `count` A records.
+std::vector<std::vector<uint8_t>> Addresses(const Written& w, const StoredReply& r) {
+  std::vector<std::vector<uint8_t>> out;
+  for (size_t i = 0; i < r.rotation.count; ++i) {
+    const uint8_t* rdata = &w.bytes[r.rotation.at + i * r.rotation.size + 12];
+    out.emplace_back(rdata, rdata + 4);
+  }
+  return out;
+}
+
+Cidr Subnet(absl::string_view text) { return *Cidr::Parse(text); }
+
+// CoreDNS's loadbalance README ("Subnet Prioritization") and TestSortPreferred:
+// after the shuffle, addresses in the first listed subnet go first, then the
+// second's, each group in the order it came; the rest keep theirs, last.
+TEST(WriteReplyTest, PreferPutsTheListedSubnetsFirstAfterEveryTurn) {
+  Wire w = Wire().Header(0, kFlagQR | kFlagRD | kFlagRA, 1, 6).Question("www.example.com", kTypeA);
+  const std::vector<std::vector<uint8_t>> stored_order = {
+      {10, 9, 30, 1}, {10, 9, 20, 5}, {192, 168, 1, 2}, {10, 10, 0, 1}, {10, 9, 20, 3}, {172, 16, 0, 1}};
+  for (const auto& a : stored_order) w.Pointer(kHeaderSize).RrBody(kTypeA, 20, a);
+  StoredReply reply = *StoredReply::FromMessage(w, TtlPolicy{.min_ttl = 1, .max_ttl = 60});
+  ASSERT_TRUE(reply.MarkAddressRotation());
+  reply.prefer = std::make_shared<const std::vector<Cidr>>(
+      std::vector<Cidr>{Subnet("2001:db8::/32"), Subnet("10.9.20.0/24"), Subnet("10.9.30.0/24")});
+  const std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA);
+
+  // No turn: the stored order, sorted by subnet.
+  EXPECT_EQ(Addresses(Write(reply, query), reply),
+            (std::vector<std::vector<uint8_t>>{
+                {10, 9, 20, 5}, {10, 9, 20, 3}, {10, 9, 30, 1}, {192, 168, 1, 2}, {10, 10, 0, 1}, {172, 16, 0, 1}}));
+  // Every turn: the preferred groups still lead, and every record is there whole.
+  RotationTurn turn;
+  std::set<std::vector<std::vector<uint8_t>>> orders;
+  for (int i = 0; i < 6; ++i) {
+    std::vector<std::vector<uint8_t>> order = Addresses(Write(reply, query, {.ttl = std::nullopt, .rotation = &turn}), reply);
+    EXPECT_EQ(order[0][2], 20) << "10.9.20.0/24 first";
+    EXPECT_EQ(order[1][2], 20);
+    EXPECT_EQ(order[2], (std::vector<uint8_t>{10, 9, 30, 1}));
+    std::vector<std::vector<uint8_t>> sorted = order, want = stored_order;
+    std::sort(sorted.begin(), sorted.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(sorted, want);
+    orders.insert(order);
+  }
+  EXPECT_GT(orders.size(), 1u) << "the turn still changes the order within and after the preferred groups";
+}
+
 TEST(WriteReplyTest, TtlFloorAndCeilingBoundTheServedTtl) {
   StoredReply reply = CompressedAnswer();
   reply.ttl_floor = 30;
@@ -153,6 +201,35 @@ TEST(WriteReplyTest, AppendsOptOnlyWhenTheQueryHadEdns) {
     const std::vector<uint8_t> want = {0, 0, 41, 0x04, 0xd0, 0, 0, static_cast<uint8_t>(dnssec_ok ? 0x80 : 0), 0, 0, 0};
     EXPECT_EQ(std::vector<uint8_t>(edns.bytes.end() - kOptSize, edns.bytes.end()), want) << "DO " << dnssec_ok;
   }
+}
+
+// A template's ederror (RFC 8914) rides in the OPT of clients that sent one;
+// a client without EDNS gets no OPT at all (RFC 6891 7).
+TEST(WriteReplyTest, EdnsOptionsGoIntoTheOptOnlyForEdnsQueries) {
+  StoredReply stored = StoredAnswer();
+  // INFO-CODE 21 (Not Supported), EXTRA-TEXT "no".
+  stored.ede = std::make_shared<const std::vector<uint8_t>>(std::vector<uint8_t>{0, 15, 0, 4, 0, 21, 'n', 'o'});
+  Written plain = Write(stored, MakeQuery("www.example.com", kTypeA));
+  EXPECT_EQ(plain.bytes.size(), stored.wire.size());
+  EXPECT_EQ(plain.count(3), 1);
+
+  Written edns = Write(stored, MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 4096}));
+  ASSERT_EQ(edns.bytes.size(), stored.wire.size() + kOptSize + 8);
+  EXPECT_EQ(edns.count(3), 2);
+  const std::vector<uint8_t> want = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 8, 0, 15, 0, 4, 0, 21, 'n', 'o'};
+  EXPECT_EQ(std::vector<uint8_t>(edns.bytes.begin() + stored.wire.size(), edns.bytes.end()), want);
+
+  // Cut for size, the option stays when it fits with header and question...
+  const std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 1232});
+  Written cut = Write(stored, query, Limit(stored.wire.size()));
+  EXPECT_TRUE(cut.flags() & kFlagTC);
+  ASSERT_EQ(cut.bytes.size(), stored.question_end + kOptSize + 8);
+  EXPECT_EQ(ReadU16(&cut.bytes[stored.question_end + 9]), 8);
+  // ...and is dropped, the OPT kept, when it does not.
+  Written bare = Write(stored, query, Limit(stored.question_end + kOptSize + 7));
+  EXPECT_TRUE(bare.flags() & kFlagTC);
+  ASSERT_EQ(bare.bytes.size(), stored.question_end + kOptSize);
+  EXPECT_EQ(ReadU16(&bare.bytes[stored.question_end + 9]), 0);
 }
 
 TEST(WriteReplyTest, TruncatesToHeaderAndQuestionWithTcWhenOverTheLimit) {

@@ -101,6 +101,33 @@ TEST(TemplateHandlerTest, SectionsRcodeAndTheFieldsOfAnAnyQuestion) {
   EXPECT_EQ(out.authority.size(), 1u);
 }
 
+// CoreDNS's README example "Resolve .invalid as NXDOMAIN" with its ederror
+// (plugin/template/README.md, v1.14.7): the answer carries EDE 21 and its text.
+TEST(TemplateHandlerTest, EderrorComesWithTheAnswerAsAnEdnsOption) {
+  TemplateRule r = Rule(kClassANY, kTypeANY, {"invalid"}, {}, {});
+  r.rcode = kNxDomain;
+  r.authority = {"invalid. 60 {{ .Class }} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)"};
+  r.ederror = ExtendedError{21, "Blocked according to RFC2606"};
+  TemplateOutcome out = Handler({r}).Answer(N("example.invalid"), kTypeA, kClassIN);
+  ASSERT_EQ(out.kind, TemplateOutcome::Kind::kAnswer);
+  EXPECT_EQ(out.rcode, kNxDomain);
+  ASSERT_NE(out.ede, nullptr);
+  std::vector<uint8_t> want = {0, 15, 0, 30, 0, 21};
+  for (char c : std::string("Blocked according to RFC2606")) want.push_back(static_cast<uint8_t>(c));
+  EXPECT_EQ(*out.ede, want);
+
+  r.ederror->reason.clear();
+  out = Handler({r}).Answer(N("example.invalid"), kTypeA, kClassIN);
+  ASSERT_NE(out.ede, nullptr);
+  EXPECT_EQ(*out.ede, (std::vector<uint8_t>{0, 15, 0, 2, 0, 21})) << "no reason: INFO-CODE alone";
+
+  r.ederror.reset();
+  EXPECT_EQ(Handler({r}).Answer(N("example.invalid"), kTypeA, kClassIN).ede, nullptr);
+
+  r.ederror = ExtendedError{21, std::string(kMaxExtendedErrorText + 1, 'x')};
+  EXPECT_FALSE(TemplateHandler::Compile({r}).ok()) << "a reason too long to leave room for the answer";
+}
+
 TEST(TemplateHandlerTest, TemplatesAreTriedInOrderAndRcodeServfailWritesNothing) {
   TemplateRule first = Rule(kClassIN, kTypeA, {"example.org"}, {"^a\\."}, {"{{ .Name }} 5 IN A 192.0.2.1"});
   first.fallthrough = std::vector<DnsName>{};

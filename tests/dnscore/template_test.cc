@@ -70,7 +70,7 @@ TEST(TemplateTest, RendersTheContractsDefaultTemplate) {
   ASSERT_NE(t, nullptr);
   TemplateMatch m;
   ASSERT_TRUE(t->Match(kData.name, m));
-  EXPECT_EQ(t->RenderText(m, kData), std::vector<std::string>{
+  EXPECT_EQ(*t->RenderText(m, kData), std::vector<std::string>{
       "web.cluster2.nginx.default.svc.clusterset.local. 60 IN CNAME web.nginx.default.cluster2.svc.cluster.local"});
 
   absl::StatusOr<std::vector<RrPtr>> records = t->Render(m, kData);
@@ -94,7 +94,7 @@ TEST(TemplateTest, RendersIndexMatchAndTheQuestionFields) {
   ASSERT_NE(t, nullptr);
   TemplateMatch m;
   ASSERT_TRUE(t->Match(kData.name, m));
-  EXPECT_EQ(t->RenderText(m, kData), (std::vector<std::string>{
+  EXPECT_EQ(*t->RenderText(m, kData), (std::vector<std::string>{
       "web|web.cluster2.nginx.default.svc.clusterset.local.|cluster2.nginx.default.svc.clusterset.local.",
       "clusterset.local. IN AAAA",
       "web.cluster2.nginx.default.svc.clusterset.local.!",
@@ -108,6 +108,106 @@ TEST(TemplateTest, RenderFailsOnTextThatIsNotARecord) {
   TemplateMatch m;
   ASSERT_TRUE(t->Match("web.", m));
   EXPECT_FALSE(t->Render(m, kData).ok());
+}
+
+// CoreDNS's README example "Resolve hexadecimal ip pattern using parseInt"
+// (plugin/template/README.md, v1.14.7), and template_test.go's
+// exampleDomainAParseIntTemplate case: ip0a5f0c09.example. → 10.95.12.9.
+TEST(TemplateTest, ParseIntReadsHexGroupsAsGoDoes) {
+  auto t = Compile("^ip0a(?P<b>[a-f0-9]{2})(?P<c>[a-f0-9]{2})(?P<d>[a-f0-9]{2})[.]example[.]$",
+                   {"{{ .Name }} 60 IN A 10.{{ parseInt .Group.b 16 8 }}.{{ parseInt .Group.c 16 8 }}."
+                    "{{ parseInt .Group.d 16 8 }}"});
+  ASSERT_NE(t, nullptr);
+  TemplateMatch m;
+  ASSERT_TRUE(t->Match("ip0a5f0c09.example.", m));
+  EXPECT_EQ(*t->RenderText(m, kData), std::vector<std::string>{
+      "web.cluster2.nginx.default.svc.clusterset.local. 60 IN A 10.95.12.9"});
+  ASSERT_TRUE(t->Render(m, kData).ok());
+}
+
+TEST(TemplateTest, ParseIntFollowsStrconvParseUint) {
+  const struct {
+    std::string action;
+    std::string out;  // empty: the answer fails
+    std::string error_part;
+  } cases[] = {
+      {R"({{ parseInt "ff" 16 8 }})", "255", ""},
+      {R"({{ parseInt "100" 16 8 }})", "", "value out of range"},
+      {R"({{ parseInt "gg" 16 8 }})", "", "strconv.ParseUint: parsing \"gg\": invalid syntax"},  // brokenParseIntTemplate
+      {R"({{ parseInt "0x1f" 0 64 }})", "31", ""},
+      {R"({{ parseInt "017" 0 0 }})", "15", ""},
+      {R"({{ parseInt "0b101" 0 8 }})", "5", ""},
+      {R"({{ parseInt "0" 0 8 }})", "0", ""},
+      {R"({{ parseInt "1_000" 0 32 }})", "1000", ""},
+      {R"({{ parseInt "1__0" 0 32 }})", "", "invalid syntax"},
+      {R"({{ parseInt "1_0" 10 32 }})", "", "invalid syntax"},
+      {R"({{ parseInt "18446744073709551615" 10 0 }})", "18446744073709551615", ""},
+      {R"({{ parseInt "18446744073709551616" 10 64 }})", "", "value out of range"},
+      {R"({{ parseInt "z" 36 8 }})", "35", ""},
+      {R"({{ parseInt "1" 37 8 }})", "", "invalid base 37"},
+      {R"({{ parseInt "1" 10 65 }})", "", "invalid bit size 65"},
+      {R"({{ parseInt "" 10 8 }})", "", "invalid syntax"},
+      {R"({{ parseInt "-1" 10 8 }})", "", "invalid syntax"},
+      {R"({{ parseInt (index .Match 1) 10 16 }})", "42", ""},
+      {R"({{ parseInt .Group.n 8 16 }})", "34", ""},
+      // setup_test.go TestSetupParse #13 loads `{{ parseInt }}`; Go fails it when it runs.
+      {R"({{ parseInt }})", "", "wrong number of args for parseInt: want 3 got 0"},
+      {R"({{ parseInt .Group.n 16 }})", "", "want 3 got 2"},
+      {R"({{ parseInt (index .Match 1) 16 8 1 }})", "", "want 3 got 4"},
+  };
+  for (const auto& c : cases) {
+    auto t = Compile(R"(^(?P<n>[0-9]+)\.)", {c.action});
+    ASSERT_NE(t, nullptr) << c.action;
+    TemplateMatch m;
+    ASSERT_TRUE(t->Match("42.example.", m));
+    absl::StatusOr<std::vector<std::string>> text = t->RenderText(m, kData);
+    if (c.out.empty()) {
+      ASSERT_FALSE(text.ok()) << c.action << " gave " << (*text)[0];
+      EXPECT_NE(text.status().message().find(c.error_part), absl::string_view::npos) << text.status();
+      EXPECT_FALSE(t->Render(m, kData).ok());
+    } else {
+      ASSERT_TRUE(text.ok()) << c.action << ": " << text.status();
+      EXPECT_EQ((*text)[0], c.out) << c.action;
+    }
+  }
+}
+
+// .Meta is empty without CoreDNS's metadata plugin (template.go Meta), which
+// meshdns does not have; .Regex is the regex that matched; a string constant
+// prints itself.
+TEST(TemplateTest, RendersMetaRegexAndStringConstants) {
+  auto t = Compile(R"(^(?P<b>[a-z]+)\.)", {
+      R"({{ .Meta "foo" }}-{{ .Name }})",
+      R"({{ .Regex }}|{{ "a \"quoted\" word" }}|{{ `raw` }})",
+  });
+  ASSERT_NE(t, nullptr);
+  TemplateMatch m;
+  ASSERT_TRUE(t->Match("web.", m));
+  EXPECT_EQ(*t->RenderText(m, kData), (std::vector<std::string>{
+      "-web.cluster2.nginx.default.svc.clusterset.local.",
+      R"(^(?P<b>[a-z]+)\.|a "quoted" word|raw)",
+  }));
+}
+
+TEST(TemplateTest, CompileRejectsFunctionsItCannotRun) {
+  const struct {
+    std::string answer;
+    std::string message_part;
+  } cases[] = {
+      {"{{ .Remote }} 60 IN A 1.2.3.4", ".Remote"},
+      {"{{ printf \"%s\" .Name }} 60 IN A 1.2.3.4", "unsupported"},
+      {"{{ parseInt .Group.b sixteen 8 }} 60 IN A 1.2.3.4", "parseInt takes"},
+      {"{{ parseInt .Group.nope 16 8 }} 60 IN A 1.2.3.4", "nope"},
+      {"{{ parseInt (.Group.b 16 8 }} 60 IN A 1.2.3.4", "not closed"},
+      {"{{ .Meta foo }} 60 IN A 1.2.3.4", ".Meta takes"},
+      {"{{ .Name .Zone }} 60 IN A 1.2.3.4", "unsupported"},
+      {"{{ \"open }} 60 IN A 1.2.3.4", "unterminated"},
+  };
+  for (const auto& c : cases) {
+    absl::StatusOr<std::shared_ptr<const Template>> t = Template::Compile("(?P<b>[a-z]+)", {c.answer});
+    ASSERT_FALSE(t.ok()) << c.answer;
+    EXPECT_NE(t.status().message().find(c.message_part), absl::string_view::npos) << t.status();
+  }
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ import time
 import unittest
 import urllib.request
 
+import dns.edns
 import dns.flags
 import dns.message
 import dns.query
@@ -293,7 +294,11 @@ TCP_ONLY = "127.11.9.7"   # answers UDP with TC only
 BROKER_A = f"{BROKER}.{SERVICE}.{NAMESPACE}.svc.cluster.local."
 
 # Written in an order CoreDNS would not run them in: the chain must still run
-# rewrite, cache, template, hosts, forward.
+# rewrite, cache, template, hosts, forward. The invalid, example and lb.example
+# blocks hold the examples of CoreDNS's template and loadbalance READMEs
+# (v1.14.7: "Resolve .invalid as NXDOMAIN", "Resolve hexadecimal ip pattern
+# using parseInt", "Subnet Prioritization"), in blocks of their own instead of
+# beside a forward to 8.8.8.8.
 DIRECTIVES_COREFILE = f"""\
 example.org {{
     log
@@ -330,6 +335,31 @@ slow.example {{
 tcp.example {{
     forward . {TCP_ONLY}:{NSD_PORT} {{
         force_tcp
+    }}
+}}
+invalid {{
+    template ANY ANY invalid {{
+      rcode NXDOMAIN
+      authority "invalid. 60 {{{{ .Class }}}} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)"
+      ederror 21 "Blocked according to RFC2606"
+    }}
+}}
+example {{
+    template IN A example {{
+      match "^ip0a(?P<b>[a-f0-9]{{2}})(?P<c>[a-f0-9]{{2}})(?P<d>[a-f0-9]{{2}})[.]example[.]$"
+      answer "{{{{ .Name }}}} 60 IN A 10.{{{{ parseInt .Group.b 16 8 }}}}.{{{{ parseInt .Group.c 16 8 }}}}.{{{{ parseInt .Group.d 16 8 }}}}"
+      fallthrough
+    }}
+}}
+lb.example {{
+    loadbalance round_robin {{
+        prefer 10.9.20.0/24 192.168.1.0/24
+    }}
+    hosts {{
+        10.9.30.1 www.lb.example
+        10.9.20.5 www.lb.example
+        192.168.1.2 www.lb.example
+        10.9.20.3 www.lb.example
     }}
 }}
 clusterset.local {{
@@ -532,6 +562,38 @@ class CorefileDirectivesTest(unittest.TestCase):
         r = ask(f"{BROKER}.cluster2.{SERVICE}.{NAMESPACE}.svc.clusterset.local.")
         self.assertEqual(r.rcode(), dns.rcode.NXDOMAIN)
         self.assertEqual([rr.rdtype for rr in r.authority], [dns.rdatatype.SOA])
+
+    def test_template_ederror_readme_example(self):
+        # NXDOMAIN, the dummy SOA with its 60 s, and EDE 21 with its text...
+        r = ask("host.example.invalid.")
+        self.assertEqual(r.rcode(), dns.rcode.NXDOMAIN)
+        self.assertTrue(r.flags & dns.flags.AA)
+        self.assertEqual([rr.to_text() for rr in r.authority],
+                         ["invalid. 60 IN SOA ns.invalid. hostmaster.invalid. 1 60 60 60 60"])
+        ede = [o for o in r.options if isinstance(o, dns.edns.EDEOption)]
+        self.assertEqual([(o.code, o.text) for o in ede], [(21, "Blocked according to RFC2606")])
+        # ...but no OPT at all for a client that sent none (RFC 6891 7).
+        plain = query(DIRECTIVES, "host.example.invalid.", "AAAA", edns=False)
+        self.assertEqual(plain.rcode(), dns.rcode.NXDOMAIN)
+        self.assertEqual(plain.edns, -1)
+
+    def test_template_parseint_readme_example(self):
+        # "ip-10-123-123.example. can instead be expressed as ip0a7b7b7b.example."
+        r = ask("ip0a7b7b7b.example.")
+        self.assertEqual([rr.to_text() for rr in r.answer], ["ip0a7b7b7b.example. 60 IN A 10.123.123.123"])
+        r = ask("IP0A5F0C09.example.")
+        self.assertEqual([rd.address for rd in r.answer[0]], ["10.95.12.9"])
+
+    def test_loadbalance_prefer_readme_example(self):
+        orders = set()
+        for _ in range(8):
+            r = ask("www.lb.example.")
+            order = [rd.address for rr in r.answer for rd in rr]
+            self.assertEqual(sorted(order), ["10.9.20.3", "10.9.20.5", "10.9.30.1", "192.168.1.2"])
+            self.assertEqual(sorted(order[:2]), ["10.9.20.3", "10.9.20.5"], f"10.9.20.0/24 first: {order}")
+            self.assertEqual(order[2], "192.168.1.2", f"then 192.168.1.0/24: {order}")
+            orders.add(tuple(order))
+        self.assertGreater(len(orders), 1, "still round robin within the preferred subnet")
 
     def test_a_name_in_no_block_is_refused(self):
         self.assertEqual(ask("example.com.").rcode(), dns.rcode.REFUSED)
