@@ -10,11 +10,11 @@ namespace {
 // What meshdns runs, in plugin.cfg order (the order a plan's slots execute
 // in), then the ones people bring along that it does not, with what to do instead.
 constexpr DirectiveEntry kDirectives[] = {
-    {.name = "reload", .plan = PlanReload, .once_per_block = true},
+    {.name = "reload", .plan = PlanReload, .once_per_block = true, .handler = false},
     {.name = "bufsize", .plan = PlanBufsize, .once_per_block = true},
-    {.name = "bind", .plan = PlanBind},
-    {.name = "health", .plan = PlanHealth, .once_per_block = true},
-    {.name = "ready", .plan = PlanReady, .once_per_block = true},
+    {.name = "bind", .plan = PlanBind, .handler = false},
+    {.name = "health", .plan = PlanHealth, .once_per_block = true, .handler = false},
+    {.name = "ready", .plan = PlanReady, .once_per_block = true, .handler = false},
     {.name = "prometheus", .plan = PlanPrometheus, .once_per_block = true},
     {.name = "errors", .plan = PlanErrors},
     {.name = "log", .plan = PlanLog},
@@ -84,6 +84,7 @@ ServerPlan PlanBlock(const CorefileServerBlock& block, std::vector<ConfigError>&
       continue;
     }
     site.planned = true;
+    plan.has_chain = plan.has_chain || entry->handler;
     if (entry->once_per_block && !seen.insert(entry->name).second) {
       context.Error(d.name.pos, absl::StrCat(d.name.text, " can only be used once per server block"));
       continue;

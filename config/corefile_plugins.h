@@ -116,6 +116,7 @@ struct ServerPlan {
   std::vector<CorefileKey> keys;
   SourcePos pos;                     // the block's first key
   std::vector<DirectiveSite> sites;  // every directive, in the order written
+  bool has_chain = false;  // a directive adds a DNS handler (registry.h); without one, REFUSED
   // In plugin.cfg order: the side services, then the query chain.
   std::optional<std::string> health, ready, prometheus;  // listen addresses, "" for the default
   Millis lameduck = 0;                                   // health { lameduck DURATION }

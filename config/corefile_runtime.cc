@@ -165,6 +165,8 @@ class Compiler {
       block.prefer = std::make_shared<const std::vector<Cidr>>(plan.loadbalance_prefer);
     }
     block.errors = plan.errors;
+    block.has_chain = plan.has_chain;
+    block.opens_classes = !plan.forwards.empty();
     block.rewrite = Rewriter(plan.rewrites);
 
     if (plan.cache) {

@@ -24,6 +24,10 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   s.service.reset();
   s.ede.reset();
 
+  // Classes: only IN, unless the server has a block that opens the others.
+  if (!program_.AllowsClass(question.server, question.qclass)) {
+    return Answered(Answer::Refused(absl::InvalidArgumentError("the server takes no class but IN")));
+  }
   // Loop probe: the server's own HINFO question seen too often.
   if (const std::optional<LoopProbe>& loop = program_.loop();
       loop && question.qtype == kTypeHINFO && question.name.Equals(loop->name) &&
@@ -34,6 +38,7 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   s.block = program_.Dispatch(question.name, question.server);
   if (s.block == nullptr) return Answered(Answer::Refused(absl::NotFoundError("no server block holds the name")));
   const Block& block = *s.block;
+  if (!block.has_chain) return Answered(Answer::Refused(absl::NotFoundError("the server block has no plugin")));
   // Cache. It sits before rewrite (CoreDNS's plugin order), so its zones hold
   // the client's name, which is also the entry's key.
   s.cache = block.CacheFor(question.name);

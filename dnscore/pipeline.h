@@ -1,7 +1,8 @@
 // Pipeline: the stages a question goes through once admission found no cache
 // entry for it, in the one order they run (written in Start and Finish):
 //
-//   query:  loop probe → dispatch (longest zone) → cache → rewrite → cluster
+//   query:  class check → loop probe → dispatch (longest zone; a block
+//           without plugins is REFUSED) → cache → rewrite → cluster
 //           strip → template → clusterset rules (contract 2-4) → hosts →
 //           forward
 //   reply:  cluster names restored → rewrite reverted → stored by the block's

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "dnscore/wire.h"
+
 namespace meshdns {
 namespace {
 
@@ -32,6 +34,18 @@ const BlockCache* Block::CacheFor(const DnsName& name) const {
 const LogRule* Program::LogRuleFor(const DnsName& qname, uint16_t server, std::span<const uint8_t> reply) const {
   const Block* block = Dispatch(qname, server);
   return block != nullptr ? meshdns::LogRuleFor(block->log, qname, reply) : nullptr;
+}
+
+bool Program::AllowsClass(uint16_t server, uint16_t qclass) const {
+  if (qclass == kClassIN) return true;
+  auto opens = [&](size_t b) { return blocks_[b].opens_classes; };
+  if (servers_.empty()) {
+    for (size_t b = 0; b < blocks_.size(); ++b) {
+      if (opens(b)) return true;
+    }
+    return false;
+  }
+  return server < servers_.size() && std::any_of(servers_[server].begin(), servers_[server].end(), opens);
 }
 
 const Block* Program::Dispatch(const DnsName& qname, uint16_t server) const {

@@ -85,6 +85,13 @@ struct Block {
   std::vector<std::string> plugins;  // the directives it runs, once each (coredns_plugin_enabled)
   // errors { consolidate … }: shared by every worker; null without.
   std::shared_ptr<ErrorConsolidation> consolidate;
+  // CoreDNS gives a block a plugin chain only when a directive adds a DNS
+  // handler (not reload, bind, health, ready); without one its names are
+  // REFUSED (server.go), where a chain nobody answers in gives SERVFAIL.
+  bool has_chain = true;
+  // CoreDNS refuses classes other than IN on a server unless one of its
+  // blocks has chaos or forward (server.go's EnableChaos).
+  bool opens_classes = true;
 
   const BlockForward* ForwardFor(const DnsName& name) const;
   const BlockCache* CacheFor(const DnsName& name) const;
@@ -139,6 +146,8 @@ class Program {
   const Block* Dispatch(const DnsName& qname, uint16_t server = 0) const;
   // The `log` rule of the block serving `qname` that logs `reply`; null: none.
   const LogRule* LogRuleFor(const DnsName& qname, uint16_t server, std::span<const uint8_t> reply) const;
+  // Whether `server` takes questions of class `qclass` at all.
+  bool AllowsClass(uint16_t server, uint16_t qclass) const;
   size_t server_count() const { return servers_.empty() ? 1 : servers_.size(); }
   const std::vector<Block>& blocks() const { return blocks_; }
   // Set when a block has `loop`.

@@ -20,6 +20,7 @@ inline constexpr size_t kMaxMessageSize = 65535;
 // cookies it stays far below this. Anything larger is dropped unread.
 inline constexpr size_t kMaxQuerySize = 4096;
 inline constexpr uint16_t kClassIN = 1;
+inline constexpr uint16_t kClassCH = 3;
 inline constexpr uint16_t kClassANY = 255;
 
 enum RrType : uint16_t {

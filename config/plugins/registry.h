@@ -18,6 +18,9 @@ struct DirectiveEntry {
   absl::string_view name;
   PlanDirective plan = nullptr;  // null: meshdns does not run this directive
   bool once_per_block = false;   // as CoreDNS: a second one in a server block is an error
+  // Adds a DNS handler to the block's chain, as all but CoreDNS's side
+  // services (reload, bind, health, ready) do: a block with none is REFUSED.
+  bool handler = true;
   absl::string_view instead;     // not run: what to do instead
 };
 

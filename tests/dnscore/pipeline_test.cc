@@ -418,6 +418,58 @@ TEST_F(PipelineTest, ABlockThatDoesNotForwardIsServFail) {
   EXPECT_TRUE(answer.log) << "the block has errors";
 }
 
+// CoreDNS's server.go: a block whose directives add no DNS handler (only
+// reload, bind, health, ready, or none) has no plugin chain, and its names
+// are REFUSED, even where a shorter zone's block would answer.
+TEST_F(PipelineTest, ABlockWithoutPluginsIsRefused) {
+  LoadCorefile("example.org {\n    health :18080\n    reload\n}\nexample.net {\n}\n. {\n    forward . 10.0.0.1\n}\n");
+  const Answer answer = StartAnswers("www.example.org", kTypeA);
+  EXPECT_EQ(answer.kind, Answer::Kind::kRefused);
+  EXPECT_EQ(StartAnswers("example.net", kTypeA).kind, Answer::Kind::kRefused) << "an empty block";
+  EXPECT_EQ(Start("example.com", kTypeA).kind, Step::Kind::kForward);
+}
+
+// server.go refuses a class other than IN unless a block of the server has
+// chaos or forward (EnableChaos); a forward then passes the class on.
+TEST_F(PipelineTest, ClassesOtherThanInAreRefusedUnlessTheServerForwards) {
+  LoadCorefile(R"(example.org:1053 {
+    template ANY ANY {
+        answer "{{ .Name }} 60 IN A 10.0.0.1"
+    }
+}
+example.org:1054 {
+    template ANY ANY {
+        answer "{{ .Name }} 60 IN A 10.0.0.1"
+    }
+}
+.:1054 {
+    forward . 10.0.0.3
+}
+)");
+  for (const uint16_t qclass : {kClassCH, kClassANY, uint16_t{4}}) {
+    const Question on_1053{.name = N("example.org"), .qtype = kTypeTXT, .qclass = qclass, .server = 0};
+    const Step refused = Start(on_1053);
+    ASSERT_EQ(refused.kind, Step::Kind::kAnswer) << qclass;
+    EXPECT_EQ(refused.answer.kind, Answer::Kind::kRefused) << qclass;
+    Question on_1054 = on_1053;
+    on_1054.server = 1;
+    on_1054.name = N("example.com");
+    EXPECT_EQ(Start(on_1054).kind, Step::Kind::kForward) << qclass << ": the forward opens the server's classes";
+    on_1054.name = N("example.org");
+    const Step templated = Start(on_1054);
+    ASSERT_EQ(templated.kind, Step::Kind::kAnswer) << qclass;
+    EXPECT_EQ(templated.answer.kind, Answer::Kind::kReply) << qclass << ": a block of an open server answers";
+  }
+  const Question in{.name = N("example.org"), .qtype = kTypeA, .qclass = kClassIN, .server = 0};
+  EXPECT_EQ(Text(Start(in).answer).answer, (S{"example.org. 60 IN A 10.0.0.1"}));
+}
+
+TEST_F(PipelineTest, AMeshYamlTakesEveryClass) {
+  LoadMesh();
+  const Question q{.name = N("example.com"), .qtype = kTypeTXT, .qclass = kClassCH};
+  EXPECT_EQ(Start(q).kind, Step::Kind::kForward);
+}
+
 // --- loop -----------------------------------------------------------------------------
 
 TEST_F(PipelineTest, TheLoopProbeSeenAThirdTimeIsALoop) {
