@@ -18,6 +18,9 @@ constexpr DirectiveEntry kDirectives[] = {
     {.name = "prometheus", .plan = PlanPrometheus, .once_per_block = true},
     {.name = "errors", .plan = PlanErrors},
     {.name = "log", .plan = PlanLog},
+    {.name = "local", .plan = PlanLocal},
+    {.name = "any", .plan = PlanAny, .once_per_block = true},
+    {.name = "chaos", .plan = PlanChaos, .once_per_block = true},
     {.name = "loadbalance", .plan = PlanLoadbalance},
     {.name = "rewrite", .plan = PlanRewrite},
     {.name = "cache", .plan = PlanCache, .once_per_block = true},
@@ -25,6 +28,7 @@ constexpr DirectiveEntry kDirectives[] = {
     {.name = "hosts", .plan = PlanHosts, .once_per_block = true},
     {.name = "loop", .plan = PlanLoop},
     {.name = "forward", .plan = PlanForward},
+    {.name = "whoami", .plan = PlanWhoami, .once_per_block = true},
 
     {.name = "kubernetes",
      .instead = "meshdns does not watch the Kubernetes API: forward this zone to the cluster's kube-dns "

@@ -97,6 +97,12 @@ struct BindPlan {
   std::vector<CorefileToken> except;
 };
 
+// chaos [VERSION [AUTHORS…]]: what CH TXT version.bind and authors.bind say.
+struct ChaosPlan {
+  std::string version;               // meshdns-<version> unless written
+  std::vector<std::string> authors;  // sorted and without repeats, as CoreDNS keeps them
+};
+
 // Where one directive of a server block was written: a plan's values do not
 // remember their lines, and the stages after planning (serve's compiler,
 // import) point their problems at them.
@@ -123,9 +129,13 @@ struct ServerPlan {
   std::optional<Millis> reload;
   std::optional<uint16_t> bufsize;  // bufsize [SIZE]: the UDP reply cap
   std::vector<BindPlan> binds;      // every `bind` line; none: the wildcard address
-  bool errors = false, loadbalance = false;
+  bool errors = false;
   std::vector<LogRule> log;  // every `log` line's name scopes, in order
   std::vector<ConsolidateRule> consolidate;  // errors { consolidate … }
+  std::optional<bool> local;        // local { localhost_prefix on|off }: the prefix rule, on by default
+  bool any = false;
+  std::optional<ChaosPlan> chaos;
+  bool loadbalance = false;
   std::vector<Cidr> loadbalance_prefer;  // loadbalance { prefer … }: in priority order
   std::vector<RewriteRule> rewrites;
   std::optional<CachePlan> cache;
@@ -133,6 +143,7 @@ struct ServerPlan {
   std::optional<HostsPlan> hosts;
   bool loop = false;
   std::vector<ForwardPlan> forwards;
+  bool whoami = false;
 };
 
 struct CorefilePlan {

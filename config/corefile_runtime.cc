@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include <unistd.h>
+
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -27,6 +29,14 @@ absl::StatusOr<std::string> HttpAddress(const std::string& text, const std::stri
   absl::StatusOr<SocketAddress> parsed = SocketAddress::Parse(a);
   if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat("'", a, "' is not IP:PORT (host names are not looked up)"));
   return parsed->ToString();
+}
+
+// What chaos answers hostname.bind with, read at load as CoreDNS reads it
+// per query: localhost when the name cannot be had.
+std::string Hostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
 }
 
 class Compiler {
@@ -166,7 +176,11 @@ class Compiler {
     }
     block.errors = plan.errors;
     block.has_chain = plan.has_chain;
-    block.opens_classes = !plan.forwards.empty();
+    block.opens_classes = !plan.forwards.empty() || plan.chaos;
+    if (plan.local) block.builtin.local.emplace(*plan.local);
+    block.builtin.any = plan.any;
+    if (plan.chaos) block.builtin.chaos.emplace(plan.chaos->version, plan.chaos->authors, Hostname());
+    block.builtin.whoami = plan.whoami;
     block.rewrite = Rewriter(plan.rewrites);
 
     if (plan.cache) {

@@ -16,6 +16,13 @@ IpAddress IpAddress::FromV4(const std::array<uint8_t, 4>& v4) {
   return a;
 }
 
+bool IpAddress::IsV4() const {
+  for (int i = 0; i < 10; ++i) {
+    if (bytes[i] != 0) return false;
+  }
+  return bytes[10] == 0xff && bytes[11] == 0xff;
+}
+
 absl::StatusOr<Cidr> Cidr::Parse(absl::string_view text) {
   size_t slash = text.find('/');
   std::string host(text.substr(0, slash));

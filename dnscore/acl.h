@@ -17,6 +17,8 @@ struct IpAddress {
   std::array<uint8_t, 16> bytes{};
   static IpAddress FromV4(const std::array<uint8_t, 4>& v4);
   static IpAddress FromV6(const std::array<uint8_t, 16>& v6) { return IpAddress{v6}; }
+  // An IPv4 address (held IPv4-mapped), as Go's To4 sees one.
+  bool IsV4() const;
 };
 
 struct Cidr {

@@ -15,6 +15,14 @@ absl::Status NoReply(bool overloaded) {
 
 Step Answered(Answer answer) { return Step{.kind = Step::Kind::kAnswer, .answer = std::move(answer)}; }
 
+// A reply that is never kept: its TTLs go out as written.
+Answer Uncached(const ReplyWire& wire, bool log) {
+  if (!wire.ok()) return Answer::ServFail(wire.status(), log);
+  absl::StatusOr<StoredReply> stored = StoredReply::FromMessage(std::span<const uint8_t>(*wire), nullptr);
+  if (!stored.ok()) return Answer::ServFail(stored.status(), log);
+  return Answer::Reply(std::make_shared<const StoredReply>(*std::move(stored)), 0);
+}
+
 }  // namespace
 
 Step Pipeline::Start(const Question& question, int depth, QueryState& s, const Options& options) {
@@ -39,6 +47,14 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   if (s.block == nullptr) return Answered(Answer::Refused(absl::NotFoundError("no server block holds the name")));
   const Block& block = *s.block;
   if (!block.has_chain) return Answered(Answer::Refused(absl::NotFoundError("the server block has no plugin")));
+  // local, any, chaos: ahead of rewrite, acl and cache in CoreDNS's order, so never cached.
+  if (block.builtin.AnswersFirst(question.name, question.qtype, question.qclass)) {
+    ++counters_.synthesized;
+    // authors.bind is shuffled anew each second, as CoreDNS seeds its shuffle.
+    const uint64_t shuffle = static_cast<uint64_t>(options.now / 1000);
+    return Answered(Uncached(block.builtin.AnswerFirst(question.name, question.qtype, question.qclass, shuffle),
+                             block.errors));
+  }
   // Cache. It sits before rewrite (CoreDNS's plugin order), so its zones hold
   // the client's name, which is also the entry's key.
   s.cache = block.CacheFor(question.name);
@@ -107,7 +123,15 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   }
   // Forward.
   const BlockForward* forward = block.ForwardFor(s.ask);
-  if (forward == nullptr) return Answered(Finish(s, NoPluginAnswered(), false, options));  // CoreDNS's "no next plugin found"
+  if (forward == nullptr) {
+    // whoami: last in CoreDNS's order. Its answer is one client's own, so it is never kept.
+    if (block.builtin.whoami) {
+      ++counters_.synthesized;
+      s.cache = nullptr;
+      return Finished(s, WhoamiAnswer(s.ask, question.qtype, question.qclass, question.client), options);
+    }
+    return Answered(Finish(s, NoPluginAnswered(), false, options));  // CoreDNS's "no next plugin found"
+  }
   // A pool with no resolver in rotation is not waited for: its attempts end
   // at once (PlanAttempts) and Forwarded serves stale or SERVFAIL.
   return Step{.kind = Step::Kind::kForward, .pool = forward->pool};

@@ -2,9 +2,9 @@
 // entry for it, in the one order they run (written in Start and Finish):
 //
 //   query:  class check → loop probe → dispatch (longest zone; a block
-//           without plugins is REFUSED) → cache → rewrite → cluster
-//           strip → template → clusterset rules (contract 2-4) → hosts →
-//           forward
+//           without plugins is REFUSED) → local, any, chaos → cache →
+//           rewrite → cluster strip → template → clusterset rules
+//           (contract 2-4) → hosts → forward → whoami
 //   reply:  cluster names restored → rewrite reverted → stored by the block's
 //           cache policy (loadbalance, rewrite ttl), or a stale answer
 //           instead of none or of SERVFAIL → cache insert

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "dnscore/builtin_answers.h"
 #include "dnscore/clock.h"
 #include "dnscore/cluster_rewrite.h"
 #include "dnscore/clusterset_zone.h"
@@ -69,6 +70,7 @@ struct BlockForward {
 struct Block {
   std::vector<DnsName> zones;  // the block's keys
   std::string name;            // its first key, for logs and pool names
+  BuiltinAnswers builtin;      // local, any, chaos, whoami
   Rewriter rewrite;
   // A meshdns cluster's block: <cluster>.svc.<domain> is asked as
   // svc.<domain> and the reply's names get the label back (contract rule 1).

@@ -7,12 +7,20 @@
 
 #include <cstdint>
 
+#include "dnscore/acl.h"
 #include "dnscore/dns_name.h"
 #include "dnscore/packet_cache.h"
 #include "dnscore/query_view.h"
 #include "dnscore/upstream_query.h"
 
 namespace meshdns {
+
+// Who asked, as CoreDNS's whoami reports it: address, port and transport.
+struct ClientAddress {
+  IpAddress ip;
+  uint16_t port = 0;
+  bool tcp = false;
+};
 
 struct Question {
   DnsName name;
@@ -22,9 +30,12 @@ struct Question {
   bool checking_disabled = false;
   bool dnssec_ok = false;
   uint16_t server = 0;  // index into the program's servers
+  // The client the question came from; unset for the server's own questions
+  // (prefetch). Not part of the cache key: no stage that uses it is cached.
+  ClientAddress client;
 
-  static Question Of(const QueryView& view, uint16_t server = 0) {
-    return Question{view.qname, view.qtype, view.qclass, view.rd(), view.cd(), view.edns.dnssec_ok, server};
+  static Question Of(const QueryView& view, uint16_t server = 0, const ClientAddress& client = {}) {
+    return Question{view.qname, view.qtype, view.qclass, view.rd(), view.cd(), view.edns.dnssec_ok, server, client};
   }
   // The same question, flags and server included, for another name (a CNAME
   // target, a cluster's part of a clusterset service): CoreDNS resolves those

@@ -54,9 +54,10 @@ class QueryEngine {
   // Resolves a client's query that admission found no cache entry for;
   // `waiter` is told the answer, perhaps before this returns.
   // `server`: the one of the listener the query came to.
-  void Resolve(const QueryView& view, uint16_t server, Waiter* waiter);
+  // `client`: who asked (whoami).
+  void Resolve(const QueryView& view, uint16_t server, const ClientAddress& client, Waiter* waiter);
   // The same for a coroutine (TCP connections).
-  asio::awaitable<Answer> ResolveMiss(const QueryView& view, uint16_t server);
+  asio::awaitable<Answer> ResolveMiss(const QueryView& view, uint16_t server, ClientAddress client);
   // Resolves `q` again to renew its cache entry; the answer goes nowhere else.
   asio::awaitable<void> Refresh(Question q);
   // The client's reply for `answer`: SERVFAIL or REFUSED as it says, or the

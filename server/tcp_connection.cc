@@ -117,7 +117,8 @@ asio::awaitable<void> TcpConnection<Stream>::Resolve(std::shared_ptr<TcpConnecti
   // costs this query a SERVFAIL, not the connection its other queries.
   Answer answer = Answer::ServFail();
   try {
-    answer = co_await engine.ResolveMiss(view, shared_.server);
+    const ClientAddress client{.ip = FromAsioAddress(peer_.address()), .port = peer_.port(), .tcp = true};
+    answer = co_await engine.ResolveMiss(view, shared_.server, client);
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "tcp: resolving a query from ", peer_.address().to_string(), " failed: ", e.what());
   }

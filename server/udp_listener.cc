@@ -33,6 +33,11 @@ IpAddress FromSockaddr(const sockaddr_storage& ss) {
   return IpAddress::FromV6(b);
 }
 
+uint16_t PortOf(const sockaddr_storage& ss) {
+  return ntohs(ss.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in&>(ss).sin_port
+                                       : reinterpret_cast<const sockaddr_in6&>(ss).sin6_port);
+}
+
 // The client as the query log writes it: address (IPv6 in brackets) and port.
 std::pair<std::string, uint16_t> Remote(const sockaddr_storage& ss, socklen_t len) {
   udp::endpoint ep;
@@ -281,7 +286,8 @@ void UdpListener::StartMiss(std::span<const uint8_t> query, const QueryView& vie
   miss->client_len = client_len;
   miss->started = started;
   worker_.QueryStarted();
-  worker_.engine().Resolve(miss->view, server_, miss);  // Answered() follows, perhaps at once
+  const ClientAddress who{.ip = FromSockaddr(client), .port = PortOf(client), .tcp = false};
+  worker_.engine().Resolve(miss->view, server_, who, miss);  // Answered() follows, perhaps at once
 }
 
 void UdpListener::Answered(PendingMiss& miss, const Answer& answer) {

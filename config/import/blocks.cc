@@ -134,6 +134,10 @@ void MeshImporter::Unmapped(const DirectiveSite& site) {
       {"health", "set health: in the meshdns YAML"},
       {"ready", "set ready: in the meshdns YAML"},
       {"prometheus", "set metrics: in the meshdns YAML"},
+      {"local", "meshdns forwards localhost and the loopback reverse zones like any other name"},
+      {"any", "meshdns forwards ANY questions"},
+      {"chaos", "meshdns forwards CH questions"},
+      {"whoami", "the mesh YAML forwards every name its clusters do not hold"},
   };
   const std::string& n = site.name.text;
   auto it = kWhy->find(n);

@@ -43,5 +43,9 @@ void PlanErrors(const CorefileDirective& d, PlanContext& context, ServerPlan& pl
 void PlanLog(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanLoop(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanLoadbalance(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
+void PlanLocal(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
+void PlanAny(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
+void PlanChaos(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
+void PlanWhoami(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 
 }  // namespace meshdns

@@ -162,6 +162,15 @@ TEST(CorefileImportTest, ABindIsNotCarriedOverAndSaysSo) {
   EXPECT_TRUE(Warned(i.result, "Corefile:2:3:", "meshdns listens where `listen` says"));
 }
 
+TEST(CorefileImportTest, TheAnsweringPluginsAreNotCarriedOverAndSaySo) {
+  Imported i = Import(". {\n  local\n  any\n  chaos\n  whoami\n  forward . 10.0.0.1\n}\n", "cluster1");
+  ASSERT_TRUE(i.config);
+  EXPECT_TRUE(Warned(i.result, "Corefile:2:3:", "local: not carried over"));
+  EXPECT_TRUE(Warned(i.result, "Corefile:3:3:", "any: not carried over"));
+  EXPECT_TRUE(Warned(i.result, "Corefile:4:3:", "chaos: not carried over"));
+  EXPECT_TRUE(Warned(i.result, "Corefile:5:3:", "whoami: not carried over"));
+}
+
 TEST(CorefileImportTest, TheMeshIsReadFromThePlanWithWhereEachClusterCameFrom) {
   CorefileResult read = ReadCorefileText(kCluster1, "Corefile");
   ASSERT_TRUE(read.corefile);

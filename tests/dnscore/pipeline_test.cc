@@ -470,6 +470,63 @@ TEST_F(PipelineTest, AMeshYamlTakesEveryClass) {
   EXPECT_EQ(Start(q).kind, Step::Kind::kForward);
 }
 
+// --- local, any, chaos, whoami ----------------------------------------------------------
+
+// local comes before cache in plugin.cfg: its answers are never kept.
+TEST_F(PipelineTest, LocalAnswersAheadOfTheCacheAndTheForward) {
+  LoadCorefile(". {\n    cache 300\n    forward . 10.0.0.1\n    local\n}\n");
+  for (int round = 0; round < 2; ++round) {
+    const Answer answer = StartAnswers("localhost", kTypeA);
+    EXPECT_EQ(Text(answer).answer, (S{"localhost. 604800 IN A 127.0.0.1"}));
+    EXPECT_FALSE(answer.from_cache);
+  }
+  EXPECT_EQ(Text(StartAnswers("9.0.0.127.in-addr.arpa", kTypePTR)).rcode, kNxDomain);
+  EXPECT_EQ(cache_.size(), 0u);
+  EXPECT_EQ(Start("example.org", kTypeA).kind, Step::Kind::kForward);
+}
+
+TEST_F(PipelineTest, AnyAnswersAnyQuestionsOnly) {
+  LoadCorefile(". {\n    any\n    forward . 10.0.0.1\n}\n");
+  EXPECT_EQ(Text(StartAnswers("example.org", kTypeANY)).answer,
+            (S{"example.org. 8482 IN HINFO \"ANY obsoleted\" \"See RFC 8482\""}));
+  EXPECT_EQ(Start("example.org", kTypeA).kind, Step::Kind::kForward);
+}
+
+// chaos opens the server to class CH (server.go's EnableChaos), on every block of it.
+TEST_F(PipelineTest, ChaosAnswersChTxtAndOpensTheServersClasses) {
+  LoadCorefile(R"(. {
+    chaos v1 Alice
+}
+example.org {
+    template IN A {
+        answer "{{ .Name }} 60 IN A 10.0.0.1"
+    }
+}
+)");
+  const Question version{.name = N("VERSION.bind"), .qtype = kTypeTXT, .qclass = kClassCH};
+  EXPECT_EQ(Text(Start(version).answer).answer, (S{"VERSION.bind. 0 CH TXT \"v1\""}));
+  const Question authors{.name = N("authors.bind"), .qtype = kTypeTXT, .qclass = kClassCH};
+  EXPECT_EQ(Text(Start(authors).answer).answer, (S{"authors.bind. 0 CH TXT \"Alice\""}));
+  const Question other{.name = N("example.org"), .qtype = kTypeTXT, .qclass = kClassCH};
+  const Step step = Start(other);
+  ASSERT_EQ(step.kind, Step::Kind::kAnswer);
+  EXPECT_EQ(step.answer.kind, Answer::Kind::kServFail) << "taken, then no plugin of example.org answers CH";
+}
+
+TEST_F(PipelineTest, WhoamiAnswersWhatNoForwardTakesAndIsNeverCached) {
+  LoadCorefile(". {\n    cache 300\n    forward example.org 10.0.0.1\n    whoami\n}\n");
+  Question q{.name = N("example.com"), .qtype = kTypeA, .qclass = kClassIN,
+             .client = {.ip = IpAddress::FromV4({192, 0, 2, 7}), .port = 5353, .tcp = true}};
+  const MessageText first = Text(Start(q).answer);
+  EXPECT_TRUE(first.aa);
+  EXPECT_EQ(first.additional, (S{"example.com. 0 IN A 192.0.2.7", "_tcp.example.com. 0 IN SRV 0 0 5353 ."}));
+  q.client = {.ip = IpAddress::FromV4({192, 0, 2, 8}), .port = 1000, .tcp = false};
+  EXPECT_EQ(Text(Start(q).answer).additional,
+            (S{"example.com. 0 IN A 192.0.2.8", "_udp.example.com. 0 IN SRV 0 0 1000 ."}));
+  EXPECT_EQ(cache_.size(), 0u);
+  EXPECT_EQ(Start("www.example.org", kTypeA).kind, Step::Kind::kForward) << "forward comes before whoami";
+}
+
 // --- loop -----------------------------------------------------------------------------
 
 TEST_F(PipelineTest, TheLoopProbeSeenAThirdTimeIsALoop) {
