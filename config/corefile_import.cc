@@ -13,6 +13,18 @@ ImportResult ImportCorefile(const Corefile& corefile, const std::optional<std::s
   result.warnings = std::move(plan.warnings);
   result.warnings.insert(result.warnings.end(), imported.warnings.begin(), imported.warnings.end());
   result.errors = std::move(plan.errors);
+  // The mesh YAML's acl is one allow/deny list for the whole server that
+  // refuses without an Extended DNS Error and refuses who it does not list;
+  // a Corefile acl (per zone, per type, filter and drop, EDE, allow by
+  // default) never means the same, and leaving it out would open the server.
+  for (const ServerPlan& server : plan.servers) {
+    for (const DirectiveSite& site : server.sites) {
+      if (site.name.text != "acl") continue;
+      result.errors.push_back(site.name.pos.Error(
+          "acl: the mesh YAML cannot carry a Corefile acl (per zone and type, block/filter/drop, EDE); run this "
+          "Corefile with `meshdns serve --corefile`, or drop the acl and write the YAML's acl: by hand"));
+    }
+  }
   result.errors.insert(result.errors.end(), imported.errors.begin(), imported.errors.end());
   if (!result.errors.empty() || !imported.mesh) return result;
   std::string yaml = MeshYaml(*imported.mesh);

@@ -23,6 +23,7 @@ constexpr DirectiveEntry kDirectives[] = {
     {.name = "chaos", .plan = PlanChaos, .once_per_block = true},
     {.name = "loadbalance", .plan = PlanLoadbalance},
     {.name = "rewrite", .plan = PlanRewrite},
+    {.name = "acl", .plan = PlanAcl},
     {.name = "cache", .plan = PlanCache, .once_per_block = true},
     {.name = "template", .plan = PlanTemplate},
     {.name = "hosts", .plan = PlanHosts, .once_per_block = true},
@@ -41,6 +42,10 @@ constexpr DirectiveEntry kDirectives[] = {
     {.name = "autopath", .instead = "not needed for the mesh's names; drop it"},
     {.name = "dnssec", .instead = "meshdns does not sign answers; drop it"},
     {.name = "grpc", .instead = "use forward over UDP/TCP instead"},
+    {.name = "view",
+     .instead = "meshdns does not choose server blocks by client or query; without the view the block would "
+                "answer everyone, so the Corefile is refused",
+     .never_left_out = true},
 };
 
 void CheckDirective(const CorefileDirective& d, bool ignore_unsupported, DirectiveCheck& check) {
@@ -48,7 +53,7 @@ void CheckDirective(const CorefileDirective& d, bool ignore_unsupported, Directi
   if (entry && entry->plan) return;
   if (entry) {
     ConfigError e = d.name.pos.Error(absl::StrCat("directive ", d.name.text, " is not supported: ", entry->instead));
-    (ignore_unsupported ? check.warnings : check.errors).push_back(std::move(e));
+    (ignore_unsupported && !entry->never_left_out ? check.warnings : check.errors).push_back(std::move(e));
   } else if (ignore_unsupported) {
     check.warnings.push_back(d.name.pos.Error(absl::StrCat("unknown directive ", d.name.text, " (skipped)")));
   } else {

@@ -138,6 +138,7 @@ struct ServerPlan {
   bool loadbalance = false;
   std::vector<Cidr> loadbalance_prefer;  // loadbalance { prefer … }: in priority order
   std::vector<RewriteRule> rewrites;
+  std::vector<AclRule> acls;        // every `acl` line, in order
   std::optional<CachePlan> cache;
   std::vector<TemplateRule> templates;
   std::optional<HostsPlan> hosts;

@@ -182,6 +182,7 @@ class Compiler {
     if (plan.chaos) block.builtin.chaos.emplace(plan.chaos->version, plan.chaos->authors, Hostname());
     block.builtin.whoami = plan.whoami;
     block.rewrite = Rewriter(plan.rewrites);
+    block.acl = ZoneAcl(plan.acls);
 
     if (plan.cache) {
       const CachePlan& c = *plan.cache;

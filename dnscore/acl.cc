@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -45,6 +46,7 @@ absl::StatusOr<Cidr> Cidr::Parse(absl::string_view text) {
     return absl::InvalidArgumentError(absl::StrCat("bad prefix length in '", text, "'"));
   }
   c.prefix = prefix + (max_prefix == 32 ? 96 : 0);
+  c.v4 = max_prefix == 32;
   return c;
 }
 
@@ -65,6 +67,24 @@ bool Acl::Allows(const IpAddress& client) const {
     if (c.Contains(client)) return true;
   }
   return false;
+}
+
+bool AclPolicy::Matches(uint16_t qtype, const IpAddress& client) const {
+  if (!qtypes.empty() && std::find(qtypes.begin(), qtypes.end(), qtype) == qtypes.end()) return false;
+  return nets.empty() ||
+         std::any_of(nets.begin(), nets.end(), [&](const Cidr& c) { return c.ContainsSameFamily(client); });
+}
+
+AclAction ZoneAcl::Decide(const DnsName& qname, uint16_t qtype, const IpAddress& client) const {
+  for (const AclRule& rule : rules_) {
+    if (std::none_of(rule.zones.begin(), rule.zones.end(), [&](const DnsName& z) { return qname.IsSubdomainOf(z); })) {
+      continue;
+    }
+    for (const AclPolicy& policy : rule.policies) {
+      if (policy.Matches(qtype, client)) return policy.action;
+    }
+  }
+  return AclAction::kAllow;
 }
 
 }  // namespace meshdns

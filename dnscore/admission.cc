@@ -17,6 +17,20 @@ Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, con
   if (options.acl != nullptr && !options.acl->Allows(client)) {
     return {.verdict = Verdict::kReply, .size = error(kRefused), .acl_refused = true};
   }
+  if (options.program != nullptr) {
+    switch (options.program->Admit(view.qname, view.qtype, view.qclass, client, options.server)) {
+      case AclAction::kAllow: break;
+      case AclAction::kBlock:
+        return {.verdict = Verdict::kReply,
+                .size = WriteEdeReply(kRefused, kEdeBlocked, view, query, out, options.udp_reply_size),
+                .acl_refused = true};
+      case AclAction::kFilter:
+        return {.verdict = Verdict::kReply,
+                .size = WriteEdeReply(kNoError, kEdeFiltered, view, query, out, options.udp_reply_size),
+                .acl_filtered = true};
+      case AclAction::kDrop: return {.verdict = Verdict::kDrop, .acl_dropped = true};
+    }
+  }
   if (options.cache != nullptr) {
     const size_t limit = options.udp ? view.UdpReplyLimit(options.udp_reply_size) : kMaxMessageSize;
     CacheLookup lookup{.write = {.limit = limit, .rotation = options.rotation, .advertised = options.udp_reply_size},

@@ -1,7 +1,8 @@
 // The first stages of every query, decided from the packet alone and without
 // allocation: decode the header and question, answer bad packets (FORMERR,
-// NOTIMP, BADVERS) or drop them, refuse clients the ACL does not admit, and
-// answer from the cache. What is left needs resolving. Stateless: the cache
+// NOTIMP, BADVERS) or drop them, refuse clients the ACL does not admit (the
+// YAML's, or the acl of the Corefile block the question goes to: block,
+// filter, drop), and answer from the cache. What is left needs resolving. Stateless: the cache
 // it reads is thread-safe, and the rotation turn is the calling worker's.
 #pragma once
 
@@ -10,6 +11,7 @@
 
 #include "dnscore/acl.h"
 #include "dnscore/packet_cache.h"
+#include "dnscore/program.h"
 #include "dnscore/query_view.h"
 
 namespace meshdns {
@@ -21,10 +23,13 @@ struct Admitted {
   size_t size = 0;        // with kReply: bytes written to `out`
   bool prefetch = false;  // answered from cache, and the entry should be refreshed in the background
   bool acl_refused = false;  // answered REFUSED because the ACL does not admit the client
+  bool acl_filtered = false; // a block's acl answered an empty NOERROR
+  bool acl_dropped = false;  // kDrop: a block's acl drops the question (not a malformed packet)
 };
 
 struct AdmitOptions {
   const Acl* acl = nullptr;     // null admits everyone
+  const Program* program = nullptr;  // a Corefile's blocks, whose acl decides before the cache; null: none
   PacketCache* cache = nullptr; // null disables caching
   bool udp = true;              // UDP replies are cut to the client's size, within udp_reply_size
   uint16_t udp_reply_size = kAdvertisedUdpSize;  // limits.udp_reply_size; also what replies' OPT announces

@@ -36,6 +36,24 @@ const LogRule* Program::LogRuleFor(const DnsName& qname, uint16_t server, std::s
   return block != nullptr ? meshdns::LogRuleFor(block->log, qname, reply) : nullptr;
 }
 
+bool Program::AnyAcl(const std::vector<Block>& blocks) {
+  return std::any_of(blocks.begin(), blocks.end(), [](const Block& b) { return !b.acl.empty(); });
+}
+
+AclAction Program::Admit(const DnsName& qname, uint16_t qtype, uint16_t qclass, const IpAddress& client,
+                         uint16_t server) const {
+  if (!has_acl_) return AclAction::kAllow;
+  const Block* block = Dispatch(qname, server);
+  if (block == nullptr || block->acl.empty() || !block->has_chain || !AllowsClass(server, qclass) ||
+      block->builtin.AnswersFirst(qname, qtype, qclass)) {
+    return AclAction::kAllow;
+  }
+  if (block->rewrite.empty()) return block->acl.Decide(qname, qtype, client);
+  // A rewrite that fails answers SERVFAIL in the pipeline; the acl judges the name as asked.
+  absl::StatusOr<RewriteOutcome> rewritten = block->rewrite.Apply(qname);
+  return block->acl.Decide(rewritten.ok() ? rewritten->name : qname, qtype, client);
+}
+
 bool Program::AllowsClass(uint16_t server, uint16_t qclass) const {
   if (qclass == kClassIN) return true;
   auto opens = [&](size_t b) { return blocks_[b].opens_classes; };

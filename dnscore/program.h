@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "dnscore/acl.h"
 #include "dnscore/builtin_answers.h"
 #include "dnscore/clock.h"
 #include "dnscore/cluster_rewrite.h"
@@ -71,6 +72,7 @@ struct Block {
   std::vector<DnsName> zones;  // the block's keys
   std::string name;            // its first key, for logs and pool names
   BuiltinAnswers builtin;      // local, any, chaos, whoami
+  ZoneAcl acl;                 // decided at admission, before the cache (Program::Admit)
   Rewriter rewrite;
   // A meshdns cluster's block: <cluster>.svc.<domain> is asked as
   // svc.<domain> and the reply's names get the label back (contract rule 1).
@@ -136,11 +138,12 @@ class Program {
  public:
   Program() = default;
   Program(std::vector<Block> blocks, std::optional<LoopProbe> loop, std::shared_ptr<const MeshRules> mesh)
-      : blocks_(std::move(blocks)), loop_(std::move(loop)), mesh_(std::move(mesh)) {}
+      : blocks_(std::move(blocks)), loop_(std::move(loop)), mesh_(std::move(mesh)), has_acl_(AnyAcl(blocks_)) {}
   // Several servers: `servers[s]` lists the blocks server s dispatches among.
   Program(std::vector<Block> blocks, std::vector<ServerBlocks> servers, std::optional<LoopProbe> loop,
           std::shared_ptr<const MeshRules> mesh)
-      : blocks_(std::move(blocks)), servers_(std::move(servers)), loop_(std::move(loop)), mesh_(std::move(mesh)) {}
+      : blocks_(std::move(blocks)), servers_(std::move(servers)), loop_(std::move(loop)), mesh_(std::move(mesh)),
+        has_acl_(AnyAcl(blocks_)) {}
 
   // CoreDNS's dispatch: the block of `server` with the longest zone holding
   // the name; null when none does (then the answer is REFUSED), or when there
@@ -148,6 +151,15 @@ class Program {
   const Block* Dispatch(const DnsName& qname, uint16_t server = 0) const;
   // The `log` rule of the block serving `qname` that logs `reply`; null: none.
   const LogRule* LogRuleFor(const DnsName& qname, uint16_t server, std::span<const uint8_t> reply) const;
+  // The acl's verdict on a client's question, taken before the cache looks,
+  // as CoreDNS's plugin order has it (rewrite → acl → cache): a blocked
+  // client never gets a cached answer. kAllow when the question's block has
+  // no acl, when local, any or chaos answer it first, or when the server
+  // refuses it anyway (its class, a block without plugins). The acl's zones
+  // hold the name as the block's rewrite leaves it. No allocation unless the
+  // block has both acl and rewrite.
+  AclAction Admit(const DnsName& qname, uint16_t qtype, uint16_t qclass, const IpAddress& client,
+                  uint16_t server) const;
   // Whether `server` takes questions of class `qclass` at all.
   bool AllowsClass(uint16_t server, uint16_t qclass) const;
   size_t server_count() const { return servers_.empty() ? 1 : servers_.size(); }
@@ -164,6 +176,9 @@ class Program {
   std::vector<ServerBlocks> servers_;  // empty: one server of every block
   std::optional<LoopProbe> loop_;
   std::shared_ptr<const MeshRules> mesh_;
+  bool has_acl_ = false;  // a block has an acl: admission asks Admit
+
+  static bool AnyAcl(const std::vector<Block>& blocks);
 };
 
 }  // namespace meshdns

@@ -140,4 +140,17 @@ size_t WriteErrorReply(QueryCheck check, uint8_t rcode, const QueryView& query, 
   return size;
 }
 
+size_t WriteEdeReply(uint8_t rcode, uint16_t info_code, const QueryView& query, std::span<const uint8_t> query_wire,
+                     std::span<uint8_t> out, uint16_t advertised) {
+  size_t size = WriteErrorReply(QueryCheck::kOk, rcode, query, query_wire, out, advertised);
+  constexpr size_t kEdeSize = 6;  // option code, length, INFO-CODE; no EXTRA-TEXT
+  if (size == 0 || !query.edns.present || out.size() < size + kEdeSize) return size;
+  // The OPT is the reply's last record; its RDLENGTH is its last two bytes.
+  WriteU16(&out[size - 2], kEdeSize);
+  WriteU16(&out[size], 15);  // OPTION-CODE EDE (RFC 8914)
+  WriteU16(&out[size + 2], 2);
+  WriteU16(&out[size + 4], info_code);
+  return size + kEdeSize;
+}
+
 }  // namespace meshdns

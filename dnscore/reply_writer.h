@@ -80,4 +80,13 @@ size_t WriteErrorReply(QueryCheck check_or_ok, uint8_t rcode, const QueryView& q
                        std::span<const uint8_t> query_wire, std::span<uint8_t> out,
                        uint16_t advertised = kAdvertisedUdpSize);
 
+// RFC 8914 Extended DNS Error codes that meshdns writes.
+inline constexpr uint16_t kEdeBlocked = 15;
+inline constexpr uint16_t kEdeFiltered = 17;
+
+// An error reply (as WriteErrorReply, for a well-formed query) whose OPT,
+// when the query carried one, holds an Extended DNS Error option.
+size_t WriteEdeReply(uint8_t rcode, uint16_t info_code, const QueryView& query, std::span<const uint8_t> query_wire,
+                     std::span<uint8_t> out, uint16_t advertised = kAdvertisedUdpSize);
+
 }  // namespace meshdns

@@ -142,9 +142,13 @@ std::string RenderMetrics(const MetricsInput& in) {
   }
   p.Family("coredns_dns_do_requests_total", "counter", "Counter of DNS requests with DO bit set per zone.");
   p.Sample("coredns_dns_do_requests_total", server, in.dns.do_requests);
-  // CoreDNS's acl plugin (its zone label is the ACL block's zone; meshdns has one ACL for all).
+  // CoreDNS's acl plugin (its zone label is the acl rule's zone; meshdns counts over all of them).
   p.Family("coredns_acl_blocked_requests_total", "counter", "Counter of DNS requests being blocked.");
   p.Sample("coredns_acl_blocked_requests_total", server, in.dns.acl_blocked);
+  p.Family("coredns_acl_filtered_requests_total", "counter", "Counter of DNS requests being filtered.");
+  p.Sample("coredns_acl_filtered_requests_total", server, in.dns.acl_filtered);
+  p.Family("coredns_acl_dropped_requests_total", "counter", "Counter of DNS requests being dropped.");
+  p.Sample("coredns_acl_dropped_requests_total", server, in.dns.acl_dropped);
 
   const std::string cache_server = absl::StrCat("server=\"", in.server, "\",zones=\".\",view=\"\"");
   p.Family("coredns_cache_entries", "gauge", "The number of elements in the cache.");

@@ -71,6 +71,8 @@ void ServerStats::Add(const ServerStats& other) {
   dropped_malformed += other.dropped_malformed;
   dropped_oversized += other.dropped_oversized;
   acl_blocked += other.acl_blocked;
+  acl_filtered += other.acl_filtered;
+  acl_dropped += other.acl_dropped;
   tcp_rejected_global += other.tcp_rejected_global;
   tcp_rejected_per_client += other.tcp_rejected_per_client;
   tcp_timeouts += other.tcp_timeouts;

@@ -61,18 +61,22 @@ struct ServerStats {
   uint64_t dropped_malformed = 0;  // not DNS, or a response: dropped unanswered
   uint64_t dropped_oversized = 0;  // larger than any query
   uint64_t acl_blocked = 0;        // answered REFUSED: the client is outside the ACL
+  uint64_t acl_filtered = 0;       // a block's acl answered an empty NOERROR
+  uint64_t acl_dropped = 0;        // a block's acl dropped the query unanswered
   uint64_t tcp_rejected_global = 0;      // connections closed at accept: limits.tcp_connections reached
   uint64_t tcp_rejected_per_client = 0;  // ... limits.tcp_connections_per_client reached
   uint64_t tcp_timeouts = 0;       // connections closed after limits.tcp_idle (idle, slow, or not reading)
 
   // A query as admission judged it: a dropped packet is not a request.
   void CountAdmitted(Proto proto, bool ipv6, const Admitted& admitted, const QueryView& view, size_t bytes) {
-    if (admitted.verdict == Verdict::kDrop) {
+    if (admitted.verdict == Verdict::kDrop && !admitted.acl_dropped) {
       ++dropped_malformed;
       return;
     }
     CountRequest(proto, ipv6, view.qtype, bytes, view.edns.dnssec_ok);
     if (admitted.acl_refused) ++acl_blocked;
+    if (admitted.acl_filtered) ++acl_filtered;
+    if (admitted.acl_dropped) ++acl_dropped;
   }
   void CountRequest(Proto proto, bool ipv6, uint16_t qtype, size_t bytes, bool dnssec_ok) {
     ++requests[proto][ipv6 ? 1 : 0][TypeBucket(qtype)];

@@ -82,7 +82,7 @@ bool TcpConnection<Stream>::Take() {
   QueryView view;
   const Admitted admitted = AdmitQuery(
       query, FromAsioAddress(peer_.address()),
-      AdmitOptions{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = false, .now = NowMillis(),
+      AdmitOptions{.acl = &g.runtime->acl, .program = &g.runtime->program, .cache = g.cache.get(), .udp = false, .now = NowMillis(),
                    .prefetch = g.runtime->prefetch(), .rotation = &worker.engine().rotation(),
                    .server = shared_.server},
       view, shared_.scratch);

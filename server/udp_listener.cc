@@ -176,7 +176,7 @@ bool UdpListener::Drain() {
     if (received <= 0) return true;
 
     const Generation& g = worker_.generation();
-    const AdmitOptions options{.acl = &g.runtime->acl, .cache = g.cache.get(), .udp = true,
+    const AdmitOptions options{.acl = &g.runtime->acl, .program = &g.runtime->program, .cache = g.cache.get(), .udp = true,
                                .udp_reply_size = g.runtime->config.limits.udp_reply_size, .now = NowMillis(),
                                .prefetch = g.runtime->prefetch(), .rotation = &worker_.engine().rotation(),
                                .server = server_};

@@ -22,6 +22,9 @@ struct DirectiveEntry {
   // services (reload, bind, health, ready) do: a block with none is REFUSED.
   bool handler = true;
   absl::string_view instead;     // not run: what to do instead
+  // Not run, and leaving it out would change who may ask or what is
+  // answered: refused even with --ignore-unsupported.
+  bool never_left_out = false;
 };
 
 // The entry for a directive name, or null for a name meshdns does not know.
@@ -29,6 +32,7 @@ const DirectiveEntry* FindDirective(absl::string_view name);
 
 // The parsers, one file each under config/plugins/ (the small ones share simple.cc).
 void PlanRewrite(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
+void PlanAcl(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanTemplate(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanForward(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanCache(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);

@@ -86,5 +86,73 @@ TEST(AclTest, EmptyAclRefusesEveryone) {
   EXPECT_FALSE(Acl({}, {C("10.0.0.0/8")}).Allows(Ip("127.0.0.1")));
 }
 
+// --- ZoneAcl: a Corefile block's acl, with the examples of CoreDNS's acl README ---
+
+DnsName N(const char* text) { return *DnsName::FromText(text); }
+
+AclPolicy Policy(AclAction action, std::vector<uint16_t> qtypes, std::vector<const char*> nets) {
+  AclPolicy p{.action = action, .qtypes = std::move(qtypes)};
+  for (const char* n : nets) p.nets.push_back(C(n));
+  return p;
+}
+
+ZoneAcl OneRule(std::vector<AclPolicy> policies, std::vector<DnsName> zones = {DnsName()}) {
+  return ZoneAcl({AclRule{.zones = std::move(zones), .policies = std::move(policies)}});
+}
+
+constexpr uint16_t kA = 1, kAAAA = 28;
+
+TEST(ZoneAclTest, BlockOneTypeFromANetwork) {
+  const ZoneAcl acl = OneRule({Policy(AclAction::kBlock, {kA}, {"192.168.0.0/16"})});
+  EXPECT_EQ(acl.Decide(N("example.org."), kA, Ip("192.168.1.1")), AclAction::kBlock);
+  EXPECT_EQ(acl.Decide(N("example.org."), kAAAA, Ip("192.168.1.1")), AclAction::kAllow) << "another type";
+  EXPECT_EQ(acl.Decide(N("example.org."), kA, Ip("10.0.0.1")), AclAction::kAllow) << "unmatched is allowed";
+}
+
+TEST(ZoneAclTest, TheFirstMatchingPolicyWins) {
+  const ZoneAcl acl = OneRule({Policy(AclAction::kAllow, {}, {"192.168.1.0/24"}),
+                               Policy(AclAction::kBlock, {}, {"192.168.0.0/16"})});
+  EXPECT_EQ(acl.Decide(N("a."), kA, Ip("192.168.1.9")), AclAction::kAllow);
+  EXPECT_EQ(acl.Decide(N("a."), kA, Ip("192.168.2.9")), AclAction::kBlock);
+}
+
+TEST(ZoneAclTest, AllowSomeAndBlockTheRest) {
+  const ZoneAcl acl = OneRule({Policy(AclAction::kAllow, {}, {"192.168.0.0/24", "192.168.1.0/24"}),
+                               Policy(AclAction::kBlock, {}, {})});
+  EXPECT_EQ(acl.Decide(N("a."), kA, Ip("192.168.1.200")), AclAction::kAllow);
+  EXPECT_EQ(acl.Decide(N("a."), kA, Ip("192.168.3.1")), AclAction::kBlock);
+  EXPECT_EQ(acl.Decide(N("a."), kAAAA, Ip("2001:db8::1")), AclAction::kBlock) << "no net: every client";
+}
+
+TEST(ZoneAclTest, ARulesZonesHoldTheName) {
+  const ZoneAcl acl = OneRule({Policy(AclAction::kBlock, {}, {"192.168.1.0/24"})}, {N("a.example.org.")});
+  EXPECT_EQ(acl.Decide(N("x.A.example.org."), kA, Ip("192.168.1.1")), AclAction::kBlock);
+  EXPECT_EQ(acl.Decide(N("b.example.org."), kA, Ip("192.168.1.1")), AclAction::kAllow);
+}
+
+TEST(ZoneAclTest, FilterAndDrop) {
+  EXPECT_EQ(OneRule({Policy(AclAction::kFilter, {kA}, {"192.168.0.0/16"})}).Decide(N("a."), kA, Ip("192.168.0.1")),
+            AclAction::kFilter);
+  EXPECT_EQ(OneRule({Policy(AclAction::kDrop, {}, {"192.0.2.0/24"})}).Decide(N("a."), kA, Ip("192.0.2.1")),
+            AclAction::kDrop);
+}
+
+// A rule with no matching policy passes the question on; allow ends the checking.
+TEST(ZoneAclTest, RulesAreAskedInOrder) {
+  const ZoneAcl acl({AclRule{.zones = {DnsName()}, .policies = {Policy(AclAction::kAllow, {}, {"10.0.0.1"})}},
+                     AclRule{.zones = {DnsName()}, .policies = {Policy(AclAction::kBlock, {}, {"10.0.0.0/8"})}}});
+  EXPECT_EQ(acl.Decide(N("a."), kA, Ip("10.0.0.1")), AclAction::kAllow);
+  EXPECT_EQ(acl.Decide(N("a."), kA, Ip("10.0.0.2")), AclAction::kBlock);
+}
+
+// Go's IP trees keep the families apart: ::/0 holds no IPv4 client, 0.0.0.0/0 no IPv6 one.
+TEST(ZoneAclTest, NetworksMatchClientsOfTheirFamilyOnly) {
+  EXPECT_EQ(OneRule({Policy(AclAction::kBlock, {}, {"::/0"})}).Decide(N("a."), kA, Ip("192.0.2.1")), AclAction::kAllow);
+  EXPECT_EQ(OneRule({Policy(AclAction::kBlock, {}, {"::/0"})}).Decide(N("a."), kA, Ip("2001:db8::1")),
+            AclAction::kBlock);
+  EXPECT_EQ(OneRule({Policy(AclAction::kBlock, {}, {"0.0.0.0/0"})}).Decide(N("a."), kA, Ip("2001:db8::1")),
+            AclAction::kAllow);
+}
+
 }  // namespace
 }  // namespace meshdns

@@ -221,5 +221,87 @@ TEST_F(AdmissionTest, SignedQueriesAreRefusedEvenWhenCached) {
   EXPECT_EQ(ReadU16(&out_[10]), 0) << "and no TSIG: meshdns cannot sign";
 }
 
+// --- a Corefile block's acl: before the cache ----------------------------------
+
+class BlockAclTest : public AdmissionTest {
+ protected:
+  // One root block whose acl has `policy` (and chaos, which answers before the acl).
+  void Serve(AclPolicy policy) {
+    Block root;
+    root.zones = {DnsName()};
+    root.acl = ZoneAcl({AclRule{.zones = {DnsName()}, .policies = {std::move(policy)}}});
+    root.builtin.chaos.emplace("v", std::vector<std::string>{}, "h");
+    std::vector<Block> blocks;
+    blocks.push_back(std::move(root));
+    program_ = Program(std::move(blocks), std::nullopt, nullptr);
+  }
+  Admitted AdmitCorefile(const std::vector<uint8_t>& query, const IpAddress& client) {
+    out_.assign(4096, 0);
+    Admitted a = AdmitQuery(query, client, {.program = &program_, .cache = &cache_, .now = 1000}, view_, out_);
+    out_.resize(a.size);
+    return a;
+  }
+  // The INFO-CODE of the reply's EDE option, or -1 without one.
+  int Ede() const {
+    if (ReadU16(&out_[10]) == 0 || out_.size() < kOptSize + 6) return -1;
+    const size_t opt = out_.size() - kOptSize - 6;
+    if (ReadU16(&out_[opt + 1]) != kTypeOPT || ReadU16(&out_[opt + 9]) != 6 || ReadU16(&out_[opt + 11]) != 15) return -1;
+    return ReadU16(&out_[opt + 15]);
+  }
+
+  Program program_;
+};
+
+TEST_F(BlockAclTest, ABlockedClientIsRefusedEvenOnACacheHitWithTheEde) {
+  Serve(AclPolicy{.action = AclAction::kBlock, .nets = {*Cidr::Parse("10.0.0.0/8")}});
+  std::vector<uint8_t> q = MakeQuery("www.example.com", kTypeA, {.id = 42, .edns_udp_size = 1232});
+  Admitted a = AdmitCorefile(q, Client(1));
+  EXPECT_EQ(a.verdict, Verdict::kReply);
+  EXPECT_TRUE(a.acl_refused);
+  EXPECT_EQ(rcode(), kRefused);
+  EXPECT_EQ(id(), 42);
+  EXPECT_EQ(ReadU16(&out_[6]), 0) << "no answer leaks out";
+  EXPECT_EQ(Ede(), kEdeBlocked);
+  EXPECT_EQ(cache_.hits(), 0u);
+
+  // Without an OPT in the query the reply carries none (RFC 6891 7).
+  a = AdmitCorefile(MakeQuery("www.example.com", kTypeA), Client(1));
+  EXPECT_EQ(rcode(), kRefused);
+  EXPECT_EQ(ReadU16(&out_[10]), 0);
+
+  a = AdmitCorefile(MakeQuery("www.example.com", kTypeA), kOutsider);
+  EXPECT_EQ(a.verdict, Verdict::kReply);
+  EXPECT_EQ(ReadU16(&out_[6]), 1) << "an allowed client gets the cached answer";
+  EXPECT_EQ(cache_.hits(), 1u);
+}
+
+TEST_F(BlockAclTest, FilterAnswersAnEmptyNoErrorWithTheEde) {
+  Serve(AclPolicy{.action = AclAction::kFilter, .qtypes = {kTypeA}});
+  Admitted a = AdmitCorefile(MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 1232}), kOutsider);
+  EXPECT_EQ(a.verdict, Verdict::kReply);
+  EXPECT_TRUE(a.acl_filtered);
+  EXPECT_EQ(rcode(), kNoError);
+  EXPECT_EQ(ReadU16(&out_[6]), 0);
+  EXPECT_EQ(Ede(), kEdeFiltered);
+  EXPECT_EQ(AdmitCorefile(MakeQuery("www.example.com", kTypeAAAA), kOutsider).verdict, Verdict::kResolve);
+}
+
+TEST_F(BlockAclTest, DropAnswersNothing) {
+  Serve(AclPolicy{.action = AclAction::kDrop});
+  Admitted a = AdmitCorefile(MakeQuery("www.example.com", kTypeA), kOutsider);
+  EXPECT_EQ(a.verdict, Verdict::kDrop);
+  EXPECT_TRUE(a.acl_dropped);
+}
+
+// chaos comes before acl in plugin.cfg: a blocked client still gets version.bind.
+TEST_F(BlockAclTest, WhatChaosAnswersIsNotTheAclsToJudge) {
+  Serve(AclPolicy{.action = AclAction::kBlock});
+  std::vector<uint8_t> q = MakeQuery("version.bind", kTypeTXT);
+  q[q.size() - 1] = kClassCH;  // the question's class, last on the wire
+  EXPECT_EQ(AdmitCorefile(q, kOutsider).verdict, Verdict::kResolve);
+  EXPECT_EQ(AdmitCorefile(MakeQuery("version.bind", kTypeTXT), kOutsider).verdict, Verdict::kReply)
+      << "class IN: blocked";
+}
+
 }  // namespace
 }  // namespace meshdns
