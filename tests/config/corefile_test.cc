@@ -238,13 +238,13 @@ TEST(CorefileTest, ImportCyclesAreStopped) {
 }
 
 TEST(CorefileTest, UnsupportedDirectivesAreRefusedWithAdviceOrSkippedOnRequest) {
-  const Corefile c = Read(".:53 {\n  errors\n  kubernetes cluster.local\n  whoami\n  forward . 10.96.0.10\n}\n");
+  const Corefile c = Read(".:53 {\n  errors\n  kubernetes cluster.local\n  erratic\n  forward . 10.96.0.10\n}\n");
   DirectiveCheck strict = CheckCorefileDirectives(c, /*ignore_unsupported=*/false);
   ASSERT_EQ(strict.errors.size(), 2u);
   EXPECT_TRUE(strict.warnings.empty());
   EXPECT_EQ(strict.errors[0].ToString().rfind("Corefile:3:3: directive kubernetes is not supported: ", 0), 0u);
   EXPECT_NE(strict.errors[0].message.find("forward this zone to the cluster's kube-dns"), std::string::npos);
-  EXPECT_EQ(strict.errors[1].ToString(), "Corefile:4:3: unknown directive whoami");
+  EXPECT_EQ(strict.errors[1].ToString(), "Corefile:4:3: unknown directive erratic");
 
   DirectiveCheck lenient = CheckCorefileDirectives(c, /*ignore_unsupported=*/true);
   EXPECT_TRUE(lenient.errors.empty());
