@@ -1,0 +1,247 @@
+"""CoreDNS's local, any, chaos, whoami and acl plugins, and its server-level
+REFUSED cases, as `meshdns serve --corefile` runs them (issue #19), checked
+against what each plugin's README (and code, for the exact records) says it
+returns: CoreDNS v1.14.7's plugin/{local,any,chaos,whoami,acl}/README.md and
+core/dnsserver/server.go.
+
+Addresses: stand-in resolver 127.19.9.1:5300 (fakes.FakeResolver, which
+counts the questions that reach it); meshdns 127.19.9.2:5353 (prometheus on
+127.19.9.2:9153) and 127.19.9.4:5353 for a server without chaos or forward;
+clients ask from 127.19.9.10 (allowed), .11 (blocked), .12 (filtered) and
+.13 (dropped), all on loopback."""
+
+import os
+import re
+import socket
+import subprocess
+import unittest
+
+import dns.edns
+import dns.exception
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+
+import meshlab
+from fakes import FakeResolver
+
+STAND_IN = "127.19.9.1"
+STAND_IN_PORT = 5300
+MESHDNS_ADDR = "127.19.9.2"
+BARE_ADDR = "127.19.9.4"
+CHAOS_ADDR = "127.19.9.5"
+PORT = 5353
+ALLOWED, BLOCKED, FILTERED, DROPPED = "127.19.9.10", "127.19.9.11", "127.19.9.12", "127.19.9.13"
+
+COREFILE = f""".:{PORT} {{
+    local
+    any
+    chaos e2e-version Bob Alice
+    acl {{
+        allow net {ALLOWED}
+        block net {BLOCKED}
+        filter net {FILTERED}
+        drop net {DROPPED}
+    }}
+    prometheus {MESHDNS_ADDR}:9153
+    cache 60
+    forward . {STAND_IN}:{STAND_IN_PORT}
+}}
+whoami.test:{PORT} {{
+    whoami
+}}
+acl.example.test:{PORT} {{
+    acl acl.example.test {{
+        block type AAAA net 127.19.9.0/24
+    }}
+    forward . {STAND_IN}:{STAND_IN_PORT}
+}}
+empty.test:{PORT} {{
+    health {MESHDNS_ADDR}:8080
+}}
+"""
+
+# A server whose blocks have neither chaos nor forward: classes other than IN are REFUSED.
+BARE_COREFILE = f""".:{PORT} {{
+    whoami
+}}
+"""
+# chaos without a VERSION: meshdns names itself.
+CHAOS_COREFILE = f""".:{PORT} {{
+    chaos
+}}
+"""
+
+
+def ask(name, rdtype="A", *, rdclass="IN", source=ALLOWED, addr=MESHDNS_ADDR, tcp=False, edns=True, timeout=2.0):
+    q = dns.message.make_query(name, rdtype, rdclass, use_edns=0 if edns else False, payload=1232)
+    if tcp:
+        return dns.query.tcp(q, addr, port=PORT, timeout=timeout, source=source)
+    return dns.query.udp(q, addr, port=PORT, timeout=timeout, source=source)
+
+
+def texts(section):
+    return sorted(f"{rrset.name} {rrset.ttl} {dns.rdataclass.to_text(rrset.rdclass)} "
+                  f"{dns.rdatatype.to_text(rrset.rdtype)} {rd.to_text()}" for rrset in section for rd in rrset)
+
+
+def ede(reply):
+    return [o.code for o in reply.options if isinstance(o, dns.edns.EDEOption)]
+
+
+class PluginsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stand_in = FakeResolver(STAND_IN, STAND_IN_PORT, address="192.0.2.7", ttl=60)
+        cls.mesh = meshlab.Mesh()
+        for name, text in (("plugins", COREFILE), ("bare", BARE_COREFILE), ("chaos", CHAOS_COREFILE)):
+            path = os.path.join(cls.mesh.dir, f"check-{name}.Corefile")
+            with open(path, "w") as f:
+                f.write(text)
+            r = subprocess.run([meshlab.MESHDNS, "check", "--corefile", path], capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+        cls.mesh.start_corefile("plugins", COREFILE, MESHDNS_ADDR, PORT)
+        cls.mesh.start_corefile("bare", BARE_COREFILE, BARE_ADDR, PORT)
+        cls.mesh.start_corefile("chaos", CHAOS_COREFILE, CHAOS_ADDR, PORT)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mesh.stop()
+        cls.stand_in.close()
+
+    # -- chaos: CH TXT, TTL 0, no AA ------------------------------------------------
+    def test_chaos_answers_version_authors_and_hostname(self):
+        v = ask("version.bind.", "TXT", rdclass="CH")
+        self.assertEqual(v.rcode(), dns.rcode.NOERROR)
+        self.assertFalse(v.flags & dns.flags.AA)
+        self.assertEqual(texts(v.answer), ['version.bind. 0 CH TXT "e2e-version"'])
+        self.assertEqual(texts(ask("VERSION.SERVER.", "TXT", rdclass="CH").answer),
+                         ['VERSION.SERVER. 0 CH TXT "e2e-version"'])
+        self.assertEqual(texts(ask("authors.bind.", "TXT", rdclass="CH").answer),
+                         ['authors.bind. 0 CH TXT "Alice"', 'authors.bind. 0 CH TXT "Bob"'])
+        host = socket.gethostname()[:255]
+        self.assertEqual(texts(ask("hostname.bind.", "TXT", rdclass="CH").answer), [f'hostname.bind. 0 CH TXT "{host}"'])
+        self.assertEqual(texts(ask("id.server.", "TXT", rdclass="CH").answer), [f'id.server. 0 CH TXT "{host}"'])
+        self.assertEqual(self.stand_in.count("version.bind."), 0)
+
+    def test_chaos_without_a_version_names_meshdns(self):
+        version = subprocess.run([meshlab.MESHDNS, "version"], capture_output=True, text=True).stdout
+        m = re.match(r"meshdns (\S+)", version)
+        self.assertIsNotNone(m, version)
+        r = ask("version.bind.", "TXT", rdclass="CH", addr=CHAOS_ADDR)
+        self.assertEqual(texts(r.answer), [f'version.bind. 0 CH TXT "meshdns-{m.group(1)}"'])
+        authors = ask("authors.bind.", "TXT", rdclass="CH", addr=CHAOS_ADDR)
+        self.assertEqual(authors.rcode(), dns.rcode.NOERROR)
+        self.assertEqual(authors.answer, [], "meshdns lists no authors unless the Corefile names them")
+        self.assertEqual(ask("example.org.", "A", addr=CHAOS_ADDR).rcode(), dns.rcode.SERVFAIL,
+                         "a chain nobody answers in: SERVFAIL, not REFUSED")
+
+    # -- any: RFC 8482 -------------------------------------------------------------------
+    def test_any_gets_the_rfc_8482_hinfo(self):
+        r = ask("www.example.test.", "ANY")
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        self.assertEqual(texts(r.answer), ['www.example.test. 8482 IN HINFO "ANY obsoleted" "See RFC 8482"'])
+        self.assertEqual(self.stand_in.count("www.example.test."), 0, "nothing is forwarded")
+
+    # -- local ---------------------------------------------------------------------------
+    def test_local_answers_localhost_and_the_loopback_reverse_zones(self):
+        r = ask("localhost.", "A")
+        self.assertEqual(texts(r.answer), ["localhost. 604800 IN A 127.0.0.1"])
+        self.assertFalse(r.flags & dns.flags.AA)
+        self.assertEqual(texts(ask("localhost.", "AAAA").answer), ["localhost. 604800 IN AAAA ::1"])
+        self.assertEqual(texts(ask("app.localhost.", "AAAA").answer), ["app.localhost. 604800 IN AAAA ::1"])
+        self.assertEqual(texts(ask("localhost.example.test.", "A").answer),
+                         ["localhost.example.test. 604800 IN A 127.0.0.1"], "localhost_prefix is on by default")
+        self.assertEqual(texts(ask("1.0.0.127.in-addr.arpa.", "PTR").answer),
+                         ["1.0.0.127.in-addr.arpa. 604800 IN PTR localhost."])
+        nx = ask("5.0.0.127.in-addr.arpa.", "PTR")
+        self.assertEqual(nx.rcode(), dns.rcode.NXDOMAIN)
+        self.assertEqual(texts(nx.authority),
+                         ["127.in-addr.arpa. 604800 IN SOA localhost. root.localhost. 1 0 0 0 604800"])
+        nodata = ask("0.in-addr.arpa.", "A")
+        self.assertEqual(nodata.rcode(), dns.rcode.NOERROR)
+        self.assertEqual(nodata.answer, [])
+        for name in ("localhost.", "app.localhost.", "localhost.example.test.", "5.0.0.127.in-addr.arpa."):
+            self.assertEqual(self.stand_in.count(name), 0, f"{name} never leaves")
+
+    # -- whoami --------------------------------------------------------------------------
+    def test_whoami_reports_the_clients_address_port_and_transport_never_cached(self):
+        ports = set()
+        for tcp in (False, True, False):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind((ALLOWED, 0))
+                port = s.getsockname()[1]
+            q = dns.message.make_query("Whoami.test.", "A")
+            if tcp:
+                r = dns.query.tcp(q, MESHDNS_ADDR, port=PORT, timeout=2, source=ALLOWED, source_port=port)
+            else:
+                r = dns.query.udp(q, MESHDNS_ADDR, port=PORT, timeout=2, source=ALLOWED, source_port=port)
+            self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+            self.assertTrue(r.flags & dns.flags.AA)
+            self.assertEqual(r.answer, [])
+            proto = "tcp" if tcp else "udp"
+            self.assertEqual(texts(r.additional), sorted([f"Whoami.test. 0 IN A {ALLOWED}",
+                                                          f"_{proto}.Whoami.test. 0 IN SRV 0 0 {port} ."]))
+            ports.add(port)
+        self.assertEqual(len(ports), 3, "each answer carries its own client's port: nothing was cached")
+
+    # -- acl -----------------------------------------------------------------------------
+    def test_acl_blocks_filters_and_drops_before_the_cache(self):
+        name = "cached.example.test."
+        first = ask(name, source=ALLOWED)
+        self.assertEqual([rd.address for rrset in first.answer for rd in rrset], ["192.0.2.7"])
+        self.assertTrue(ask(name, source=ALLOWED).flags & dns.flags.AA, "the second answer is the cache's")
+
+        blocked = ask(name, source=BLOCKED)
+        self.assertEqual(blocked.rcode(), dns.rcode.REFUSED, "a blocked client never gets the cached answer")
+        self.assertEqual(blocked.answer, [])
+        self.assertEqual(ede(blocked), [15], "EDE Blocked")
+        plain = ask(name, source=BLOCKED, edns=False)
+        self.assertEqual(plain.rcode(), dns.rcode.REFUSED)
+        self.assertEqual(plain.edns, -1, "no OPT to a query without one")
+        self.assertEqual(ask(name, source=BLOCKED, tcp=True).rcode(), dns.rcode.REFUSED)
+
+        filtered = ask(name, source=FILTERED)
+        self.assertEqual(filtered.rcode(), dns.rcode.NOERROR)
+        self.assertEqual(filtered.answer, [])
+        self.assertEqual(ede(filtered), [17], "EDE Filtered")
+
+        with self.assertRaises(dns.exception.Timeout):
+            ask(name, source=DROPPED, timeout=0.5)
+        self.assertEqual(self.stand_in.count(name), 1, "only the first allowed question was forwarded")
+
+        # local, any and chaos come before acl in CoreDNS's plugin order.
+        self.assertEqual(texts(ask("version.bind.", "TXT", rdclass="CH", source=BLOCKED).answer),
+                         ['version.bind. 0 CH TXT "e2e-version"'])
+        self.assertEqual(texts(ask("localhost.", "A", source=BLOCKED).answer), ["localhost. 604800 IN A 127.0.0.1"])
+
+        samples = meshlab.scrape(f"{MESHDNS_ADDR}:9153")  # also checks the page's format
+        for family in ("blocked", "filtered", "dropped"):
+            values = [v for (name, _), v in samples.items() if name == f"coredns_acl_{family}_requests_total"]
+            self.assertEqual(len(values), 1, family)
+            self.assertGreaterEqual(values[0], 1, family)
+
+    def test_an_acl_for_a_zone_and_a_type(self):
+        self.assertEqual(ask("www.acl.example.test.", "A", source=ALLOWED).rcode(), dns.rcode.NOERROR)
+        blocked = ask("www.acl.example.test.", "AAAA", source=ALLOWED)
+        self.assertEqual(blocked.rcode(), dns.rcode.REFUSED)
+        self.assertEqual(ede(blocked), [15])
+
+    # -- server.go: REFUSED without plugins, and for other classes ----------------------------
+    def test_a_block_without_plugins_is_refused(self):
+        r = ask("www.empty.test.", "A")
+        self.assertEqual(r.rcode(), dns.rcode.REFUSED)
+        self.assertEqual(self.stand_in.count("www.empty.test."), 0)
+
+    def test_other_classes_are_refused_without_chaos_or_forward(self):
+        for rdclass in ("CH", "HS"):
+            r = ask("whoami.example.", "TXT", rdclass=rdclass, addr=BARE_ADDR)
+            self.assertEqual(r.rcode(), dns.rcode.REFUSED, rdclass)
+        self.assertEqual(ask("whoami.example.", "A", addr=BARE_ADDR).rcode(), dns.rcode.NOERROR)
+
+
+if __name__ == "__main__":
+    unittest.main()
