@@ -103,6 +103,10 @@ bool TcpConnection<Stream>::Take() {
                      });
       return true;
     case Verdict::kDrop:
+      if (admitted.acl_dropped) {  // a sound query an acl drops: no reply, and the connection goes on, as in CoreDNS
+        Apply(window_.Unanswered());
+        return true;
+      }
       break;
   }
   Apply(window_.Unanswered());

@@ -93,5 +93,46 @@ TEST(CacheHitAllocationTest, AnsweringFromTheCacheAllocatesNothing) {
   EXPECT_EQ(cache.hits(), results.size());
 }
 
+// A Corefile block's acl is decided at admission too: an allowed client's
+// cache hit and a blocked client's REFUSED stay off the heap.
+TEST(CacheHitAllocationTest, ABlocksAclAllocatesNothing) {
+  Wire reply = Wire().Header(0, kFlagQR | kFlagRD | kFlagRA, 1, 1).Question("www.example.com", kTypeA)
+                   .A("www.example.com", 30, {192, 0, 2, 80});
+  auto stored = std::make_shared<const StoredReply>(*StoredReply::FromMessage(reply, TtlPolicy{}));
+  PacketCache cache(1000);
+  QueryView warm;
+  std::vector<uint8_t> first = MakeQuery("www.example.com", kTypeA);
+  ASSERT_EQ(ParseQuery(first, warm), QueryCheck::kOk);
+  cache.Insert(CacheKey::For(warm), stored, 0);
+
+  std::vector<Block> blocks(2);
+  blocks[0].zones = {DnsName()};
+  blocks[1].zones = {*DnsName::FromText("example.com")};
+  blocks[1].acl = ZoneAcl({AclRule{.zones = {*DnsName::FromText("example.com")},
+                                   .policies = {AclPolicy{.action = AclAction::kAllow, .nets = {*Cidr::Parse("10.0.0.0/8")}},
+                                                AclPolicy{.action = AclAction::kBlock}}}});
+  const Program program(std::move(blocks), std::nullopt, nullptr);
+  const std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 1232});
+  const IpAddress allowed = IpAddress::FromV4({10, 1, 2, 3}), blocked = IpAddress::FromV4({192, 0, 2, 9});
+  std::vector<uint8_t> out(4096);
+  Admitted hit, refused;
+  QueryView view;
+
+  size_t allocations;
+  {
+    CountAllocations count;
+    for (int round = 0; round < 5; ++round) {
+      hit = AdmitQuery(query, allowed, {.program = &program, .cache = &cache, .now = 1000}, view, out);
+      refused = AdmitQuery(query, blocked, {.program = &program, .cache = &cache, .now = 1000}, view, out);
+    }
+    allocations = count.Stop();
+  }
+  EXPECT_EQ(allocations, 0u) << "a block's acl must not touch the heap";
+  EXPECT_EQ(hit.verdict, Verdict::kReply);
+  EXPECT_FALSE(hit.acl_refused);
+  EXPECT_TRUE(refused.acl_refused);
+  EXPECT_EQ(cache.hits(), 5u);
+}
+
 }  // namespace
 }  // namespace meshdns

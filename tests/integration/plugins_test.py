@@ -224,6 +224,13 @@ class PluginsTest(unittest.TestCase):
             self.assertEqual(len(values), 1, family)
             self.assertGreaterEqual(values[0], 1, family)
 
+    def test_acl_drop_over_tcp_answers_nothing_and_keeps_the_connection(self):
+        q = dns.message.make_query("kept.example.test.", "A").to_wire()
+        with socket.create_connection((MESHDNS_ADDR, PORT), timeout=0.5, source_address=(DROPPED, 0)) as s:
+            s.sendall(len(q).to_bytes(2, "big") + q)
+            with self.assertRaises(socket.timeout, msg="no reply, and no close either (as CoreDNS)"):
+                s.recv(2)
+
     def test_an_acl_for_a_zone_and_a_type(self):
         self.assertEqual(ask("www.acl.example.test.", "A", source=ALLOWED).rcode(), dns.rcode.NOERROR)
         blocked = ask("www.acl.example.test.", "AAAA", source=ALLOWED)
