@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config/corefile_import.h"
+#include "config/corefile_runtime.h"
 #include "config/corefile_plugins.h"
 
 namespace meshdns {
@@ -80,6 +81,30 @@ TEST(AclPlanTest, RulesAndPoliciesAsWritten) {
   ASSERT_EQ(rules[1].zones.size(), 1u);
   EXPECT_EQ(rules[1].zones[0].ToText(), "a.example.org.");
   EXPECT_EQ(rules[1].policies.at(0).action, AclAction::kDrop);
+}
+
+// rewrite comes before acl in plugin.cfg: the acl's zones hold the rewritten name.
+TEST(AclPlanTest, TheAclJudgesTheNameAsRewriteLeavesIt) {
+  CorefileResult r = ReadCorefileText(R"(. {
+    rewrite name exact public.example.org secret.example.org
+    acl secret.example.org {
+        block
+    }
+    forward . 10.0.0.1
+}
+)",
+                                      "Corefile");
+  ASSERT_TRUE(r.corefile);
+  CorefileLoad load = CompileCorefile(*r.corefile);
+  ASSERT_TRUE(load.errors.empty()) << load.errors.front().ToString();
+  const Program& program = load.serving.program;
+  const IpAddress client = IpAddress::FromV4({192, 0, 2, 1});
+  auto admit = [&](const char* name) {
+    return program.Admit(*DnsName::FromText(name), 1, 1, client, 0);
+  };
+  EXPECT_EQ(admit("public.example.org"), AclAction::kBlock);
+  EXPECT_EQ(admit("secret.example.org"), AclAction::kBlock);
+  EXPECT_EQ(admit("www.example.org"), AclAction::kAllow);
 }
 
 TEST(AclPlanTest, ViewIsNeverLeftOut) {
