@@ -17,8 +17,14 @@ Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, con
   if (options.acl != nullptr && !options.acl->Allows(client)) {
     return {.verdict = Verdict::kReply, .size = error(kRefused), .acl_refused = true};
   }
-  if (options.program != nullptr) {
-    switch (options.program->Admit(view.qname, view.qtype, view.qclass, client, options.server)) {
+  // A Corefile block's acl, before the cache.
+  const std::optional<AclAction> acl =
+      options.program == nullptr
+          ? std::nullopt
+          : options.program->Admit(view.qname, view.qtype, view.qclass, client, options.server);
+  const bool acl_allowed = acl == AclAction::kAllow;
+  if (acl) {
+    switch (*acl) {
       case AclAction::kAllow: break;
       case AclAction::kBlock:
         return {.verdict = Verdict::kReply,
@@ -36,10 +42,10 @@ Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, con
     CacheLookup lookup{.write = {.limit = limit, .rotation = options.rotation, .advertised = options.udp_reply_size},
                        .now = options.now, .prefetch = options.prefetch};
     if (std::optional<CacheHit> hit = options.cache->Lookup(CacheKey::For(view, options.server), view, query, lookup, out)) {
-      return {Verdict::kReply, hit->size, hit->prefetch};
+      return {.verdict = Verdict::kReply, .size = hit->size, .prefetch = hit->prefetch, .acl_allowed = acl_allowed};
     }
   }
-  return {Verdict::kResolve, 0};
+  return {.verdict = Verdict::kResolve, .acl_allowed = acl_allowed};
 }
 
 }  // namespace meshdns

@@ -24,6 +24,7 @@ struct Admitted {
   bool prefetch = false;  // answered from cache, and the entry should be refreshed in the background
   bool acl_refused = false;  // answered REFUSED because the ACL does not admit the client
   bool acl_filtered = false; // a block's acl answered an empty NOERROR
+  bool acl_allowed = false;  // a block's acl let the query on
   bool acl_dropped = false;  // kDrop: a block's acl drops the question (not a malformed packet)
 };
 

@@ -40,13 +40,13 @@ bool Program::AnyAcl(const std::vector<Block>& blocks) {
   return std::any_of(blocks.begin(), blocks.end(), [](const Block& b) { return !b.acl.empty(); });
 }
 
-AclAction Program::Admit(const DnsName& qname, uint16_t qtype, uint16_t qclass, const IpAddress& client,
-                         uint16_t server) const {
-  if (!has_acl_) return AclAction::kAllow;
+std::optional<AclAction> Program::Admit(const DnsName& qname, uint16_t qtype, uint16_t qclass,
+                                        const IpAddress& client, uint16_t server) const {
+  if (!has_acl_) return std::nullopt;
   const Block* block = Dispatch(qname, server);
   if (block == nullptr || block->acl.empty() || !block->has_chain || !AllowsClass(server, qclass) ||
       block->builtin.AnswersFirst(qname, qtype, qclass)) {
-    return AclAction::kAllow;
+    return std::nullopt;
   }
   if (block->rewrite.empty()) return block->acl.Decide(qname, qtype, client);
   // A rewrite that fails answers SERVFAIL in the pipeline; the acl judges the name as asked.

@@ -153,12 +153,12 @@ class Program {
   const LogRule* LogRuleFor(const DnsName& qname, uint16_t server, std::span<const uint8_t> reply) const;
   // The acl's verdict on a client's question, taken before the cache looks,
   // as CoreDNS's plugin order has it (rewrite → acl → cache): a blocked
-  // client never gets a cached answer. kAllow when the question's block has
-  // no acl, when local, any or chaos answer it first, or when the server
-  // refuses it anyway (its class, a block without plugins). The acl's zones
-  // hold the name as the block's rewrite leaves it. No allocation unless the
-  // block has both acl and rewrite.
-  AclAction Admit(const DnsName& qname, uint16_t qtype, uint16_t qclass, const IpAddress& client,
+  // client never gets a cached answer. None when no acl is asked: the
+  // question's block has none, local, any or chaos answer it first, or the
+  // server refuses it anyway (its class, a block without plugins). The acl's
+  // zones hold the name as the block's rewrite leaves it. No allocation
+  // unless the block has both acl and rewrite.
+  std::optional<AclAction> Admit(const DnsName& qname, uint16_t qtype, uint16_t qclass, const IpAddress& client,
                   uint16_t server) const;
   // Whether `server` takes questions of class `qclass` at all.
   bool AllowsClass(uint16_t server, uint16_t qclass) const;

@@ -149,6 +149,8 @@ std::string RenderMetrics(const MetricsInput& in) {
   p.Sample("coredns_acl_filtered_requests_total", server, in.dns.acl_filtered);
   p.Family("coredns_acl_dropped_requests_total", "counter", "Counter of DNS requests being dropped.");
   p.Sample("coredns_acl_dropped_requests_total", server, in.dns.acl_dropped);
+  p.Family("coredns_acl_allowed_requests_total", "counter", "Counter of DNS requests being allowed.");
+  p.Sample("coredns_acl_allowed_requests_total", server, in.dns.acl_allowed);
 
   const std::string cache_server = absl::StrCat("server=\"", in.server, "\",zones=\".\",view=\"\"");
   p.Family("coredns_cache_entries", "gauge", "The number of elements in the cache.");

@@ -72,6 +72,7 @@ void ServerStats::Add(const ServerStats& other) {
   dropped_oversized += other.dropped_oversized;
   acl_blocked += other.acl_blocked;
   acl_filtered += other.acl_filtered;
+  acl_allowed += other.acl_allowed;
   acl_dropped += other.acl_dropped;
   tcp_rejected_global += other.tcp_rejected_global;
   tcp_rejected_per_client += other.tcp_rejected_per_client;

@@ -62,6 +62,7 @@ struct ServerStats {
   uint64_t dropped_oversized = 0;  // larger than any query
   uint64_t acl_blocked = 0;        // answered REFUSED: the client is outside the ACL
   uint64_t acl_filtered = 0;       // a block's acl answered an empty NOERROR
+  uint64_t acl_allowed = 0;        // a block's acl let the query on
   uint64_t acl_dropped = 0;        // a block's acl dropped the query unanswered
   uint64_t tcp_rejected_global = 0;      // connections closed at accept: limits.tcp_connections reached
   uint64_t tcp_rejected_per_client = 0;  // ... limits.tcp_connections_per_client reached
@@ -76,6 +77,7 @@ struct ServerStats {
     CountRequest(proto, ipv6, view.qtype, bytes, view.edns.dnssec_ok);
     if (admitted.acl_refused) ++acl_blocked;
     if (admitted.acl_filtered) ++acl_filtered;
+    if (admitted.acl_allowed) ++acl_allowed;
     if (admitted.acl_dropped) ++acl_dropped;
   }
   void CountRequest(Proto proto, bool ipv6, uint16_t qtype, size_t bytes, bool dnssec_ok) {

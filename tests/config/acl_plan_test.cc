@@ -105,6 +105,8 @@ TEST(AclPlanTest, TheAclJudgesTheNameAsRewriteLeavesIt) {
   EXPECT_EQ(admit("public.example.org"), AclAction::kBlock);
   EXPECT_EQ(admit("secret.example.org"), AclAction::kBlock);
   EXPECT_EQ(admit("www.example.org"), AclAction::kAllow);
+  EXPECT_EQ(program.Admit(*DnsName::FromText("version.bind"), 16, 3, client, 0), AclAction::kAllow)
+      << "the forward opens CH, and no chaos answers first";
 }
 
 TEST(AclPlanTest, ViewIsNeverLeftOut) {

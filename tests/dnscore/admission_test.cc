@@ -271,6 +271,7 @@ TEST_F(BlockAclTest, ABlockedClientIsRefusedEvenOnACacheHitWithTheEde) {
 
   a = AdmitCorefile(MakeQuery("www.example.com", kTypeA), kOutsider);
   EXPECT_EQ(a.verdict, Verdict::kReply);
+  EXPECT_TRUE(a.acl_allowed);
   EXPECT_EQ(ReadU16(&out_[6]), 1) << "an allowed client gets the cached answer";
   EXPECT_EQ(cache_.hits(), 1u);
 }
@@ -298,7 +299,9 @@ TEST_F(BlockAclTest, WhatChaosAnswersIsNotTheAclsToJudge) {
   Serve(AclPolicy{.action = AclAction::kBlock});
   std::vector<uint8_t> q = MakeQuery("version.bind", kTypeTXT);
   q[q.size() - 1] = kClassCH;  // the question's class, last on the wire
-  EXPECT_EQ(AdmitCorefile(q, kOutsider).verdict, Verdict::kResolve);
+  const Admitted chaos = AdmitCorefile(q, kOutsider);
+  EXPECT_EQ(chaos.verdict, Verdict::kResolve);
+  EXPECT_FALSE(chaos.acl_allowed) << "the acl was not asked";
   EXPECT_EQ(AdmitCorefile(MakeQuery("version.bind", kTypeTXT), kOutsider).verdict, Verdict::kReply)
       << "class IN: blocked";
 }

@@ -219,7 +219,7 @@ class PluginsTest(unittest.TestCase):
         self.assertEqual(texts(ask("localhost.", "A", source=BLOCKED).answer), ["localhost. 604800 IN A 127.0.0.1"])
 
         samples = meshlab.scrape(f"{MESHDNS_ADDR}:9153")  # also checks the page's format
-        for family in ("blocked", "filtered", "dropped"):
+        for family in ("blocked", "filtered", "dropped", "allowed"):
             values = [v for (name, _), v in samples.items() if name == f"coredns_acl_{family}_requests_total"]
             self.assertEqual(len(values), 1, family)
             self.assertGreaterEqual(values[0], 1, family)
