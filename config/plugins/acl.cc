@@ -23,10 +23,11 @@ bool IsSection(absl::string_view word) {
   return absl::EqualsIgnoreCase(word, "type") || absl::EqualsIgnoreCase(word, "net");
 }
 
-// A type as Go's dns.StringToType spells it: the upper-case mnemonic.
+// A type as Go's dns.StringToType spells it: the upper-case mnemonic, meta
+// types (ANY, AXFR, IXFR) included, no TYPEnnn form.
 std::optional<uint16_t> QType(const std::string& text) {
   const uint16_t t = static_cast<uint16_t>(ldns_get_rr_type_by_name(text.c_str()));
-  if (t == 0 || absl::StartsWith(text, "TYPE") || TypeMnemonic(t) != text) return std::nullopt;
+  if (t == 0 || absl::StartsWith(text, "TYPE") || text != absl::AsciiStrToUpper(text)) return std::nullopt;
   return t;
 }
 

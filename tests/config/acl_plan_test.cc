@@ -35,6 +35,7 @@ TEST(AclPlanTest, CoreDnsAcceptsTheseAndSoDoesMeshdns) {
            "acl {\n block type A net 2001:0db8:85a3:0000:0000:8a2e:0370:7334\n}",
            "acl {\n allow net 2001:db8:abcd:0012::0/64\n block net 2001:db8:abcd:0012::0/48\n}",
            "acl {\n BLOCK TYPE A NET 192.168.0.0/16\n}",
+           "acl example.org {\n block type TXT ANY CNAME net 192.168.3.0/24\n}",
            "acl\n",
        }) {
     CorefilePlan p = Plan(InBlock(acl));
@@ -48,6 +49,7 @@ TEST(AclPlanTest, CoreDnsRefusesTheseAndSoDoesMeshdnsAtTheirPosition) {
       {"acl {\n block type net 192.168.0.0/16\n}", "Corefile:3:8: acl: no token specified in 'type' section"},
       {"acl {\n block type ABC net 192.168.0.0/16\n}", "Corefile:3:13: acl: unexpected token 'ABC'; expect legal QTYPE"},
       {"acl {\n block type a\n}", "Corefile:3:13: acl: unexpected token 'a'; expect legal QTYPE"},
+      {"acl {\n block type TYPE65\n}", "Corefile:3:13: acl: unexpected token 'TYPE65'; expect legal QTYPE"},
       {"acl {\n blck type A net 192.168.0.0/16\n}",
        "Corefile:3:2: acl: unexpected token 'blck'; expect 'allow', 'block', 'filter' or 'drop'"},
       {"acl {\n block type A net 192.168.0/16\n}", "Corefile:3:19: acl: illegal CIDR notation '192.168.0/16'"},
