@@ -128,7 +128,7 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
     if (block.builtin.whoami) {
       ++counters_.synthesized;
       s.cache = nullptr;
-      return Finished(s, WhoamiAnswer(s.ask, question.qtype, question.qclass, question.client), options);
+      return Finished(s, WhoamiAnswer(s.ask, qtype, qclass, question.client), options);
     }
     return Answered(Finish(s, NoPluginAnswered(), false, options));  // CoreDNS's "no next plugin found"
   }

@@ -49,9 +49,10 @@ std::optional<AclAction> Program::Admit(const DnsName& qname, uint16_t qtype, ui
     return std::nullopt;
   }
   if (block->rewrite.empty()) return block->acl.Decide(qname, qtype, client);
-  // A rewrite that fails answers SERVFAIL in the pipeline; the acl judges the name as asked.
-  absl::StatusOr<RewriteOutcome> rewritten = block->rewrite.Apply(qname);
-  return block->acl.Decide(rewritten.ok() ? rewritten->name : qname, qtype, client);
+  // A rewrite that fails answers SERVFAIL in the pipeline; the acl judges the question as asked.
+  absl::StatusOr<RewriteOutcome> rewritten = block->rewrite.Apply(qname, qtype, qclass);
+  if (!rewritten.ok()) return block->acl.Decide(qname, qtype, client);
+  return block->acl.Decide(rewritten->name, rewritten->qtype, client);
 }
 
 bool Program::AllowsClass(uint16_t server, uint16_t qclass) const {

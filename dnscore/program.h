@@ -156,7 +156,7 @@ class Program {
   // client never gets a cached answer. None when no acl is asked: the
   // question's block has none, local, any or chaos answer it first, or the
   // server refuses it anyway (its class, a block without plugins). The acl's
-  // zones hold the name as the block's rewrite leaves it. No allocation
+  // zones and types see the question as the block's rewrite leaves it. No allocation
   // unless the block has both acl and rewrite.
   std::optional<AclAction> Admit(const DnsName& qname, uint16_t qtype, uint16_t qclass, const IpAddress& client,
                   uint16_t server) const;
