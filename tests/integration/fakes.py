@@ -154,7 +154,21 @@ class FakeResolverProcess:
             self.names.append(line.strip())
 
     def freeze(self):
+        """Returns once every thread of the process is stopped. kill() only wakes one
+        thread to start the group stop; until it has run, the serving thread can
+        still answer, and a query sent in that window would get through."""
         self.proc.send_signal(signal.SIGSTOP)
+        tasks = f"/proc/{self.proc.pid}/task"
+        for _ in range(500):  # 2 ms apart: 1 s at most
+            if all(self._stopped(os.path.join(tasks, t)) for t in os.listdir(tasks)):
+                return
+            time.sleep(0.002)
+        raise RuntimeError(f"stand-in resolver {self.proc.pid} did not stop")
+
+    @staticmethod
+    def _stopped(task):
+        with open(os.path.join(task, "stat")) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
 
     def thaw(self):
         self.proc.send_signal(signal.SIGCONT)
