@@ -10,7 +10,13 @@ Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, con
     case QueryCheck::kDrop: return {Verdict::kDrop, 0};
     case QueryCheck::kFormErr: return {Verdict::kReply, error(kFormErr)};
     case QueryCheck::kNotImp: return {Verdict::kReply, error(kNotImp)};
-    case QueryCheck::kBadVers: return {Verdict::kReply, error(0)};
+    case QueryCheck::kBadVers:
+      // CoreDNS's server refuses a class it does not serve before it looks at the EDNS version.
+      if (options.program != nullptr && !options.program->AllowsClass(options.server, view.qclass)) {
+        return {Verdict::kReply,
+                WriteErrorReply(QueryCheck::kOk, kRefused, view, query, out, options.udp_reply_size)};
+      }
+      return {Verdict::kReply, error(0)};
     case QueryCheck::kSigned: return {Verdict::kReply, error(kRefused)};
     case QueryCheck::kOk: break;
   }

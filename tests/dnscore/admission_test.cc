@@ -306,5 +306,26 @@ TEST_F(BlockAclTest, WhatChaosAnswersIsNotTheAclsToJudge) {
       << "class IN: blocked";
 }
 
+// server.go: a class no block serves is REFUSED before the EDNS version is read.
+TEST_F(BlockAclTest, AClassNoBlockServesIsRefusedBeforeBadVers) {
+  Block root;
+  root.zones = {DnsName()};
+  root.opens_classes = false;  // neither chaos nor forward
+  std::vector<Block> blocks;
+  blocks.push_back(std::move(root));
+  program_ = Program(std::move(blocks), std::nullopt, nullptr);
+  std::vector<uint8_t> q = MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 1232, .edns_version = 1});
+  q[kHeaderSize + 17 + 3] = kClassCH;  // the question's class: after the name (17 bytes) and the type
+  Admitted a = AdmitCorefile(q, Client(1));
+  EXPECT_EQ(a.verdict, Verdict::kReply);
+  EXPECT_EQ(rcode(), kRefused);
+  EXPECT_EQ(out_[a.size - kOptSize + 5], 0) << "no BADVERS";
+
+  q[kHeaderSize + 17 + 3] = kClassIN;
+  a = AdmitCorefile(q, Client(1));
+  EXPECT_EQ(rcode(), 0);
+  EXPECT_EQ(out_[a.size - kOptSize + 5], 1) << "class IN: BADVERS";
+}
+
 }  // namespace
 }  // namespace meshdns
