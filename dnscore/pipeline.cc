@@ -1,5 +1,6 @@
 #include "dnscore/pipeline.h"
 
+#include "absl/strings/str_cat.h"
 #include "dnscore/wire.h"
 
 namespace meshdns {
@@ -66,8 +67,17 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
     }
   }
   // Rewrite.
-  absl::StatusOr<RewriteOutcome> rewritten = block.rewrite.Apply(question.name, question.qtype, question.qclass);
+  const EdnsRequest addresses = question.Addresses();
+  absl::StatusOr<RewriteOutcome> rewritten =
+      block.rewrite.Apply(question.name, question.qtype, question.qclass, &addresses, question.edns_options);
   if (!rewritten.ok()) return Answered(Answer::ServFail(rewritten.status(), block.errors));
+  if (rewritten->edns_options && rewritten->edns_options->size() > kMaxUpstreamOptions) {
+    return Answered(Answer::ServFail(
+        absl::ResourceExhaustedError(absl::StrCat("rewrite edns0: the query's EDNS options (",
+                                                  rewritten->edns_options->size(), " bytes) exceed the ",
+                                                  kMaxUpstreamOptions, " meshdns sends a resolver")),
+        block.errors));
+  }
   s.rewritten = *std::move(rewritten);
   s.ask = s.rewritten.name;
   // Cluster strip.

@@ -80,6 +80,7 @@ struct QueryState {
     UpstreamQuestion u = question.Upstream(ask);
     u.qtype = rewritten.qtype;
     u.qclass = rewritten.qclass;
+    if (rewritten.edns_options) u.options = *rewritten.edns_options;
     return u;
   }
 };

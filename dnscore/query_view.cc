@@ -25,6 +25,8 @@ QueryCheck ReadRecords(std::span<const uint8_t> msg, const Header& header, WireR
     edns.udp_size = rr.rclass;
     edns.version = static_cast<uint8_t>(rr.ttl >> 16);
     edns.dnssec_ok = rr.ttl & 0x8000;
+    edns.options_at = static_cast<uint16_t>(rr.rdata_offset);
+    edns.options_size = rr.rdlength;
   }
   if (r.remaining() != 0) return QueryCheck::kFormErr;
   if (edns.present && edns.version != 0) return QueryCheck::kBadVers;

@@ -17,6 +17,9 @@ struct Edns {
   uint16_t udp_size = 512;
   uint8_t version = 0;
   bool dnssec_ok = false;
+  // Where the OPT's options (its RDATA) lie in the query.
+  uint16_t options_at = 0;
+  uint16_t options_size = 0;
 };
 
 struct QueryView {
@@ -28,6 +31,11 @@ struct QueryView {
   Edns edns;
 
   bool rd() const { return header.flags & kFlagRD; }
+  // The OPT's options in `wire`, the query this view was read from.
+  std::span<const uint8_t> EdnsOptions(std::span<const uint8_t> wire) const {
+    if (!edns.present || size_t{edns.options_at} + edns.options_size > wire.size()) return {};
+    return wire.subspan(edns.options_at, edns.options_size);
+  }
   bool cd() const { return header.flags & kFlagCD; }
   // The most a UDP reply may carry (RFC 6891 6.2.5: never below 512).
   size_t MaxUdpReply() const { return edns.present && edns.udp_size > 512 ? edns.udp_size : 512; }

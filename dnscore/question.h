@@ -6,20 +6,25 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "dnscore/acl.h"
 #include "dnscore/dns_name.h"
+#include "dnscore/edns_rewrite.h"
 #include "dnscore/packet_cache.h"
 #include "dnscore/query_view.h"
 #include "dnscore/upstream_query.h"
 
 namespace meshdns {
 
-// Who asked, as CoreDNS's whoami reports it: address, port and transport.
+// Who asked, as CoreDNS's whoami reports it: address, port and transport;
+// and whom: the listener's address and port (rewrite edns0's {server_ip}).
 struct ClientAddress {
   IpAddress ip;
   uint16_t port = 0;
   bool tcp = false;
+  IpAddress server_ip;
+  uint16_t server_port = 0;
 };
 
 struct Question {
@@ -33,9 +38,24 @@ struct Question {
   // The client the question came from; unset for the server's own questions
   // (prefetch). Not part of the cache key: no stage that uses it is cached.
   ClientAddress client;
+  bool has_client = false;
+  // The client's EDNS options (its OPT's RDATA), which only rewrite edns0
+  // rules pass on. They point into the client's query, which outlives the
+  // question's resolution; empty for the server's own questions. Not part of
+  // the cache key, as in CoreDNS.
+  std::span<const uint8_t> edns_options;
 
-  static Question Of(const QueryView& view, uint16_t server = 0, const ClientAddress& client = {}) {
-    return Question{view.qname, view.qtype, view.qclass, view.rd(), view.cd(), view.edns.dnssec_ok, server, client};
+  static Question Of(const QueryView& view, uint16_t server = 0) {
+    return Question{view.qname, view.qtype, view.qclass, view.rd(), view.cd(), view.edns.dnssec_ok, server};
+  }
+  // A client's question; `query` is the query `view` was read from.
+  static Question Of(const QueryView& view, std::span<const uint8_t> query, uint16_t server,
+                     const ClientAddress& client) {
+    Question q = Of(view, server);
+    q.client = client;
+    q.has_client = true;
+    q.edns_options = view.EdnsOptions(query);
+    return q;
   }
   // The same question, flags and server included, for another name (a CNAME
   // target, a cluster's part of a clusterset service): CoreDNS resolves those
@@ -49,6 +69,11 @@ struct Question {
   // This question as a resolver is asked it, for `ask` (the name after rewrites).
   UpstreamQuestion Upstream(const DnsName& ask) const {
     return UpstreamQuestion{ask, qtype, qclass, recursion_desired, checking_disabled, dnssec_ok};
+  }
+  // The addresses rewrite edns0 rules read.
+  EdnsRequest Addresses() const {
+    return EdnsRequest{.has_client = has_client, .client_ip = client.ip, .client_port = client.port,
+                       .tcp = client.tcp, .server_ip = client.server_ip, .server_port = client.server_port};
   }
 };
 

@@ -114,15 +114,34 @@ std::optional<std::string> MapBack(const RewriteOutcome::Step& step, bool value,
 
 }  // namespace
 
-absl::StatusOr<RewriteOutcome> Rewriter::Apply(const DnsName& qname, uint16_t qtype, uint16_t qclass) const {
+absl::StatusOr<RewriteOutcome> Rewriter::Apply(const DnsName& qname, uint16_t qtype, uint16_t qclass,
+                                               const EdnsRequest* request,
+                                               std::span<const uint8_t> client_options) const {
   RewriteOutcome out;
   out.name = qname;
   out.qtype = qtype;
   out.qclass = qclass;
   if (rules_.empty()) return out;
   std::string name = Fqdn(qname.ToText());
+  std::optional<EdnsOptions> options;  // the client's, read when an edns0 rule is first reached
+  EdnsRequest edns;
   for (const RewriteRule& rule : rules_) {
     switch (rule.field) {
+      case RewriteRule::Field::kEdns0: {
+        if (!options) {
+          options.emplace();
+          // Options miekg/dns could not read would have failed the query in
+          // CoreDNS; here they are left out.
+          (void)ParseEdnsOptions(client_options, *options);
+          if (request != nullptr) edns = *request;
+        }
+        // The question as the rules before this one left it (the client's
+        // case until a name rule matched).
+        edns.qname = out.steps.empty() ? qname.ToText() : name;
+        edns.qtype = out.qtype;
+        if (!rule.edns0.Apply(edns, *options)) continue;
+        break;
+      }
       case RewriteRule::Field::kType:
         if (out.qtype != rule.code_from) continue;
         out.qtype = rule.code_to;
@@ -148,6 +167,10 @@ absl::StatusOr<RewriteOutcome> Rewriter::Apply(const DnsName& qname, uint16_t qt
       }
     }
     if (rule.stop) break;
+  }
+  if (options) {
+    out.edns_options.emplace();
+    EncodeEdnsOptions(*options, *out.edns_options);
   }
   if (!out.steps.empty()) {
     absl::StatusOr<DnsName> rewritten = DnsName::FromText(name);

@@ -2,7 +2,8 @@
 // (exact, prefix, suffix, substring, regex) that change the question on the
 // way in and map the reply's names back on the way out, `type` and `class`
 // rules that change the question's type or class, `ttl` rules that clamp the
-// reply's TTLs and `rcode` rules that change the reply's RCODE. Rules run in
+// reply's TTLs, `rcode` rules that change the reply's RCODE and `edns0` rules
+// that edit the EDNS options the resolver is sent (edns_rewrite.h). Rules run in
 // Corefile order, each seeing the question as the rules before it left it; a
 // matching `stop` rule ends the list, `continue` rules hand the question on.
 //
@@ -32,6 +33,7 @@
 
 #include "absl/status/statusor.h"
 #include "dnscore/dns_name.h"
+#include "dnscore/edns_rewrite.h"
 #include "dnscore/wire_rename.h"
 
 namespace re2 { class RE2; }
@@ -41,8 +43,9 @@ namespace meshdns {
 // rewrite [continue|stop] name|ttl [exact|prefix|suffix|substring|regex] FROM TO [answer …]
 // rewrite [continue|stop] type|class FROM TO
 // rewrite [continue|stop] rcode [exact|prefix|suffix|substring|regex] NAME FROM TO
+// rewrite [continue|stop] edns0 local|nsid|subnet set|append|replace|unset … [revert]
 struct RewriteRule {
-  enum class Field { kName, kTtl, kType, kClass, kRcode };
+  enum class Field { kName, kTtl, kType, kClass, kRcode, kEdns0 };
   enum class Match { kExact, kPrefix, kSuffix, kSubstring, kRegex };
   struct AnswerRule {
     bool value = false;  // `answer value` (RDATA names); else `answer name` (owner names)
@@ -61,6 +64,7 @@ struct RewriteRule {
   // kType, kClass: the question's type or class, FROM and TO; kRcode: the
   // reply's RCODE (0-15), FROM and TO.
   uint16_t code_from = 0, code_to = 0;
+  Edns0Rule edns0;  // Field::kEdns0
 };
 
 // What the rules did to one question, and so what the reply needs undone.
@@ -74,6 +78,9 @@ struct RewriteOutcome {
   std::vector<Step> steps;        // the name rules that matched, in order
   std::optional<TtlClamp> ttl;    // from a matching ttl rule
   std::vector<const RewriteRule*> rcodes;  // the rcode rules that matched, in order
+  // Once an edns0 rule was reached: the EDNS options (OPT RDATA) the resolver
+  // is sent, the client's as the rules left them. Otherwise meshdns sends none.
+  std::optional<std::vector<uint8_t>> edns_options;
   // Whether the reply needs more than the client's question back.
   bool changed() const { return !steps.empty() || ttl.has_value() || !rcodes.empty(); }
   // The reply's RCODE once the matching rcode rules have acted on it.
@@ -89,8 +96,12 @@ class Rewriter {
 
   bool empty() const { return rules_.empty(); }
   // The rules applied to a question. An error when a rule produced something
-  // that is not a domain name (CoreDNS answers SERVFAIL then).
-  absl::StatusOr<RewriteOutcome> Apply(const DnsName& qname, uint16_t qtype, uint16_t qclass) const;
+  // that is not a domain name (CoreDNS answers SERVFAIL then). edns0 rules
+  // edit `client_options` (the client's OPT RDATA) and read `request`'s
+  // addresses (without one, they see no client).
+  absl::StatusOr<RewriteOutcome> Apply(const DnsName& qname, uint16_t qtype, uint16_t qclass,
+                                       const EdnsRequest* request = nullptr,
+                                       std::span<const uint8_t> client_options = {}) const;
   // The chain's reply with the client's question, its names mapped back and
   // its RCODE rewritten.
   static absl::StatusOr<std::vector<uint8_t>> Revert(const RewriteOutcome& outcome, std::span<const uint8_t> reply,

@@ -14,6 +14,10 @@ void ForwardJob::Start(std::shared_ptr<const Runtime> runtime, const Pool& pool,
   UpstreamQuestion asked = question;
   asked.udp_size = runtime_->config.limits.udp_reply_size;  // what meshdns sends, it asks for
   query_size_ = WriteUpstreamQuery(0, asked, query_);
+  if (query_size_ == 0) {  // the pipeline keeps options within kMaxUpstreamOptions; nothing to send otherwise
+    Finish(AttemptOutcome::kFailed);
+    return;
+  }
   const AttemptPool attempt_pool{
       .policy = pool.policy,
       .health = pool.health_view,

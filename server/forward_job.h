@@ -79,7 +79,7 @@ class ForwardJob final : private UpstreamChannel::Waiter {
   const Pool* pool_ = nullptr;
   Done* done_ = nullptr;
   ForwardAttempts attempts_;
-  std::array<uint8_t, kHeaderSize + DnsName::kMaxWireSize + 4 + kOptSize> query_;
+  std::array<uint8_t, kMaxUpstreamQuery> query_;
   size_t query_size_ = 0;
   // The attempt in flight.
   UpstreamChannel* channel_ = nullptr;

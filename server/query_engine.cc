@@ -8,11 +8,12 @@
 
 namespace meshdns {
 
-void QueryEngine::Resolve(const QueryView& view, uint16_t server, const ClientAddress& client, Waiter* waiter) {
+void QueryEngine::Resolve(const QueryView& view, std::span<const uint8_t> query, uint16_t server,
+                          const ClientAddress& client, Waiter* waiter) {
   Job& job = TakeJob();
   job.g = generation_;
   job.waiter = waiter;
-  const Step step = PipelineFor(*job.g).Start(Question::Of(view, server, client), 0, job.state, Now(job.g, /*look_in_cache=*/false));
+  const Step step = PipelineFor(*job.g).Start(Question::Of(view, query, server, client), 0, job.state, Now(job.g, /*look_in_cache=*/false));
   switch (step.kind) {
     case Step::Kind::kAnswer:
       Noted(job.state, step.answer);
@@ -68,8 +69,9 @@ void QueryEngine::ReturnJob(Job& job) {
   idle_jobs_.push_back(&job);
 }
 
-asio::awaitable<Answer> QueryEngine::ResolveMiss(const QueryView& view, uint16_t server, ClientAddress client) {
-  co_return co_await Resolve(generation_, Question::Of(view, server, client), 0, /*look_in_cache=*/false);
+asio::awaitable<Answer> QueryEngine::ResolveMiss(const QueryView& view, std::span<const uint8_t> query,
+                                                 uint16_t server, ClientAddress client) {
+  co_return co_await Resolve(generation_, Question::Of(view, query, server, client), 0, /*look_in_cache=*/false);
 }
 
 asio::awaitable<void> QueryEngine::Refresh(Question q) {

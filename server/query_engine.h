@@ -53,11 +53,15 @@ class QueryEngine {
   };
   // Resolves a client's query that admission found no cache entry for;
   // `waiter` is told the answer, perhaps before this returns.
+  // `query`: the bytes `view` was read from, kept by the caller until the
+  // answer (rewrite edns0 passes on the client's options from there).
   // `server`: the one of the listener the query came to.
   // `client`: who asked (whoami).
-  void Resolve(const QueryView& view, uint16_t server, const ClientAddress& client, Waiter* waiter);
+  void Resolve(const QueryView& view, std::span<const uint8_t> query, uint16_t server, const ClientAddress& client,
+               Waiter* waiter);
   // The same for a coroutine (TCP connections).
-  asio::awaitable<Answer> ResolveMiss(const QueryView& view, uint16_t server, ClientAddress client);
+  asio::awaitable<Answer> ResolveMiss(const QueryView& view, std::span<const uint8_t> query, uint16_t server,
+                                      ClientAddress client);
   // Resolves `q` again to renew its cache entry; the answer goes nowhere else.
   asio::awaitable<void> Refresh(Question q);
   // The client's reply for `answer`: SERVFAIL or REFUSED as it says, or the

@@ -26,7 +26,10 @@ TcpConnection<Stream>::TcpConnection(Shared shared, Stream stream, const tcp::en
       peer_(peer),
       read_deadline_(shared.worker.io()),
       write_deadline_(shared.worker.io()),
-      room_(shared.worker.io()) {}
+      room_(shared.worker.io()) {
+  boost::system::error_code ignored;  // a socket already reset: {server_ip} stays unspecified
+  local_ = stream_.lowest_layer().local_endpoint(ignored);
+}
 
 template <typename Stream>
 TcpConnection<Stream>::~TcpConnection() {
@@ -121,8 +124,9 @@ asio::awaitable<void> TcpConnection<Stream>::Resolve(std::shared_ptr<TcpConnecti
   // costs this query a SERVFAIL, not the connection its other queries.
   Answer answer = Answer::ServFail();
   try {
-    const ClientAddress client{.ip = FromAsioAddress(peer_.address()), .port = peer_.port(), .tcp = true};
-    answer = co_await engine.ResolveMiss(view, shared_.server, client);
+    const ClientAddress client{.ip = FromAsioAddress(peer_.address()), .port = peer_.port(), .tcp = true,
+                               .server_ip = FromAsioAddress(local_.address()), .server_port = local_.port()};
+    answer = co_await engine.ResolveMiss(view, query, shared_.server, client);
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "tcp: resolving a query from ", peer_.address().to_string(), " failed: ", e.what());
   }

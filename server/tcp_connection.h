@@ -68,6 +68,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection<Stream>>
   Shared shared_;
   Stream stream_;
   tcp::endpoint peer_;
+  tcp::endpoint local_;  // the address the client reached (rewrite edns0's {server_ip})
   std::vector<uint8_t> query_;  // the one being read, then admitted; copied only if it must wait
   TcpQueryWindow window_{kMaxPipelined};
   asio::steady_timer read_deadline_;   // runs while a query is being read and nothing is open

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "dnscore/clock.h"
 #include "dnscore/exchange_table.h"
+#include "dnscore/upstream_query.h"
 #include "dnscore/reply_writer.h"
 #include "server/asio.h"
 #include "server/channel_counters.h"
@@ -69,7 +70,7 @@ class UdpExchanges : private DeadlineWheel::Target {
   static constexpr uint32_t kSocketUses = 128;
   static constexpr size_t kBatch = UdpInbox::kBatch;
   // A query as WriteUpstreamQuery writes it: header, name, type/class, OPT.
-  static constexpr size_t kMaxQuery = 512;
+  static constexpr size_t kMaxQuery = kMaxUpstreamQuery;
 
   // `resolver`, `counters` and `mismatches` belong to the channel and outlive this.
   UdpExchanges(asio::io_context& io, const udp::endpoint& resolver, absl::BitGen& rng, UdpInbox& inbox,

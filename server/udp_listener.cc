@@ -75,6 +75,8 @@ absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Open(Worker& worker, c
 
 UdpListener::UdpListener(Worker& worker, udp::socket socket, uint16_t server)
     : worker_(worker), socket_(std::move(socket)), server_(server) {
+  boost::system::error_code ignored;
+  local_ = socket_.local_endpoint(ignored);
   for (size_t i = 0; i < kBatch; ++i) {
     in_iov_[i] = {in_[i].data(), in_[i].size()};
     in_msgs_[i] = {};
@@ -286,8 +288,9 @@ void UdpListener::StartMiss(std::span<const uint8_t> query, const QueryView& vie
   miss->client_len = client_len;
   miss->started = started;
   worker_.QueryStarted();
-  const ClientAddress who{.ip = FromSockaddr(client), .port = PortOf(client), .tcp = false};
-  worker_.engine().Resolve(miss->view, server_, who, miss);  // Answered() follows, perhaps at once
+  const ClientAddress who{.ip = FromSockaddr(client), .port = PortOf(client), .tcp = false,
+                          .server_ip = FromAsioAddress(local_.address()), .server_port = local_.port()};
+  worker_.engine().Resolve(miss->view, miss->query, server_, who, miss);  // Answered() follows, perhaps at once
 }
 
 void UdpListener::Answered(PendingMiss& miss, const Answer& answer) {

@@ -98,6 +98,7 @@ class UdpListener {
   Worker& worker_;
   udp::socket socket_;
   const uint16_t server_;
+  udp::endpoint local_;  // as bound (rewrite edns0's {server_ip}: 0.0.0.0 for a wildcard, as CoreDNS's LocalAddr)
   bool closing_ = false;
   bool handed_over_ = false;  // connected away from the port's group: see LeaveReusePortGroup
   HandlerMemory wait_memory_, flush_memory_;

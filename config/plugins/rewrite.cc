@@ -2,6 +2,8 @@
 // type|class FROM TO, rcode [MATCH] NAME FROM TO: the rule on its line, or
 // with fewer than two arguments there, in its block.
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -72,6 +74,62 @@ std::optional<uint16_t> RcodeCode(absl::string_view text) {
     if (upper == name) return code;
   }
   return std::nullopt;
+}
+
+// Go's strconv.ParseUint(text, 0, 64) within `max`: decimal, 0x hex, 0o or a
+// leading 0 octal, 0b binary; underscores only after a base prefix.
+std::optional<uint64_t> ParseGoUint(absl::string_view text, uint64_t max) {
+  int base = 10;
+  bool prefixed = false;
+  if (text.size() > 1 && text[0] == '0') {
+    const char p = absl::ascii_tolower(text[1]);
+    if (p == 'x' || p == 'o' || p == 'b') {
+      base = p == 'x' ? 16 : p == 'o' ? 8 : 2;
+      text.remove_prefix(2);
+      prefixed = true;
+    } else {
+      base = 8;
+      text.remove_prefix(1);
+      prefixed = true;
+    }
+  }
+  if (text.empty()) return std::nullopt;
+  uint64_t value = 0;
+  bool digit_seen = false;
+  char last = 0;
+  for (const char c : text) {
+    if (c == '_') {
+      if (!prefixed || last == '_') return std::nullopt;
+      last = c;
+      continue;
+    }
+    int d = -1;
+    if (absl::ascii_isdigit(c)) d = c - '0';
+    if (absl::ascii_isalpha(c)) d = absl::ascii_tolower(c) - 'a' + 10;
+    if (d < 0 || d >= base) return std::nullopt;
+    value = value * base + d;
+    if (value > max) return std::nullopt;
+    digit_seen = true;
+    last = c;
+  }
+  if (!digit_seen || last == '_') return std::nullopt;
+  return value;
+}
+
+// Go's hex.DecodeString.
+std::optional<std::vector<uint8_t>> HexBytes(absl::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int v = 0;
+    for (int k = 0; k < 2; ++k) {
+      const char c = absl::ascii_tolower(hex[i + k]);
+      if (!absl::ascii_isxdigit(c)) return std::nullopt;
+      v = v * 16 + (absl::ascii_isdigit(c) ? c - '0' : c - 'a' + 10);
+    }
+    out.push_back(static_cast<uint8_t>(v));
+  }
+  return out;
 }
 
 class RuleReader {
@@ -245,7 +303,107 @@ class RuleReader {
     return true;
   }
 
+  // edns0 local|nsid|subnet ACTION … [revert], checked as CoreDNS's newEdns0Rule does.
+  bool Edns0(Tokens rest, RewriteRule& rule) {
+    const SourcePos& at = rest.empty() ? d_.name.pos : rest[0].pos;
+    if (rest.size() < 2) return Fail(at, "rewrite edns0: too few arguments (local, nsid or subnet, then an action)");
+    Edns0Rule& e = rule.edns0;
+    const std::string type = absl::AsciiStrToLower(rest[0].text);
+    const std::string action = absl::AsciiStrToLower(rest[1].text);
+    static const std::pair<const char*, Edns0Rule::Action> kActions[] = {{"set", Edns0Rule::Action::kSet},
+                                                                        {"append", Edns0Rule::Action::kAppend},
+                                                                        {"replace", Edns0Rule::Action::kReplace},
+                                                                        {"unset", Edns0Rule::Action::kUnset}};
+    bool known = false;
+    for (const auto& [word, a] : kActions) {
+      if (action == word) {
+        e.action = a;
+        known = true;
+      }
+    }
+    if (!known) {
+      return Fail(rest[1].pos, absl::StrCat("rewrite edns0: invalid action '", rest[1].text,
+                                            "' (set, append, replace or unset)"));
+    }
+    if (type == "local") {
+      e.kind = Edns0Rule::Kind::kLocal;
+    } else if (type == "nsid") {
+      e.kind = Edns0Rule::Kind::kNsid;
+    } else if (type == "subnet") {
+      e.kind = Edns0Rule::Kind::kSubnet;
+    } else {
+      return Fail(rest[0].pos, absl::StrCat("rewrite edns0: invalid rule type '", rest[0].text,
+                                            "' (local, nsid or subnet)"));
+    }
+    // unset takes no data and no revert.
+    if (e.action == Edns0Rule::Action::kUnset) {
+      const size_t want = e.kind == Edns0Rule::Kind::kLocal ? 3 : 2;
+      if (rest.size() != want) {
+        return Fail(rest.size() > want ? rest[want].pos : at,
+                    absl::StrCat("rewrite edns0: ", type, " unset takes ",
+                                 e.kind == Edns0Rule::Kind::kLocal ? "exactly a CODE" : "no argument"));
+      }
+      return e.kind != Edns0Rule::Kind::kLocal || Code(rest[2], e);
+    }
+    if (rest.back().text == "revert") {  // CoreDNS compares it as written
+      e.revert = true;
+      rest = rest.first(rest.size() - 1);
+    }
+    switch (e.kind) {
+      case Edns0Rule::Kind::kNsid:
+        if (rest.size() != 2) return Fail(rest[2].pos, "rewrite edns0: nsid rules take no argument but revert");
+        return true;
+      case Edns0Rule::Kind::kLocal: {
+        if (rest.size() != 4) {
+          return Fail(rest.size() > 4 ? rest[4].pos : at, "rewrite edns0: local rules need CODE and DATA");
+        }
+        if (!Code(rest[2], e)) return false;
+        const std::string& data = rest[3].text;
+        if (absl::StartsWith(data, "{") && absl::EndsWith(data, "}")) {
+          if (!ParseEdns0Variable(data, e.variable)) {
+            return Fail(rest[3].pos, absl::StrCat("rewrite edns0: unsupported variable name '", data,
+                                                  "' ({qname}, {qtype}, {client_ip}, {client_port}, {protocol}, "
+                                                  "{server_ip}, {server_port} or {plugin/label})"));
+          }
+          return true;
+        }
+        if (absl::StartsWith(data, "0x")) {
+          std::optional<std::vector<uint8_t>> bytes = HexBytes(absl::string_view(data).substr(2));
+          if (!bytes) return Fail(rest[3].pos, absl::StrCat("rewrite edns0: '", data, "' is not valid hex data"));
+          e.data = *std::move(bytes);
+        } else {
+          e.data.assign(data.begin(), data.end());
+        }
+        return true;
+      }
+      case Edns0Rule::Kind::kSubnet: {
+        if (rest.size() != 4) {
+          return Fail(rest.size() > 4 ? rest[4].pos : at, "rewrite edns0: subnet rules need IPV4BITS and IPV6BITS");
+        }
+        const std::optional<uint64_t> v4 = ParseGoUint(rest[2].text, UINT16_MAX);
+        if (!v4 || *v4 > 32) {
+          return Fail(rest[2].pos, absl::StrCat("rewrite edns0: invalid IPv4 bit mask length '", rest[2].text, "'"));
+        }
+        const std::optional<uint64_t> v6 = ParseGoUint(rest[3].text, UINT16_MAX);
+        if (!v6 || *v6 > 128) {
+          return Fail(rest[3].pos, absl::StrCat("rewrite edns0: invalid IPv6 bit mask length '", rest[3].text, "'"));
+        }
+        e.v4_bits = static_cast<uint8_t>(*v4);
+        e.v6_bits = static_cast<uint8_t>(*v6);
+        return true;
+      }
+    }
+    return false;
+  }
+
  private:
+  bool Code(const CorefileToken& t, Edns0Rule& e) {
+    const std::optional<uint64_t> code = ParseGoUint(t.text, UINT16_MAX);
+    if (!code) return Fail(t.pos, absl::StrCat("rewrite edns0: invalid option code '", t.text, "' (0-65535)"));
+    e.code = static_cast<uint16_t>(*code);
+    return true;
+  }
+
   const CorefileDirective& d_;
   PlanContext& context_;
 };
@@ -289,10 +447,13 @@ void PlanRewrite(const CorefileDirective& d, PlanContext& context, ServerPlan& p
   } else if (kind == "rcode") {
     rule.field = RewriteRule::Field::kRcode;
     ok = reader.Rcode(rest, rule);
-  } else if (kind == "edns0" || kind == "cname") {
+  } else if (kind == "edns0") {
+    rule.field = RewriteRule::Field::kEdns0;
+    ok = reader.Edns0(rest, rule);
+  } else if (kind == "cname") {
     return context.Unsupported(field.pos, absl::StrCat("rewrite ", field.text,
                                                        " is not supported: meshdns runs rewrite name, ttl, type, "
-                                                       "class and rcode"));
+                                                       "class, rcode and edns0"));
   } else {
     return context.Error(field.pos, absl::StrCat("rewrite: invalid rule type '", field.text, "'"));
   }

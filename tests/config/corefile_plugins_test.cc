@@ -234,7 +234,9 @@ TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
     const char* error;  // line:col: start of the message
   } cases[] = {
       {". {\n  rewrite name regex ^(a)$ {2}.x\n}\n", "2:28: rewrite: '{2}.x' refers to a group"},
-      {". {\n  rewrite edns0 local set 0xffee abcd\n}\n", "2:11: rewrite edns0 is not supported"},
+      {". {\n  rewrite cname exact a.example. b.example.\n}\n", "2:11: rewrite cname is not supported"},
+      {". {\n  rewrite edns0 local set 0xffee 0xabcdefg\n}\n", "2:34: rewrite edns0: '0xabcdefg' is not valid hex data"},
+      {". {\n  rewrite edns0 subnet set 24 129\n}\n", "2:31: rewrite edns0: invalid IPv6 bit mask length"},
       {". {\n  rewrite type A\n}\n", "2:16: rewrite type: expected exactly FROM and TO"},
       {". {\n  rewrite type XY WV\n}\n", "2:16: rewrite type: invalid type 'XY'"},
       {". {\n  rewrite class IN WV\n}\n", "2:20: rewrite class: invalid class 'WV'"},

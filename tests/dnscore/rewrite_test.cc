@@ -332,5 +332,49 @@ TEST(RewriteTest, ChainedRcodeRulesRunOncePerRecordAsInCoreDns) {
   EXPECT_EQ(out->Rcode(kNxDomain, 2), kNoError);
 }
 
+// rewrite edns0: the options the resolver is sent, the client's as the rules leave them.
+std::string OptionsSent(const Rewriter& r, absl::string_view qname, std::vector<uint8_t> client = {}) {
+  const EdnsRequest who{.has_client = true, .client_ip = IpAddress::FromV4({10, 240, 0, 1}), .client_port = 40212};
+  absl::StatusOr<RewriteOutcome> out = r.Apply(N(qname), kTypeA, kClassIN, &who, client);
+  if (!out.ok()) return std::string(out.status().message());
+  if (!out->edns_options) return "none";
+  EdnsOptions options;
+  EXPECT_TRUE(ParseEdnsOptions(*out->edns_options, options));
+  std::string text;
+  for (const EdnsOption& o : options) {
+    absl::StrAppend(&text, text.empty() ? "" : ",", o.code, ":", std::string(o.data.begin(), o.data.end()));
+  }
+  return text;
+}
+
+TEST(RewriteEdns0Test, RulesEditTheClientsOptionsForTheResolver) {
+  EXPECT_EQ(OptionsSent(Rules("rewrite name a.example. b.example."), "a.example."), "none")
+      << "without edns0 rules meshdns sends no options";
+  EXPECT_EQ(OptionsSent(Rules("rewrite edns0 local set 0xffee abc"), "a.example."), "65518:abc");
+  // The client's options pass on, edited.
+  const std::vector<uint8_t> client = {0xff, 0xee, 0, 3, 'o', 'l', 'd', 0, 3, 0, 0};
+  EXPECT_EQ(OptionsSent(Rules("rewrite edns0 local replace 0xffee new"), "a.example.", client), "65518:new,3:");
+  EXPECT_EQ(OptionsSent(Rules("rewrite edns0 nsid unset"), "a.example.", client), "65518:old");
+  // An ignored rule still passes the client's options on.
+  EXPECT_EQ(OptionsSent(Rules("rewrite edns0 local replace 0xffed new"), "a.example.", client), "65518:old,3:");
+}
+
+TEST(RewriteEdns0Test, StopAndContinue) {
+  // A stop rule that applied ends the list; one that was ignored does not.
+  EXPECT_EQ(OptionsSent(Rules("rewrite edns0 local set 1000 a\nrewrite edns0 local set 1001 b"), "x.example."),
+            "1000:a");
+  EXPECT_EQ(OptionsSent(Rules("rewrite edns0 local replace 1000 a\nrewrite edns0 local set 1001 b"), "x.example."),
+            "1001:b");
+  EXPECT_EQ(OptionsSent(Rules("rewrite continue edns0 local set 1000 a\nrewrite edns0 local set 1001 b"),
+                        "x.example."),
+            "1000:a,1001:b");
+  // {qname} is the name as the rules before it left it.
+  EXPECT_EQ(OptionsSent(Rules("rewrite continue name a.example. b.example.\nrewrite edns0 local set 1000 {qname}"),
+                        "a.example."),
+            "1000:b.example.");
+  EXPECT_EQ(OptionsSent(Rules("rewrite edns0 local set 1000 {qname}"), "A.Example."), "1000:A.Example.")
+      << "the client's case, as CoreDNS's QName()";
+}
+
 }  // namespace
 }  // namespace meshdns

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dnscore/query_view.h"
+#include "dnscore/wire.h"
 
 namespace meshdns {
 namespace {
@@ -33,6 +34,29 @@ TEST(WriteUpstreamQueryTest, AsksForTheUdpSizeMeshdnsSendsItself) {
   EXPECT_FALSE(raised.rd());
   EXPECT_TRUE(raised.cd());
   EXPECT_TRUE(raised.edns.dnssec_ok);
+}
+
+TEST(WriteUpstreamQueryTest, CarriesTheOptionsRewriteEdns0Made) {
+  const DnsName name = *DnsName::FromText("web.example.");
+  const std::vector<uint8_t> options = {0xff, 0xee, 0, 2, 'h', 'i'};
+  std::vector<uint8_t> wire(kMaxUpstreamQuery);
+  wire.resize(WriteUpstreamQuery(7, {.name = name, .qtype = kTypeA, .qclass = kClassIN, .options = options}, wire));
+  QueryView view;
+  ASSERT_EQ(ParseQuery(wire, view), QueryCheck::kOk);
+  const std::span<const uint8_t> sent = view.EdnsOptions(wire);
+  EXPECT_EQ(std::vector<uint8_t>(sent.begin(), sent.end()), options);
+
+  // A reply still matches on ID and the question bytes, the OPT being longer now.
+  std::vector<uint8_t> reply(wire.begin(), wire.end() - kOptSize - options.size());
+  reply[2] |= 0x80;
+  WriteU16(&reply[10], 0);
+  EXPECT_TRUE(ReplyMatchesQuery(reply, wire));
+  reply[reply.size() - 1] ^= 1;  // another class
+  EXPECT_FALSE(ReplyMatchesQuery(reply, wire));
+
+  const std::vector<uint8_t> too_many(kMaxUpstreamOptions + 1);
+  std::vector<uint8_t> big(kMaxUpstreamQuery + 64);
+  EXPECT_EQ(WriteUpstreamQuery(7, {.name = name, .qtype = kTypeA, .qclass = kClassIN, .options = too_many}, big), 0u);
 }
 
 }  // namespace

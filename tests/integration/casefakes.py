@@ -35,7 +35,9 @@ import dns.rrset
 import dns.zone
 
 
-def _opts_text(q):
+def opts_text(q):
+    """A message's EDNS options as the echo TXT's opts= field writes them:
+    CODE:HEX, an ECS option as ecs:ADDRESS/BITS, comma-separated, or '-'."""
     parts = []
     for o in q.options:
         if o.otype == dns.edns.ECS:
@@ -175,14 +177,15 @@ class ZoneServer:
             text = (f"q={question.name.to_text()} t={dns.rdatatype.to_text(question.rdtype)} "
                     f"c={dns.rdataclass.to_text(question.rdclass)} rd={int(bool(q.flags & dns.flags.RD))} "
                     f"cd={int(bool(q.flags & dns.flags.CD))} do={int(bool(q.ednsflags & dns.flags.DO))} "
-                    f"edns={q.payload if q.edns >= 0 else '-'} opts={_opts_text(q) if q.edns >= 0 else '-'} "
+                    f"edns={q.payload if q.edns >= 0 else '-'} opts={opts_text(q) if q.edns >= 0 else '-'} "
                     f"{transport} n={count}")
             r.answer.append(dns.rrset.from_text(question.name, ttl, question.rdclass, "TXT", f'"{text}"'))
         return r.to_wire(max_size=65535)
 
     def _canned(self, q, spec, count):
         """A reply written out in the case file: rcode, flags, sections (RR lines, {N} = how often
-        this name was asked), and a question other than the one asked (`question: NAME TYPE`)."""
+        this name was asked), a question other than the one asked (`question: NAME TYPE`), and
+        `edns: false` for a reply without OPT."""
         r = dns.message.make_response(q)
         r.flags &= ~dns.flags.AA
         r.set_rcode(dns.rcode.from_text(spec.get("rcode", "NOERROR")))
@@ -196,6 +199,8 @@ class ZoneServer:
             for line in spec.get(section) or []:
                 name, ttl, cls, rtype, rdata = line.replace("{N}", str(count)).split(None, 4)
                 getattr(r, section).append(dns.rrset.from_text(name, int(ttl), cls, rtype, rdata))
+        if spec.get("edns") is False:  # a reply without OPT, whatever the query had
+            r.use_edns(False)
         if "question" in spec:
             name, rtype = spec["question"].split()
             r.question = [dns.rrset.RRset(dns.name.from_text(name), dns.rdataclass.IN, dns.rdatatype.from_text(rtype))]

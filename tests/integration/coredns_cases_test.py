@@ -12,7 +12,8 @@ containing `error:` when given (case-insensitive).
 Behaviour cases: `corefile:` is served by `meshdns serve --corefile` on
 loopback, and `steps:` run in order against it. A step is one of
   - ask: "NAME TYPE [CLASS]"   a DNS question (options: tcp, rd, cd, aa, do, edns
-                               (payload size, or false for no OPT), timeout)
+                               (payload size, or false for no OPT), opts (EDNS
+                               options sent, ["CODE:HEX", "ecs:ADDR/BITS"]), timeout)
     expect:                    rcode; flags {aa: true, ...}; answer /
                                authority / additional: RR lines compared as
                                multisets (TTL `*` matches any, names without
@@ -22,7 +23,9 @@ loopback, and `steps:` run in order against it. A step is one of
                                counts {answer: N, ...}; question "NAME TYPE"
                                (case kept); echo {key: value} against the
                                echo stand-in's TXT; ttl_max / ttl_min over all
-                               RRs; edns {payload: N, do: bool} or edns: false;
+                               RRs; edns {payload: N, do: bool, opts: TEXT (the
+                               reply's options as the echo's opts= writes them)}
+                               or edns: false;
                                no_reply: true
   - http: URL                  expect {status, body, contains: [regex], absent: [regex]}
   - log: [regex, ...]          each must appear in meshdns's output within 3 s
@@ -76,6 +79,7 @@ import unittest
 import urllib.error
 import urllib.request
 
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -86,7 +90,7 @@ import dns.rdatatype
 import dns.rrset
 import yaml
 
-from casefakes import ZoneServer
+from casefakes import ZoneServer, opts_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -340,6 +344,8 @@ def check_reply(r, expect):
                 problems.append(f"OPT payload {r.payload}, want {e['payload']}")
             if "do" in e and bool(r.ednsflags & dns.flags.DO) != e["do"]:
                 problems.append(f"OPT DO is {not e['do']}")
+            if "opts" in e and opts_text(r) != e["opts"]:
+                problems.append(f"OPT options {opts_text(r)}, want {e['opts']}")
     if problems:
         raise CaseFailure("; ".join(problems))
 
@@ -349,8 +355,16 @@ def ask(step, subst):
     name, rtype = parts[0], parts[1] if len(parts) > 1 else "A"
     rclass = parts[2] if len(parts) > 2 else "IN"
     edns = step.get("edns", 1232)
+    options = []
+    for o in step.get("opts") or []:
+        kind, value = o.split(":", 1)
+        if kind == "ecs":
+            address, bits = value.split("/")
+            options.append(dns.edns.ECSOption(address, int(bits)))
+        else:
+            options.append(dns.edns.GenericOption(int(kind), bytes.fromhex(value)))
     q = dns.message.make_query(name, rtype, rclass, use_edns=False if edns is False else 0,
-                               payload=edns or 512, want_dnssec=bool(step.get("do")))
+                               payload=edns or 512, want_dnssec=bool(step.get("do")), options=options or None)
     if step.get("rd") is False:
         q.flags &= ~dns.flags.RD
     if step.get("cd"):

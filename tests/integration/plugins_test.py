@@ -1,11 +1,12 @@
-"""CoreDNS's local, any, chaos, whoami and acl plugins, and its server-level
-REFUSED cases, as `meshdns serve --corefile` runs them (issue #19), checked
-against what each plugin's README (and code, for the exact records) says it
-returns: CoreDNS v1.14.7's plugin/{local,any,chaos,whoami,acl}/README.md and
-core/dnsserver/server.go.
+"""CoreDNS's local, any, chaos, whoami and acl plugins, rewrite edns0, and its
+server-level REFUSED cases, as `meshdns serve --corefile` runs them (issue
+#19), checked against what each plugin's README (and code, for the exact
+records) says it returns: CoreDNS v1.14.7's
+plugin/{local,any,chaos,whoami,acl,rewrite}/README.md and core/dnsserver/server.go.
 
 Addresses: stand-in resolver 127.19.9.1:5300 (fakes.FakeResolver, which
-counts the questions that reach it); meshdns 127.19.9.2:5353 (prometheus on
+counts the questions that reach it), the echo stand-in 127.19.9.3:5300
+(casefakes.ZoneServer, whose TXT tells the EDNS options it was sent); meshdns 127.19.9.2:5353 (prometheus on
 127.19.9.2:9153) and 127.19.9.4:5353 for a server without chaos or forward;
 clients ask from 127.19.9.10 (allowed), .11 (blocked), .12 (filtered) and
 .13 (dropped), all on loopback."""
@@ -26,9 +27,11 @@ import dns.rdataclass
 import dns.rdatatype
 
 import meshlab
+from casefakes import ZoneServer, opts_text
 from fakes import FakeResolver
 
 STAND_IN = "127.19.9.1"
+ECHO = "127.19.9.3"
 STAND_IN_PORT = 5300
 MESHDNS_ADDR = "127.19.9.2"
 BARE_ADDR = "127.19.9.4"
@@ -61,6 +64,15 @@ acl.example.test:{PORT} {{
 }}
 empty.test:{PORT} {{
     health {MESHDNS_ADDR}:8080
+}}
+edns.test:{PORT} {{
+    rewrite continue edns0 local set 0xffee {{client_ip}}
+    rewrite continue edns0 local set 0xffef {{server_ip}}
+    rewrite continue edns0 local set 0xfff0 {{client_port}}
+    rewrite continue edns0 subnet set 24 56
+    rewrite edns0 local unset 0xfde9
+    cache 60
+    forward . {ECHO}:{STAND_IN_PORT}
 }}
 """
 
@@ -96,6 +108,7 @@ class PluginsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.stand_in = FakeResolver(STAND_IN, STAND_IN_PORT, address="192.0.2.7", ttl=60)
+        cls.echo = ZoneServer(ECHO, STAND_IN_PORT, "echo")
         cls.mesh = meshlab.Mesh()
         for name, text in (("plugins", COREFILE), ("bare", BARE_COREFILE), ("chaos", CHAOS_COREFILE)):
             path = os.path.join(cls.mesh.dir, f"check-{name}.Corefile")
@@ -111,6 +124,7 @@ class PluginsTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.mesh.stop()
         cls.stand_in.close()
+        cls.echo.stop()
 
     # -- chaos: CH TXT, TTL 0, no AA ------------------------------------------------
     def test_chaos_answers_version_authors_and_hostname(self):
@@ -187,6 +201,35 @@ class PluginsTest(unittest.TestCase):
                                                           f"_{proto}.Whoami.test. 0 IN SRV 0 0 {port} ."]))
             ports.add(port)
         self.assertEqual(len(ports), 3, "each answer carries its own client's port: nothing was cached")
+
+    # -- rewrite edns0 ---------------------------------------------------------------------
+    def test_rewrite_edns0_edits_the_options_the_resolver_is_sent(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((ALLOWED, 0))
+            port = s.getsockname()[1]
+        cookie = dns.edns.GenericOption(10, bytes.fromhex("0102030405060708"))
+        unset = dns.edns.GenericOption(0xfde9, b"gone")
+        q = dns.message.make_query("opts.edns.test.", "TXT", use_edns=0, payload=1232, options=[cookie, unset])
+        r = dns.query.udp(q, MESHDNS_ADDR, port=PORT, timeout=2, source=ALLOWED, source_port=port)
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        fields = dict(p.split("=", 1) for p in b"".join(r.answer[0][0].strings).decode().split() if "=" in p)
+        # The client's cookie passes on, 0xfde9 is unset, then the four rules' options in order:
+        # {client_ip}, {server_ip} (the listener's address), {client_port}, and ECS for the client's /24.
+        self.assertEqual(fields["opts"], ",".join([
+            "10:0102030405060708",
+            "65518:" + socket.inet_aton(ALLOWED).hex(),
+            "65519:" + socket.inet_aton(MESHDNS_ADDR).hex(),
+            "65520:" + port.to_bytes(2, "big").hex(),
+            "ecs:127.19.9.0/24"]))
+        self.assertEqual(fields["n"], "1")
+        # The client's reply carries none of them (meshdns writes its OPT itself).
+        self.assertGreaterEqual(r.edns, 0)
+        self.assertEqual(opts_text(r), "-")
+        # The cache keys on the question alone, as CoreDNS's: another client gets the first one's answer
+        # (the upstream is not asked again), ECS and all.
+        other = dns.query.udp(dns.message.make_query("opts.edns.test.", "TXT"), MESHDNS_ADDR, port=PORT,
+                              timeout=2, source=FILTERED)
+        self.assertEqual(texts(other.answer)[0].split('"')[1], b"".join(r.answer[0][0].strings).decode())
 
     # -- acl -----------------------------------------------------------------------------
     def test_acl_blocks_filters_and_drops_before_the_cache(self):

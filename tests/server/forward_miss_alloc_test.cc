@@ -90,7 +90,7 @@ class Driver final : public QueryEngine::Waiter {
       io_.stop();
       return;
     }
-    engine_.Resolve(queries_[next_++], /*server=*/0, ClientAddress{}, this);
+    engine_.Resolve(queries_[next_++], /*query=*/{}, /*server=*/0, ClientAddress{}, this);
   }
   void Answered(const Answer& r) override {
     if (r.kind == Answer::Kind::kReply && r.reply->rcode() == 0 && r.reply->wire.size() > kHeaderSize) ++answered_;
