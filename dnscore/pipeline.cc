@@ -1,5 +1,7 @@
 #include "dnscore/pipeline.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "dnscore/wire.h"
 
@@ -32,6 +34,7 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   s.stripped = false;
   s.service.reset();
   s.ede.reset();
+  s.retarget.reset();
 
   // Classes: only IN, unless the server has a block that opens the others.
   if (!program_.AllowsClass(question.server, question.qclass)) {
@@ -140,7 +143,7 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
       s.cache = nullptr;
       return Finished(s, WhoamiAnswer(s.ask, qtype, qclass, question.client), options);
     }
-    return Answered(Finish(s, NoPluginAnswered(), false, options));  // CoreDNS's "no next plugin found"
+    return Finish(s, NoPluginAnswered(), false, options);  // CoreDNS's "no next plugin found"
   }
   // A pool with no resolver in rotation is not waited for: its attempts end
   // at once (PlanAttempts) and Forwarded serves stale or SERVFAIL.
@@ -192,12 +195,13 @@ Step Pipeline::Chase(QueryState& s, const DnsName& target, const Options& option
   return Step{.kind = Step::Kind::kChase, .target = s.question.Renamed(target)};
 }
 
-Answer Pipeline::Forwarded(QueryState& s, std::span<const uint8_t> reply, bool overloaded, const Options& options) {
+Step Pipeline::Forwarded(QueryState& s, std::span<const uint8_t> reply, bool overloaded, const Options& options) {
   if (reply.empty()) return Finish(s, NoReply(overloaded), overloaded, options);
   return Finish(s, reply, overloaded, options);
 }
 
-Answer Pipeline::Chased(QueryState& s, const Answer& target, const Options& options) {
+Step Pipeline::Chased(QueryState& s, const Answer& target, const Options& options) {
+  if (s.retarget) return Retargeted(s, target, options);
   if (target.kind != Answer::Kind::kReply) {
     return Finish(s, absl::StatusOr<std::vector<uint8_t>>(absl::UnavailableError("CNAME target could not be resolved")),
                   options);
@@ -206,7 +210,7 @@ Answer Pipeline::Chased(QueryState& s, const Answer& target, const Options& opti
   return Finish(s, CompleteChain(s.ask, q.qtype, q.qclass, s.chain, *target.reply, target.ttl), options);
 }
 
-Answer Pipeline::FannedOut(QueryState& s, std::span<const ClusterPart> parts, const Options& options) {
+Step Pipeline::FannedOut(QueryState& s, std::span<const ClusterPart> parts, const Options& options) {
   const MeshRules& mesh = *program_.mesh();
   const MergeOptions merge{.affinity = mesh.affinity ? mesh.affinity(s.service->service, s.service->ns) : Affinity::kAll,
                            .local = mesh.mesh.local(),
@@ -216,42 +220,107 @@ Answer Pipeline::FannedOut(QueryState& s, std::span<const ClusterPart> parts, co
                 options);
 }
 
-Step Pipeline::Finished(QueryState& s, const absl::StatusOr<std::vector<uint8_t>>& wire, const Options& options) {
-  return Answered(Finish(s, wire, options));
-}
-
-Answer Pipeline::Finish(QueryState& s, const absl::StatusOr<std::vector<uint8_t>>& wire, const Options& options) {
+Step Pipeline::Finish(QueryState& s, const absl::StatusOr<std::vector<uint8_t>>& wire, const Options& options) {
   if (!wire.ok()) return Finish(s, absl::StatusOr<std::span<const uint8_t>>(wire.status()), false, options);
   return Finish(s, std::span<const uint8_t>(*wire), false, options);
 }
 
-Answer Pipeline::Finish(QueryState& s, absl::StatusOr<std::span<const uint8_t>> reply, bool overloaded,
-                        const Options& options) {
+Step Pipeline::Finish(QueryState& s, absl::StatusOr<std::span<const uint8_t>> reply, bool overloaded,
+                      const Options& options) {
   const Block& block = *s.block;
   const TtlPolicy* policy = s.cache ? &s.cache->ttl : nullptr;
-  absl::Status answered_failure;  // a failure rewrite answered itself: still the errors log's
-  auto store = [&]() -> absl::StatusOr<StoredReply> {
-    if (!reply.ok()) {
-      // CoreDNS's rewrite answers a failure itself, through its rcode rules.
-      const Question& q = s.question;
-      if (std::optional<std::vector<uint8_t>> own = Rewriter::FailureReply(
-              s.rewritten, q.name, q.qtype, q.qclass, q.recursion_desired, q.checking_disabled,
-              overloaded ? kRefused : kServFail)) {
-        answered_failure = reply.status();
-        return StoredReply::FromMessage(*std::move(own), policy);
-      }
-      return reply.status();
+  if (!reply.ok()) {
+    // CoreDNS's rewrite answers a failure itself, through its rcode rules.
+    const Question& q = s.question;
+    if (std::optional<std::vector<uint8_t>> own = Rewriter::FailureReply(
+            s.rewritten, q.name, q.qtype, q.qclass, q.recursion_desired, q.checking_disabled,
+            overloaded ? kRefused : kServFail)) {
+      return Answered(Store(s, StoredReply::FromMessage(*std::move(own), policy), overloaded, reply.status(), options));
     }
-    if (!s.stripped && !s.rewritten.changed()) return StoredReply::FromMessage(*reply, policy);
-    // Cluster names restored: the reply gets back the name it had before the strip.
-    absl::StatusOr<std::vector<uint8_t>> renamed = s.stripped ? block.cluster->RestoreReply(*reply, s.rewritten.name, scratch_)
-                                                              : std::vector<uint8_t>(reply->begin(), reply->end());
-    // Rewrite reverted: the client's question and names.
-    if (renamed.ok() && s.rewritten.changed()) renamed = Rewriter::Revert(s.rewritten, *renamed, s.question.name, scratch_);
-    if (!renamed.ok()) return renamed.status();
-    return StoredReply::FromMessage(*std::move(renamed), policy);
-  };
-  absl::StatusOr<StoredReply> stored = store();
+    return Answered(Store(s, reply.status(), overloaded, absl::OkStatus(), options));
+  }
+  const bool retarget = !s.rewritten.cnames.empty();
+  if (!s.stripped && !s.rewritten.changed() && !retarget) {
+    return Answered(Store(s, StoredReply::FromMessage(*reply, policy), overloaded, absl::OkStatus(), options));
+  }
+  // Cluster names restored: the reply gets back the name it had before the strip.
+  absl::StatusOr<std::vector<uint8_t>> renamed = s.stripped ? block.cluster->RestoreReply(*reply, s.rewritten.name, scratch_)
+                                                            : std::vector<uint8_t>(reply->begin(), reply->end());
+  // Rewrite reverted: the client's question and names.
+  if (renamed.ok() && s.rewritten.changed()) renamed = Rewriter::Revert(s.rewritten, *renamed, s.question.name, scratch_);
+  if (!renamed.ok()) return Answered(Store(s, renamed.status(), overloaded, absl::OkStatus(), options));
+  if (!retarget) {
+    return Answered(Store(s, StoredReply::FromMessage(*std::move(renamed), policy), overloaded, absl::OkStatus(), options));
+  }
+  // rewrite cname, on the reply as the block's other rules left it (as if
+  // its rules came first in the block: CoreDNS runs the reply rules last
+  // rule first).
+  absl::StatusOr<CnameTargetRewrite> r = CnameTargetRewrite::Begin(s.rewritten.cnames, *renamed);
+  if (!r.ok()) return Answered(Store(s, r.status(), overloaded, absl::OkStatus(), options));
+  s.retarget.emplace(*std::move(r));
+  s.retarget_cacheable = true;
+  s.retarget_ttl = UINT32_MAX;
+  return Retarget(s, options);
+}
+
+Step Pipeline::Retarget(QueryState& s, const Options& options) {
+  const CnameTargetStep next = s.retarget->Next();
+  if (next.kind == CnameTargetStep::Kind::kLookup) {
+    // Each lookup is a link of the chain: a rule that keeps matching its own
+    // lookups' replies ends here (CoreDNS has no guard).
+    if (s.depth >= kMaxChainLinks) {
+      s.retarget.reset();
+      return Answered(Store(s, absl::FailedPreconditionError("rewrite cname: CNAME chain too long or looping"), false,
+                            absl::OkStatus(), options));
+    }
+    // CoreDNS looks up the new target through the whole server, with the
+    // type rewrite left and class IN.
+    Question target = s.question.Renamed(next.target);
+    target.qtype = s.rewritten.qtype;
+    target.qclass = kClassIN;
+    return Step{.kind = Step::Kind::kChase, .target = target};
+  }
+  absl::StatusOr<std::vector<uint8_t>> wire = s.retarget->Reply();
+  s.retarget.reset();
+  if (!wire.ok()) return Answered(Store(s, wire.status(), false, absl::OkStatus(), options));
+  const TtlPolicy* policy = s.cache && s.retarget_cacheable ? &s.cache->ttl : nullptr;
+  absl::StatusOr<StoredReply> stored = StoredReply::FromMessage(*std::move(wire), policy);
+  if (stored.ok()) stored->LowerTtl(s.retarget_ttl);
+  return Answered(Store(s, std::move(stored), false, absl::OkStatus(), options));
+}
+
+Step Pipeline::Retargeted(QueryState& s, const Answer& target, const Options& options) {
+  // A new target nothing could resolve fails the question, as a template's
+  // CNAME target does; CoreDNS would send the chain cut short, NOERROR.
+  if (target.kind == Answer::Kind::kServFail ||
+      (target.kind == Answer::Kind::kReply && target.reply->rcode() == kServFail)) {
+    s.retarget.reset();
+    return Answered(Store(s, absl::UnavailableError("rewrite cname: the new CNAME target could not be resolved"), false,
+                          absl::OkStatus(), options));
+  }
+  if (target.kind == Answer::Kind::kRefused) {
+    // No block holds the name: CoreDNS's server wrote a bare REFUSED.
+    s.retarget->Looked(std::span<const RrPtr>(), false);
+    s.retarget_cacheable = false;
+    return Retarget(s, options);
+  }
+  const StoredReply& reply = *target.reply;
+  const absl::Status looked = s.retarget->Looked(reply.cacheable ? reply.WireWithTtl(target.ttl) : reply.wire);
+  if (!looked.ok()) {
+    s.retarget.reset();
+    return Answered(Store(s, looked, false, absl::OkStatus(), options));
+  }
+  if (reply.cacheable) {
+    s.retarget_ttl = std::min(s.retarget_ttl, target.ttl);
+  } else {
+    s.retarget_cacheable = false;
+  }
+  return Retarget(s, options);
+}
+
+Answer Pipeline::Store(QueryState& s, absl::StatusOr<StoredReply> stored, bool overloaded,
+                       absl::Status answered_failure, const Options& options) {
+  const Block& block = *s.block;
   if (!stored.ok() || stored->rcode() == kServFail) {
     if (std::optional<Answer> old = Stale(s, options.now)) return *std::move(old);
     if (!stored.ok()) {

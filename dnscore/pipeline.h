@@ -5,14 +5,16 @@
 //           without plugins is REFUSED) → local, any, chaos → cache →
 //           rewrite → cluster strip → template → clusterset rules
 //           (contract 2-4) → hosts → forward → whoami
-//   reply:  cluster names restored → rewrite reverted → stored by the block's
-//           cache policy (loadbalance, rewrite ttl), or a stale answer
-//           instead of none or of SERVFAIL → cache insert
+//   reply:  cluster names restored → rewrite reverted → rewrite cname (each
+//           new target looked up) → stored by the block's cache policy
+//           (loadbalance, rewrite ttl), or a stale answer instead of none or
+//           of SERVFAIL → cache insert
 //
 // Sans-I/O: Start returns a Step, the verdict of the query direction. An
 // answer ends it; forward, chase and fan-out are I/O for the caller to carry
 // out, after which Forwarded, Chased or FannedOut finish the question through
-// the reply stages. Time is an argument; nothing here reads a clock or a socket.
+// the reply stages; these may ask for a chase again (a rewrite cname rule's
+// new target), whose answer goes to Chased. Time is an argument; nothing here reads a clock or a socket.
 //
 // A Pipeline is a handful of references, made per question; the program and
 // cache it reads are shared and thread-safe, the counters and the rename
@@ -28,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dnscore/cname_chain.h"
+#include "dnscore/cname_target.h"
 #include "dnscore/packet_cache.h"
 #include "dnscore/policy.h"
 #include "dnscore/program.h"
@@ -73,6 +76,12 @@ struct QueryState {
   ChainStart chain;                     // kChase: the answer so far
   std::shared_ptr<const std::vector<uint8_t>> ede;  // a template's ederror, for the reply's OPT
   std::optional<ServiceName> service;   // kFanOut: the clusterset service or namespace asked
+  // The block's rewrite cname rules at work on the reply: each kChase then
+  // looks up a new target. The reply is cached only if every lookup's answer
+  // was, and for no longer than the shortest of their lifetimes.
+  std::optional<CnameTargetRewrite> retarget;
+  bool retarget_cacheable = true;
+  uint32_t retarget_ttl = 0;
 
   // The question a resolver is asked for kForward: name, type and class as
   // rewrite and strip left them, the client's flags.
@@ -91,6 +100,7 @@ struct Step {
     kAnswer,        // `answer` is final
     kForward,       // ask pool `pool` for state.ask, then Forwarded()
     kChase,         // resolve `target` through the whole pipeline, then Chased()
+                    // (a CNAME's target, or a rewrite cname rule's new target)
     kFanOut,        // resolve each of `parts` within `budget`, then FannedOut()
     kLoopDetected,  // CoreDNS's loop plugin: the process must stop
   };
@@ -130,18 +140,28 @@ class Pipeline {
 
   [[nodiscard]] Step Start(const Question& question, int depth, QueryState& state, const Options& options);
   // The resolver's reply (empty: none came; `overloaded`: none could be asked).
-  [[nodiscard]] Answer Forwarded(QueryState& state, std::span<const uint8_t> reply, bool overloaded,
-                                 const Options& options);
-  [[nodiscard]] Answer Chased(QueryState& state, const Answer& target, const Options& options);
+  // The step is an answer, or a chase for the block's rewrite cname rules.
+  [[nodiscard]] Step Forwarded(QueryState& state, std::span<const uint8_t> reply, bool overloaded,
+                               const Options& options);
+  [[nodiscard]] Step Chased(QueryState& state, const Answer& target, const Options& options);
   // `parts` as Step gave them, each reply filled in if it came within the budget.
-  [[nodiscard]] Answer FannedOut(QueryState& state, std::span<const ClusterPart> parts, const Options& options);
+  [[nodiscard]] Step FannedOut(QueryState& state, std::span<const ClusterPart> parts, const Options& options);
 
  private:
   // The reply stages for a reply the block produced (forwarded or synthesized).
-  Answer Finish(QueryState& state, absl::StatusOr<std::span<const uint8_t>> reply, bool overloaded,
-                const Options& options);
-  Answer Finish(QueryState& state, const absl::StatusOr<std::vector<uint8_t>>& wire, const Options& options);
-  Step Finished(QueryState& state, const absl::StatusOr<std::vector<uint8_t>>& wire, const Options& options);
+  Step Finish(QueryState& state, absl::StatusOr<std::span<const uint8_t>> reply, bool overloaded,
+              const Options& options);
+  Step Finish(QueryState& state, const absl::StatusOr<std::vector<uint8_t>>& wire, const Options& options);
+  Step Finished(QueryState& state, const absl::StatusOr<std::vector<uint8_t>>& wire, const Options& options) {
+    return Finish(state, wire, options);
+  }
+  // rewrite cname: the next new target to look up, or the reply once done.
+  Step Retarget(QueryState& state, const Options& options);
+  Step Retargeted(QueryState& state, const Answer& target, const Options& options);
+  // The last reply stages: a stale answer for a failure, loadbalance, rewrite
+  // ttl, cache insert. `answered_failure`: a failure rewrite's rcode rule answered.
+  Answer Store(QueryState& state, absl::StatusOr<StoredReply> stored, bool overloaded,
+               absl::Status answered_failure, const Options& options);
   // The clusterset zone's own answers (contract rules 2-4).
   Step Clusterset(QueryState& state, const Options& options);
   Step Chase(QueryState& state, const DnsName& target, const Options& options);

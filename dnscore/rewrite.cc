@@ -55,8 +55,9 @@ std::string Fqdn(std::string s) {
   return s;
 }
 
-// The request side of one rule: the name it makes of `name`, if it matches.
-std::optional<std::string> Match(const RewriteRule& rule, const std::string& name) {
+}  // namespace
+
+std::optional<std::string> RewriteText(const RewriteRule& rule, const std::string& name) {
   const std::string& from = rule.from;
   switch (rule.match) {
     case RewriteRule::Match::kExact:
@@ -79,6 +80,8 @@ std::optional<std::string> Match(const RewriteRule& rule, const std::string& nam
   }
   return std::nullopt;
 }
+
+namespace {
 
 // `text` ends with `suffix` where a label begins.
 bool EndsWithLabels(absl::string_view text, absl::string_view suffix) {
@@ -150,10 +153,16 @@ absl::StatusOr<RewriteOutcome> Rewriter::Apply(const DnsName& qname, uint16_t qt
         if (out.qclass != rule.code_from) continue;
         out.qclass = rule.code_to;
         break;
+      case RewriteRule::Field::kCname:
+        // CoreDNS ignores a rule with an empty FROM or TO (only a quoted ""
+        // can give one): neither matched nor stopping.
+        if (rule.from.empty() || rule.to.empty()) continue;
+        out.cnames.push_back(&rule);
+        break;
       case RewriteRule::Field::kTtl:
       case RewriteRule::Field::kRcode:
       case RewriteRule::Field::kName: {
-        std::optional<std::string> next = Match(rule, name);
+        std::optional<std::string> next = RewriteText(rule, name);
         if (!next) continue;
         if (rule.field == RewriteRule::Field::kTtl) {
           out.ttl = TtlClamp{rule.ttl_min, rule.ttl_max};

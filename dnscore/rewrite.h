@@ -2,8 +2,9 @@
 // (exact, prefix, suffix, substring, regex) that change the question on the
 // way in and map the reply's names back on the way out, `type` and `class`
 // rules that change the question's type or class, `ttl` rules that clamp the
-// reply's TTLs, `rcode` rules that change the reply's RCODE and `edns0` rules
-// that edit the EDNS options the resolver is sent (edns_rewrite.h). Rules run in
+// reply's TTLs, `rcode` rules that change the reply's RCODE, `edns0` rules
+// that edit the EDNS options the resolver is sent (edns_rewrite.h) and `cname`
+// rules that send a reply's CNAME targets elsewhere (cname_target.h). Rules run in
 // Corefile order, each seeing the question as the rules before it left it; a
 // matching `stop` rule ends the list, `continue` rules hand the question on.
 //
@@ -44,8 +45,9 @@ namespace meshdns {
 // rewrite [continue|stop] type|class FROM TO
 // rewrite [continue|stop] rcode [exact|prefix|suffix|substring|regex] NAME FROM TO
 // rewrite [continue|stop] edns0 local|nsid|subnet set|append|replace|unset … [revert]
+// rewrite [continue|stop] cname [exact|prefix|suffix|substring|regex] FROM TO
 struct RewriteRule {
-  enum class Field { kName, kTtl, kType, kClass, kRcode, kEdns0 };
+  enum class Field { kName, kTtl, kType, kClass, kRcode, kEdns0, kCname };
   enum class Match { kExact, kPrefix, kSuffix, kSubstring, kRegex };
   struct AnswerRule {
     bool value = false;  // `answer value` (RDATA names); else `answer name` (owner names)
@@ -55,7 +57,9 @@ struct RewriteRule {
   bool stop = true;  // CoreDNS's default mode
   Field field = Field::kName;
   Match match = Match::kExact;
-  std::string from;  // lower case with a trailing dot, except a regex, kept as written
+  // Lower case with a trailing dot, except a regex, kept as written, and a
+  // cname rule's FROM and TO other than exact, lower case as written (CoreDNS).
+  std::string from;
   std::string to;    // lower case with a trailing dot ({n} references with regex)
   std::shared_ptr<const re2::RE2> regex;
   bool answer_auto = false;  // always on for exact, as in CoreDNS
@@ -78,6 +82,10 @@ struct RewriteOutcome {
   std::vector<Step> steps;        // the name rules that matched, in order
   std::optional<TtlClamp> ttl;    // from a matching ttl rule
   std::vector<const RewriteRule*> rcodes;  // the rcode rules that matched, in order
+  // The cname rules reached, in order. CoreDNS counts a cname rule as
+  // matching every question (its work is on the reply), so a `stop` one ends
+  // the list.
+  std::vector<const RewriteRule*> cnames;
   // Once an edns0 rule was reached: the EDNS options (OPT RDATA) the resolver
   // is sent, the client's as the rules left them. Otherwise meshdns sends none.
   std::optional<std::vector<uint8_t>> edns_options;
@@ -88,6 +96,11 @@ struct RewriteOutcome {
   // (OPT included) and once when there is none; `records` is that count.
   uint8_t Rcode(uint8_t rcode, size_t records) const;
 };
+
+// What a name, prefix, suffix, substring or regex rule makes of `name` (a
+// lower-case FQDN, or any text for a cname rule), if it matches; a regex's
+// result is made a lower-case FQDN.
+std::optional<std::string> RewriteText(const RewriteRule& rule, const std::string& name);
 
 class Rewriter {
  public:

@@ -137,6 +137,12 @@ std::vector<uint8_t> StoredReply::WireWithTtl(uint32_t ttl) const {
   return out;
 }
 
+void StoredReply::LowerTtl(uint32_t lower) {
+  if (!cacheable || lower >= ttl) return;
+  ttl = lower;
+  for (uint16_t at : ttl_offsets) WriteU32(&wire[at], ttl);
+}
+
 bool StoredReply::MarkAddressRotation() {
   std::optional<Header> header = Header::Read(wire);
   if (!header) return false;

@@ -73,6 +73,9 @@ struct StoredReply {
   // A copy of the message with every TTL set to `ttl` (for a cacheable
   // reply served part-way through its life).
   std::vector<uint8_t> WireWithTtl(uint32_t ttl) const;
+  // A cacheable reply lives at most `ttl` (a reply put together from parts,
+  // which lives no longer than its shortest-lived part).
+  void LowerTtl(uint32_t ttl);
 
   // Scans `msg` (a reply with exactly one question), drops its OPT record,
   // decides whether and how long it may be cached and, if so, gives every

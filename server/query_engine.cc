@@ -43,12 +43,23 @@ void QueryEngine::Resolve(const QueryView& view, std::span<const uint8_t> query,
 }
 
 void QueryEngine::FinishForward(Job& job) {
-  const Answer answer =
-      PipelineFor(*job.g).Forwarded(job.state, job.forward.reply(), job.forward.overloaded(), Now(job.g));
+  Step step = PipelineFor(*job.g).Forwarded(job.state, job.forward.reply(), job.forward.overloaded(), Now(job.g));
   Waiter* waiter = job.waiter;
-  Noted(job.state, answer);
+  if (step.kind == Step::Kind::kAnswer) {
+    Noted(job.state, step.answer);
+    ReturnJob(job);
+    waiter->Answered(step.answer);
+    return;
+  }
+  // A rewrite cname rule's new target to look up: a coroutine carries on.
+  asio::co_spawn(
+      io_,
+      [this, g = job.g, state = std::move(job.state), step = std::move(step), waiter]() mutable -> asio::awaitable<void> {
+        const Answer answer = co_await Continue(std::move(g), state, std::move(step));
+        waiter->Answered(answer);
+      },
+      LogIfException);
   ReturnJob(job);
-  waiter->Answered(answer);
 }
 
 QueryEngine::Job& QueryEngine::TakeJob() {
@@ -102,26 +113,31 @@ asio::awaitable<Answer> QueryEngine::Resolve(std::shared_ptr<const Generation> g
 }
 
 asio::awaitable<Answer> QueryEngine::Continue(std::shared_ptr<const Generation> g, QueryState& state, Step step) {
-  switch (step.kind) {
-    case Step::Kind::kAnswer:
-      co_return Noted(state, step.answer);
-    case Step::Kind::kLoopDetected:
-      StopOnLoop(state.question);
-    case Step::Kind::kForward: {
-      Forwarded forwarded =
-          co_await Forward(g->runtime, g->runtime->pools[step.pool], state.Upstream());
-      co_return Noted(state, PipelineFor(*g).Forwarded(state, forwarded.reply, forwarded.overloaded, Now(g)));
-    }
-    case Step::Kind::kChase: {
-      const Answer target = co_await Resolve(g, step.target, state.depth + 1, /*look_in_cache=*/true);
-      co_return Noted(state, PipelineFor(*g).Chased(state, target, Now(g)));
-    }
-    case Step::Kind::kFanOut: {
-      const std::vector<ClusterPart> parts = co_await FanOut(g, std::move(step), state.depth + 1);
-      co_return Noted(state, PipelineFor(*g).FannedOut(state, parts, Now(g)));
+  // Each step's I/O, until the pipeline answers: a reply may need chases of
+  // its own (rewrite cname) before it is final.
+  for (;;) {
+    switch (step.kind) {
+      case Step::Kind::kAnswer:
+        co_return Noted(state, step.answer);
+      case Step::Kind::kLoopDetected:
+        StopOnLoop(state.question);
+      case Step::Kind::kForward: {
+        Forwarded forwarded = co_await Forward(g->runtime, g->runtime->pools[step.pool], state.Upstream());
+        step = PipelineFor(*g).Forwarded(state, forwarded.reply, forwarded.overloaded, Now(g));
+        break;
+      }
+      case Step::Kind::kChase: {
+        const Answer target = co_await Resolve(g, step.target, state.depth + 1, /*look_in_cache=*/true);
+        step = PipelineFor(*g).Chased(state, target, Now(g));
+        break;
+      }
+      case Step::Kind::kFanOut: {
+        const std::vector<ClusterPart> parts = co_await FanOut(g, std::move(step), state.depth + 1);
+        step = PipelineFor(*g).FannedOut(state, parts, Now(g));
+        break;
+      }
     }
   }
-  co_return Answer::ServFail();
 }
 
 asio::awaitable<QueryEngine::Forwarded> QueryEngine::Forward(std::shared_ptr<const Runtime> rt, const Pool& pool,

@@ -1,6 +1,6 @@
 // rewrite [stop|continue] name|ttl [MATCH] FROM TO [answer …],
-// type|class FROM TO, rcode [MATCH] NAME FROM TO: the rule on its line, or
-// with fewer than two arguments there, in its block.
+// type|class FROM TO, rcode [MATCH] NAME FROM TO, edns0 …, cname [MATCH] FROM
+// TO: the rule on its line, or with fewer than two arguments there, in its block.
 #include <algorithm>
 #include <optional>
 #include <vector>
@@ -303,6 +303,48 @@ class RuleReader {
     return true;
   }
 
+  // cname [MATCH] FROM TO, read as CoreDNS's newCNAMERule: an exact rule's
+  // names normalized, the others' lower-cased and kept as written (a regex
+  // compiled lower-cased, as CoreDNS compiles it); without MATCH, exact.
+  bool Cname(Tokens rest, RewriteRule& rule) {
+    if (rest.size() != 2 && rest.size() != 3) {
+      return Fail(rest.size() > 3 ? rest[3].pos : rest.empty() ? d_.name.pos : rest[0].pos,
+                  absl::StrCat("rewrite cname: expected [MATCH] FROM TO, got ", rest.size(), " arguments"));
+    }
+    if (rest.size() == 3) {
+      static const std::pair<const char*, RewriteRule::Match> kTypes[] = {
+          {"exact", RewriteRule::Match::kExact},         {"prefix", RewriteRule::Match::kPrefix},
+          {"suffix", RewriteRule::Match::kSuffix},       {"substring", RewriteRule::Match::kSubstring},
+          {"regex", RewriteRule::Match::kRegex}};
+      bool known = false;
+      for (const auto& [word, match] : kTypes) {
+        if (absl::AsciiStrToLower(rest[0].text) == word) {
+          rule.match = match;
+          known = true;
+        }
+      }
+      if (!known) {
+        return Fail(rest[0].pos, absl::StrCat("rewrite cname: unknown match type '", rest[0].text,
+                                              "' (exact, prefix, suffix, substring or regex)"));
+      }
+      rest = rest.subspan(1);
+    }
+    if (rule.match == RewriteRule::Match::kExact) {
+      rule.from = Normalize(rest[0].text);
+      rule.to = Normalize(rest[1].text);
+      return true;
+    }
+    rule.from = absl::AsciiStrToLower(rest[0].text);
+    rule.to = absl::AsciiStrToLower(rest[1].text);
+    if (rule.match == RewriteRule::Match::kRegex) {
+      CorefileToken pattern = rest[0];
+      pattern.text = rule.from;
+      rule.regex = context_.Regex(pattern);
+      if (!rule.regex) return false;
+    }
+    return true;
+  }
+
   // edns0 local|nsid|subnet ACTION … [revert], checked as CoreDNS's newEdns0Rule does.
   bool Edns0(Tokens rest, RewriteRule& rule) {
     const SourcePos& at = rest.empty() ? d_.name.pos : rest[0].pos;
@@ -451,9 +493,8 @@ void PlanRewrite(const CorefileDirective& d, PlanContext& context, ServerPlan& p
     rule.field = RewriteRule::Field::kEdns0;
     ok = reader.Edns0(rest, rule);
   } else if (kind == "cname") {
-    return context.Unsupported(field.pos, absl::StrCat("rewrite ", field.text,
-                                                       " is not supported: meshdns runs rewrite name, ttl, type, "
-                                                       "class, rcode and edns0"));
+    rule.field = RewriteRule::Field::kCname;
+    ok = reader.Cname(rest, rule);
   } else {
     return context.Error(field.pos, absl::StrCat("rewrite: invalid rule type '", field.text, "'"));
   }

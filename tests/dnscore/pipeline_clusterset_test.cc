@@ -120,7 +120,7 @@ TEST_F(PipelineTest, ANamespaceIsNoDataWhenSomeClusterKnowsIt) {
   step.parts[0].reply = NxReply("strimzi.cluster1.svc.cluster.local.", "cluster1.svc.cluster.local.");
   step.parts[1].reply = ReplyTo("strimzi.cluster2.svc.cluster.local.", kTypeA, 0, 1)
                             .Soa("cluster2.svc.cluster.local.", 60, 60).bytes();
-  const Answer answer = pipeline().FannedOut(state_, step.parts, At());
+  const Answer answer = Answered(pipeline().FannedOut(state_, step.parts, At()));
   ExpectNoData(Text(answer), "strimzi");
   // Rule 7: negative-cacheable.
   EXPECT_EQ(answer.ttl, 5u);
@@ -135,7 +135,7 @@ TEST_F(PipelineTest, ANamespaceOrServiceNoClusterKnowsIsNxDomain) {
     for (size_t i = 0; i < step.parts.size(); ++i) {
       step.parts[i].reply = NxReply(step.part_questions[i].name.ToText(), "cluster.local.");
     }
-    const MessageText m = Text(pipeline().FannedOut(state_, step.parts, At()));
+    const MessageText m = Text(Answered(pipeline().FannedOut(state_, step.parts, At())));
     EXPECT_EQ(m.rcode, kNxDomain) << name;
     EXPECT_EQ(m.authority, S{kSoa}) << name;
   }
@@ -198,7 +198,7 @@ TEST_F(PipelineTest, FannedOutMergesByAffinity) {
   for (size_t i = 0; i < step.parts.size(); ++i) {
     step.parts[i].reply = AReply(step.part_questions[i].name.ToText(), 5, ips[i]);
   }
-  const MessageText m = Text(pipeline().FannedOut(state_, step.parts, At()));
+  const MessageText m = Text(Answered(pipeline().FannedOut(state_, step.parts, At())));
   EXPECT_EQ(m.answer, (S{"nginx.default.svc.clusterset.local. 5 IN A 10.1.0.1"})) << "the local cluster's only";
 }
 

@@ -84,8 +84,13 @@ class PipelineTest : public ::testing::Test {
     EXPECT_EQ(step.kind, Step::Kind::kAnswer) << name;
     return step.answer;
   }
+  // The resolver's reply, which must end the question (no chase for rewrite cname).
   Answer Forwarded(std::span<const uint8_t> reply, bool overloaded = false) {
-    return pipeline().Forwarded(state_, reply, overloaded, At());
+    return Answered(pipeline().Forwarded(state_, reply, overloaded, At()));
+  }
+  static Answer Answered(const Step& step) {
+    EXPECT_EQ(step.kind, Step::Kind::kAnswer);
+    return step.answer;
   }
   // A whole forwarded question: Start must ask a resolver, which answers `reply`.
   Answer Resolve(absl::string_view name, uint16_t qtype, std::span<const uint8_t> reply) {

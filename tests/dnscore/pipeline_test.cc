@@ -88,7 +88,7 @@ TEST_F(PipelineTest, TheNextStartFindsWhatForwardedStored) {
 TEST_F(PipelineTest, StoreFalseDoesNotInsert) {
   LoadMesh();
   ASSERT_EQ(Start("example.com", kTypeA).kind, Step::Kind::kForward);
-  const Answer answer = pipeline().Forwarded(state_, AReply("example.com"), false, {.now = now_, .store = false});
+  const Answer answer = Answered(pipeline().Forwarded(state_, AReply("example.com"), false, {.now = now_, .store = false}));
   ASSERT_EQ(answer.kind, Answer::Kind::kReply);
   EXPECT_EQ(cache_.size(), 0u);
   EXPECT_EQ(Start("example.com", kTypeA).kind, Step::Kind::kForward);
@@ -199,6 +199,103 @@ TEST_F(PipelineTest, ARcodeRuleRewritesForwardedRepliesAndFailures) {
   EXPECT_EQ(Text(Resolve("c.example.org", kTypeA, ServFailReply("c.example.org"))).rcode, kRefused);
   // Other names keep theirs.
   EXPECT_EQ(Resolve("other.example", kTypeA, {}).kind, Answer::Kind::kServFail);
+}
+
+// rewrite cname: the reply's CNAME to old.example.net is sent to
+// new.example.net, which is looked up through the pipeline again.
+class RetargetTest : public PipelineTest {
+ protected:
+  static constexpr char kCorefile[] =
+      ". {\n    cache 300\n    rewrite cname suffix .old.example.net. .new.example.net.\n    forward . 10.0.0.1\n}\n";
+  static std::vector<uint8_t> AliasReply(uint16_t qtype = kTypeA) {
+    return ReplyTo("www.example.org", qtype, 2)
+        .Cname("www.example.org", 100, "cdn.old.example.net")
+        .A("cdn.old.example.net", 100, {192, 0, 2, 1})
+        .bytes();
+  }
+  // The client's question forwarded and answered AliasReply: the step that follows.
+  Step Forward(absl::string_view name = "www.example.org", uint16_t qtype = kTypeA) {
+    EXPECT_EQ(Start(name, qtype).kind, Step::Kind::kForward);
+    return pipeline().Forwarded(state_, AliasReply(qtype), false, At());
+  }
+  // The lookup `step` asks for, resolved through the pipeline with `reply`.
+  Answer Lookup(const Step& step, std::span<const uint8_t> reply) {
+    QueryState target;
+    EXPECT_EQ(pipeline().Start(step.target, state_.depth + 1, target, At()).kind, Step::Kind::kForward);
+    return Answered(pipeline().Forwarded(target, reply, false, At()));
+  }
+};
+
+TEST_F(RetargetTest, TheNewTargetIsLookedUpAndSpliced) {
+  LoadCorefile(kCorefile);
+  const Step step = Forward();
+  ASSERT_EQ(step.kind, Step::Kind::kChase);
+  EXPECT_EQ(step.target.name.ToText(), "cdn.new.example.net.");
+  EXPECT_EQ(step.target.qtype, kTypeA);
+  EXPECT_EQ(step.target.qclass, kClassIN);
+  const Answer target = Lookup(step, AReply("cdn.new.example.net", 60, {192, 0, 2, 9}));
+  const Answer answer = Answered(pipeline().Chased(state_, target, At()));
+  const MessageText m = Text(answer);
+  EXPECT_EQ(m.question, (S{"www.example.org. IN A"}));
+  EXPECT_EQ(m.answer, (S{"www.example.org. 60 IN CNAME cdn.new.example.net.", "cdn.new.example.net. 60 IN A 192.0.2.9"}));
+  // Cached under the client's question, for no longer than the lookup's
+  // answer lives; a hit needs no lookup.
+  EXPECT_EQ(answer.ttl, 60u);
+  now_ += 1000;
+  const Answer hit = StartAnswers("www.example.org", kTypeA);
+  EXPECT_TRUE(hit.from_cache);
+  EXPECT_EQ(hit.ttl, 59u);
+  // The lookup has its own entry too, as CoreDNS's lookup through its cache.
+  EXPECT_TRUE(StartAnswers("cdn.new.example.net", kTypeA).from_cache);
+}
+
+TEST_F(RetargetTest, TheLookupAsksTheTypeRewriteLeft) {
+  LoadCorefile(". {\n    rewrite continue type AAAA A\n    rewrite cname suffix .old.example.net. .new.example.net.\n"
+               "    forward . 10.0.0.1\n}\n");
+  ASSERT_EQ(Start("www.example.org", kTypeAAAA).kind, Step::Kind::kForward);
+  const Step step = pipeline().Forwarded(state_, AliasReply(kTypeA), false, At());
+  ASSERT_EQ(step.kind, Step::Kind::kChase);
+  EXPECT_EQ(step.target.qtype, kTypeA);
+}
+
+TEST_F(RetargetTest, ALookupNothingAnsweredIsServFail) {
+  LoadCorefile(kCorefile);
+  const Step step = Forward();
+  ASSERT_EQ(step.kind, Step::Kind::kChase);
+  const Answer target = Lookup(step, ServFailReply("cdn.new.example.net"));
+  const Answer answer = Answered(pipeline().Chased(state_, target, At()));
+  EXPECT_EQ(answer.kind, Answer::Kind::kServFail);
+  EXPECT_EQ(Start("www.example.org", kTypeA).kind, Step::Kind::kForward) << "nothing was cached";
+}
+
+TEST_F(RetargetTest, ALookupOfANameNoBlockHoldsEndsTheChainUncached) {
+  LoadCorefile("example.org {\n    cache 300\n    rewrite cname suffix .old.example.net. .new.example.net.\n"
+               "    forward . 10.0.0.1\n}\n");
+  const Step step = Forward();
+  ASSERT_EQ(step.kind, Step::Kind::kChase);
+  QueryState target;
+  const Step refused = pipeline().Start(step.target, 1, target, At());
+  ASSERT_EQ(refused.kind, Step::Kind::kAnswer);
+  const Answer answer = Answered(pipeline().Chased(state_, refused.answer, At()));
+  EXPECT_EQ(Text(answer).answer, (S{"www.example.org. 100 IN CNAME cdn.new.example.net."}));
+  EXPECT_EQ(Text(answer).rcode, kNoError);
+  EXPECT_EQ(Start("www.example.org", kTypeA).kind, Step::Kind::kForward) << "not cached";
+}
+
+TEST_F(RetargetTest, AtTheChainLimitTheQuestionIsServFail) {
+  LoadCorefile(kCorefile);
+  ASSERT_EQ(Start("www.example.org", kTypeA, Pipeline::kMaxChainLinks).kind, Step::Kind::kForward);
+  const Step step = pipeline().Forwarded(state_, AliasReply(), false, At());
+  ASSERT_EQ(step.kind, Step::Kind::kAnswer);
+  EXPECT_EQ(step.answer.kind, Answer::Kind::kServFail);
+}
+
+TEST_F(RetargetTest, AReplyWithoutAMatchingTargetIsFinalAtOnce) {
+  LoadCorefile(kCorefile);
+  ASSERT_EQ(Start("plain.example.org", kTypeA).kind, Step::Kind::kForward);
+  const Step step = pipeline().Forwarded(state_, AReply("plain.example.org"), false, At());
+  ASSERT_EQ(step.kind, Step::Kind::kAnswer);
+  EXPECT_EQ(Text(step.answer).answer, (S{"plain.example.org. 300 IN A 192.0.2.1"}));
 }
 
 TEST_F(PipelineTest, LoadbalanceMarksTheAddressesForRotation) {
@@ -365,8 +462,8 @@ class ChaseTest : public PipelineTest {
     EXPECT_EQ(step.kind, Step::Kind::kChase);
     QueryState target;
     EXPECT_EQ(pipeline().Start(step.target, state_.depth + 1, target, At()).kind, Step::Kind::kForward);
-    const Answer end = pipeline().Forwarded(target, reply, false, At());
-    return Text(pipeline().Chased(state_, end, At()));
+    const Answer end = Answered(pipeline().Forwarded(target, reply, false, At()));
+    return Text(Answered(pipeline().Chased(state_, end, At())));
   }
 };
 

@@ -378,3 +378,45 @@ TEST(RewriteEdns0Test, StopAndContinue) {
 
 }  // namespace
 }  // namespace meshdns
+
+namespace meshdns {
+namespace {
+
+// CoreDNS's cname rule reports every question as rewritten (its work is on
+// the reply): it is reached unless an earlier stop rule matched, and its own
+// stop ends the list even when no CNAME will match.
+TEST(RewriterTest, ACnameRuleIsReachedByEveryQuestionAndItsStopEndsTheList) {
+  const Rewriter stop = Rules(
+      "rewrite cname exact old.example.net new.example.net\n"
+      "rewrite name exact a.example.org b.example.org");
+  absl::StatusOr<RewriteOutcome> out = stop.Apply(N("a.example.org"), kTypeA, kClassIN);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->cnames.size(), 1u);
+  EXPECT_EQ(out->name.ToText(), "a.example.org.") << "the name rule after a stop cname rule never runs";
+  EXPECT_FALSE(out->changed()) << "a cname rule alone leaves nothing for Revert";
+
+  const Rewriter go_on = Rules(
+      "rewrite continue cname suffix .old. .new.\n"
+      "rewrite name exact a.example.org b.example.org\n"
+      "rewrite cname regex (.*)\\.x\\. {1}.y.");
+  out = go_on.Apply(N("a.example.org"), kTypeA, kClassIN);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->name.ToText(), "b.example.org.");
+  EXPECT_EQ(out->cnames.size(), 1u) << "the exact name rule matched and stopped before the second cname rule";
+  EXPECT_EQ(out->cnames[0]->from, ".old.") << "FROM kept as written for a suffix rule";
+}
+
+TEST(RewriterTest, ACnameRuleAfterAMatchingStopRuleIsNotReached) {
+  const Rewriter r = Rules(
+      "rewrite name exact a.example.org b.example.org\n"
+      "rewrite cname exact old.example.net new.example.net");
+  absl::StatusOr<RewriteOutcome> out = r.Apply(N("a.example.org"), kTypeA, kClassIN);
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->cnames.empty());
+  out = r.Apply(N("c.example.org"), kTypeA, kClassIN);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->cnames.size(), 1u);
+}
+
+}  // namespace
+}  // namespace meshdns

@@ -55,8 +55,9 @@ std::string StaleWorld::Forwarded(absl::string_view name, QueryState& state, Att
   Pipeline pipeline(program_, pools_, cache_, counters_, scratch_);
   std::vector<uint8_t> reply;
   if (outcome == AttemptOutcome::kAnswered) reply = ReplyFor(name, *rcode);
-  return Client(pipeline.Forwarded(state, reply, outcome == AttemptOutcome::kOverloaded, {.now = now}),
-                stale_before);
+  const Step step = pipeline.Forwarded(state, reply, outcome == AttemptOutcome::kOverloaded, {.now = now});
+  if (step.kind != Step::Kind::kAnswer) return "a chase";  // no stale world rewrites CNAME targets
+  return Client(step.answer, stale_before);
 }
 
 std::string StaleWorld::Client(const Answer& answer, uint64_t stale_before) const {
