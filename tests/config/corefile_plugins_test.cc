@@ -143,6 +143,29 @@ TEST(CorefilePluginsTest, RewriteNameMatchTypesAreNormalisedAsCoreDnsDoes) {
   EXPECT_EQ(r[6].ttl_max, 30u);
 }
 
+// plugin/rewrite/cname_target.go newCNAMERule: exact names normalized (#6922),
+// the other match types lower-cased and kept as written.
+TEST(CorefilePluginsTest, RewriteCnameRulesAreReadAsCoreDnsReadsThem) {
+  CorefilePlan p = Plan(". {\n  rewrite stop cname exact NewYork.foo.com vpce-123.amazonaws.com\n"
+                        "  rewrite continue cname Suffix .PROD. .staging\n  rewrite cname a.example b.example\n"
+                        "  rewrite cname regex (.*)\\.WEB\\. {1}.app.\n}\n");
+  for (const ConfigError& e : p.errors) ADD_FAILURE() << e.ToString();
+  const std::vector<RewriteRule>& rules = p.servers.at(0).rewrites;
+  ASSERT_EQ(rules.size(), 4u);
+  EXPECT_EQ(rules[0].field, RewriteRule::Field::kCname);
+  EXPECT_TRUE(rules[0].stop);
+  EXPECT_EQ(rules[0].from, "newyork.foo.com.");
+  EXPECT_EQ(rules[0].to, "vpce-123.amazonaws.com.");
+  EXPECT_FALSE(rules[1].stop);
+  EXPECT_EQ(rules[1].match, RewriteRule::Match::kSuffix);
+  EXPECT_EQ(rules[1].from, ".prod.");
+  EXPECT_EQ(rules[1].to, ".staging");
+  EXPECT_EQ(rules[2].match, RewriteRule::Match::kExact);
+  EXPECT_EQ(rules[2].from, "a.example.");
+  ASSERT_TRUE(rules[3].regex);
+  EXPECT_EQ(rules[3].regex->pattern(), "(.*)\\.web\\.") << "compiled lower-cased, as CoreDNS compiles it";
+}
+
 TEST(CorefilePluginsTest, TemplateCacheAndHostsOptions) {
   CorefilePlan p = Plan(R"(example.org {
     template IN A {
@@ -234,7 +257,9 @@ TEST(CorefilePluginsTest, EachMistakeNamesItsPosition) {
     const char* error;  // line:col: start of the message
   } cases[] = {
       {". {\n  rewrite name regex ^(a)$ {2}.x\n}\n", "2:28: rewrite: '{2}.x' refers to a group"},
-      {". {\n  rewrite cname exact a.example. b.example.\n}\n", "2:11: rewrite cname is not supported"},
+      {". {\n  rewrite cname wildcard a.example. b.example.\n}\n", "2:17: rewrite cname: unknown match type 'wildcard'"},
+      {". {\n  rewrite cname exact a.x b.x c.x\n}\n", "2:31: rewrite cname: expected [MATCH] FROM TO"},
+      {". {\n  rewrite cname regex (bad x\n}\n", "2:23: bad regex"},
       {". {\n  rewrite edns0 local set 0xffee 0xabcdefg\n}\n", "2:34: rewrite edns0: '0xabcdefg' is not valid hex data"},
       {". {\n  rewrite edns0 subnet set 24 129\n}\n", "2:31: rewrite edns0: invalid IPv6 bit mask length"},
       {". {\n  rewrite type A\n}\n", "2:16: rewrite type: expected exactly FROM and TO"},
