@@ -18,9 +18,12 @@ size_t WriteOpt(uint8_t* p, uint16_t advertised, uint8_t extended_rcode, bool dn
 }
 
 // Flags the reply keeps from the stored answer, and those the query decides.
+// A stored reply's TC stays: it is incomplete for every client (a rewrite
+// cname lookup's truncated answer, as CoreDNS passes it on); the writer adds
+// TC itself for a reply too large for the client.
 uint16_t ReplyFlags(uint16_t stored, const QueryView& query) {
   constexpr uint16_t kFromQuery = kFlagRD | kFlagCD;
-  return static_cast<uint16_t>((stored & ~(kFromQuery | kFlagTC)) | (query.header.flags & kFromQuery) | kFlagQR);
+  return static_cast<uint16_t>((stored & ~kFromQuery) | (query.header.flags & kFromQuery) | kFlagQR);
 }
 
 // The subnet rank of a rotated record (type A or AAAA, owner a 2-byte

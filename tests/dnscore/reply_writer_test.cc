@@ -232,6 +232,18 @@ TEST(WriteReplyTest, EdnsOptionsGoIntoTheOptOnlyForEdnsQueries) {
   EXPECT_EQ(ReadU16(&bare.bytes[stored.question_end + 9]), 0);
 }
 
+TEST(WriteReplyTest, AStoredTruncatedReplyKeepsItsTc) {
+  Wire w = Wire()
+               .Header(0x9999, kFlagQR | kFlagTC | kFlagRA, 1, 1)
+               .Question("www.example.com", kTypeA)
+               .A("www.example.com", 20, {192, 0, 2, 1});
+  const StoredReply stored = *StoredReply::FromMessage(w, TtlPolicy{});
+  EXPECT_FALSE(stored.cacheable);
+  const Written written = Write(stored, MakeQuery("www.example.com", kTypeA));
+  EXPECT_TRUE(written.flags() & kFlagTC);
+  EXPECT_EQ(written.count(1), 1) << "what it has is still sent";
+}
+
 TEST(WriteReplyTest, TruncatesToHeaderAndQuestionWithTcWhenOverTheLimit) {
   StoredReply stored = StoredAnswer();
   std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA, {.id = 77});
