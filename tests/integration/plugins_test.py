@@ -1,4 +1,4 @@
-"""CoreDNS's local, any, chaos, whoami and acl plugins, rewrite edns0, and its
+"""CoreDNS's local, any, chaos, whoami and acl plugins, rewrite edns0 and cname, and its
 server-level REFUSED cases, as `meshdns serve --corefile` runs them (issue
 #19), checked against what each plugin's README (and code, for the exact
 records) says it returns: CoreDNS v1.14.7's
@@ -6,7 +6,9 @@ plugin/{local,any,chaos,whoami,acl,rewrite}/README.md and core/dnsserver/server.
 
 Addresses: stand-in resolver 127.19.9.1:5300 (fakes.FakeResolver, which
 counts the questions that reach it), the echo stand-in 127.19.9.3:5300
-(casefakes.ZoneServer, whose TXT tells the EDNS options it was sent); meshdns 127.19.9.2:5353 (prometheus on
+(casefakes.ZoneServer, whose TXT tells the EDNS options it was sent), the CDN
+stand-in 127.19.9.6:5300 (casefakes.ZoneServer with the replies of the rewrite
+README's cname example); meshdns 127.19.9.2:5353 (prometheus on
 127.19.9.2:9153) and 127.19.9.4:5353 for a server without chaos or forward;
 clients ask from 127.19.9.10 (allowed), .11 (blocked), .12 (filtered) and
 .13 (dropped), all on loopback."""
@@ -32,6 +34,7 @@ from fakes import FakeResolver
 
 STAND_IN = "127.19.9.1"
 ECHO = "127.19.9.3"
+CDN = "127.19.9.6"
 STAND_IN_PORT = 5300
 MESHDNS_ADDR = "127.19.9.2"
 BARE_ADDR = "127.19.9.4"
@@ -74,7 +77,24 @@ edns.test:{PORT} {{
     cache 60
     forward . {ECHO}:{STAND_IN_PORT}
 }}
+my-app.com:{PORT} {{
+    rewrite cname regex (.*).cdn.example.net. {{1}}.other.cdn.com.
+    cache 300
+    forward . {CDN}:{STAND_IN_PORT}
+}}
+other.cdn.com:{PORT} {{
+    cache 300
+    forward . {CDN}:{STAND_IN_PORT}
+}}
 """
+# plugin/rewrite/README.md "CNAME Field Rewrites": what the CDN answers.
+CDN_REPLIES = {
+    "my-app.com. A": {"answer": ["my-app.com. 200 IN CNAME my-app.example.",
+                                 "my-app.example. 200 IN CNAME my-app.com.cdn.example.net.",
+                                 "my-app.com.cdn.example.net. 300 IN A 20.2.0.1",
+                                 "my-app.com.cdn.example.net. 300 IN A 20.2.0.2"]},
+    "my-app.com.other.cdn.com. A": {"answer": ["my-app.com.other.cdn.com. 100 IN A 30.3.1.2"]},
+}
 
 # A server whose blocks have neither chaos nor forward: classes other than IN are REFUSED.
 BARE_COREFILE = f""".:{PORT} {{
@@ -109,6 +129,7 @@ class PluginsTest(unittest.TestCase):
     def setUpClass(cls):
         cls.stand_in = FakeResolver(STAND_IN, STAND_IN_PORT, address="192.0.2.7", ttl=60)
         cls.echo = ZoneServer(ECHO, STAND_IN_PORT, "echo")
+        cls.cdn = ZoneServer(CDN, STAND_IN_PORT, "auth", canned=CDN_REPLIES)
         cls.mesh = meshlab.Mesh()
         for name, text in (("plugins", COREFILE), ("bare", BARE_COREFILE), ("chaos", CHAOS_COREFILE)):
             path = os.path.join(cls.mesh.dir, f"check-{name}.Corefile")
@@ -125,6 +146,7 @@ class PluginsTest(unittest.TestCase):
         cls.mesh.stop()
         cls.stand_in.close()
         cls.echo.stop()
+        cls.cdn.stop()
 
     # -- chaos: CH TXT, TTL 0, no AA ------------------------------------------------
     def test_chaos_answers_version_authors_and_hostname(self):
@@ -230,6 +252,31 @@ class PluginsTest(unittest.TestCase):
         other = dns.query.udp(dns.message.make_query("opts.edns.test.", "TXT"), MESHDNS_ADDR, port=PORT,
                               timeout=2, source=FILTERED)
         self.assertEqual(texts(other.answer)[0].split('"')[1], b"".join(r.answer[0][0].strings).decode())
+
+    # -- rewrite cname ---------------------------------------------------------------------
+    def test_rewrite_cname_sends_the_chain_to_the_new_target(self):
+        # The README's example: the chain is kept up to the CNAME whose target the regex matches,
+        # that target becomes my-app.com.other.cdn.com., and the rest is its lookup's answer,
+        # which goes through the server again (the other.cdn.com block here).
+        r = ask("my-app.com.")
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        self.assertFalse(r.flags & dns.flags.TC)
+        self.assertEqual([(rrset.name.to_text(), dns.rdatatype.to_text(rrset.rdtype)) for rrset in r.answer],
+                         [("my-app.com.", "CNAME"), ("my-app.example.", "CNAME"), ("my-app.com.other.cdn.com.", "A")])
+        self.assertEqual(texts(r.answer), sorted([
+            "my-app.com. 100 IN CNAME my-app.example.",
+            "my-app.example. 100 IN CNAME my-app.com.other.cdn.com.",
+            "my-app.com.other.cdn.com. 100 IN A 30.3.1.2"]))
+        self.assertEqual(self.cdn.counts.get("my-app.com.other.cdn.com."), 1)
+        self.assertNotIn("my-app.com.cdn.example.net.", self.cdn.counts, "the old target is never asked")
+        # Cached under the client's question, for no longer than the lookup's answer: a second
+        # client gets the same answer and neither name is asked again.
+        again = ask("my-app.com.", source=FILTERED)
+        self.assertEqual(sorted(t.split(" ", 2)[2] for t in texts(again.answer)),
+                         sorted(t.split(" ", 2)[2] for t in texts(r.answer)))
+        self.assertTrue(all(rrset.ttl <= 100 for rrset in again.answer))
+        self.assertEqual(self.cdn.counts.get("my-app.com."), 1)
+        self.assertEqual(self.cdn.counts.get("my-app.com.other.cdn.com."), 1)
 
     # -- acl -----------------------------------------------------------------------------
     def test_acl_blocks_filters_and_drops_before_the_cache(self):
