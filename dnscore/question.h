@@ -14,6 +14,7 @@
 #include "dnscore/packet_cache.h"
 #include "dnscore/query_view.h"
 #include "dnscore/upstream_query.h"
+#include "dnscore/view_expr.h"
 
 namespace meshdns {
 
