@@ -19,10 +19,18 @@ ImportResult ImportCorefile(const Corefile& corefile, const std::optional<std::s
   // default) never means the same, and leaving it out would open the server.
   for (const ServerPlan& server : plan.servers) {
     for (const DirectiveSite& site : server.sites) {
-      if (site.name.text != "acl") continue;
-      result.errors.push_back(site.name.pos.Error(
-          "acl: the mesh YAML cannot carry a Corefile acl (per zone and type, block/filter/drop, EDE); run this "
-          "Corefile with `meshdns serve --corefile`, or drop the acl and write the YAML's acl: by hand"));
+      if (site.name.text == "acl") {
+        result.errors.push_back(site.name.pos.Error(
+            "acl: the mesh YAML cannot carry a Corefile acl (per zone and type, block/filter/drop, EDE); run this "
+            "Corefile with `meshdns serve --corefile`, or drop the acl and write the YAML's acl: by hand"));
+      }
+      // A view chooses who a block answers; the YAML has one block per zone
+      // for everyone, and leaving the view out would answer everyone.
+      if (site.name.text == "view") {
+        result.errors.push_back(site.name.pos.Error(
+            "view: the mesh YAML cannot carry a Corefile view (blocks chosen by client or query); run this "
+            "Corefile with `meshdns serve --corefile`"));
+      }
     }
   }
   result.errors.insert(result.errors.end(), imported.errors.begin(), imported.errors.end());

@@ -36,7 +36,7 @@ class Planner {
       std::optional<std::vector<Host>> hosts = Hosts(server);
       if (!hosts) continue;
       for (const CorefileKey& key : server.keys) {
-        for (const Host& host : *hosts) Serve(b, key, host);
+        for (const Host& host : *hosts) Serve(b, key, host, server.view.has_value());
       }
     }
     if (!out_.errors.empty()) return;
@@ -113,26 +113,33 @@ class Planner {
   }
 
   // CoreDNS's zoneOverlap: a zone once per address and port, and a zone
-  // served unbound on a port is served there on every address.
-  void Serve(size_t block, const CorefileKey& key, const Host& host) {
+  // served unbound on a port is served there on every address. A block with
+  // a view (`filtered`) may share its zone and address with any number of
+  // others (register.go checks it against the unfiltered blocks without
+  // registering it): the server tries them in file order.
+  void Serve(size_t block, const CorefileKey& key, const Host& host, bool filtered) {
     const std::string zone = key.zone.ToText();
     const auto exact = std::make_tuple(zone, host.Text(), key.port);
     const std::string where = absl::StrCat(zone, ":", key.port, host.unbound ? "" : absl::StrCat(" on ", host.Text()));
-    if (auto it = served_.find(exact); it != served_.end()) {
+    const auto it = served_.find(exact);
+    if (it != served_.end() && !filtered) {
       // The same zone and port twice is legal only on different addresses.
       Error(key.pos, absl::StrCat("zone ", zone, ":", key.port, host.unbound ? "" : absl::StrCat(" on ", host.Text()),
-                                  " is already defined at line ", it->second));
+                                  " is already defined at line ", it->second, " (only blocks with a view may repeat it)"));
       return;
     }
     const auto unbound = std::make_tuple(zone, std::string(), key.port);
-    if (ports_.count(std::make_tuple(zone, key.port)) && (host.unbound || served_.count(unbound) > 0)) {
+    if (it == served_.end() && ports_.count(std::make_tuple(zone, key.port)) &&
+        (host.unbound || served_.count(unbound) > 0)) {
       Error(key.pos, absl::StrCat("cannot serve ", where, ": another block serves ", zone, ":", key.port,
                                   host.unbound ? " on a bound address" : " on every address",
                                   "; bind both blocks or neither"));
       return;
     }
-    served_.emplace(exact, key.pos.line);
-    ports_.insert(std::make_tuple(zone, key.port));
+    if (!filtered) {
+      served_.emplace(exact, key.pos.line);
+      ports_.insert(std::make_tuple(zone, key.port));
+    }
     SocketAddress address = host.ip;
     address.port = key.port;
     for (Group& g : groups_) {

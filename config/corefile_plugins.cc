@@ -30,6 +30,9 @@ constexpr DirectiveEntry kDirectives[] = {
     {.name = "loop", .plan = PlanLoop},
     {.name = "forward", .plan = PlanForward},
     {.name = "whoami", .plan = PlanWhoami, .once_per_block = true},
+    // A filter on which block a query goes to (Program::Dispatch); in the
+    // chain it passes every query on, so it counts as a handler, as in CoreDNS.
+    {.name = "view", .plan = PlanView, .once_per_block = true},
 
     {.name = "kubernetes",
      .instead = "meshdns does not watch the Kubernetes API: forward this zone to the cluster's kube-dns "
@@ -42,10 +45,6 @@ constexpr DirectiveEntry kDirectives[] = {
     {.name = "autopath", .instead = "not needed for the mesh's names; drop it"},
     {.name = "dnssec", .instead = "meshdns does not sign answers; drop it"},
     {.name = "grpc", .instead = "use forward over UDP/TCP instead"},
-    {.name = "view",
-     .instead = "meshdns does not choose server blocks by client or query; without the view the block would "
-                "answer everyone, so the Corefile is refused",
-     .never_left_out = true},
 };
 
 void CheckDirective(const CorefileDirective& d, bool ignore_unsupported, DirectiveCheck& check) {

@@ -21,6 +21,7 @@
 #include "dnscore/policy.h"
 #include "dnscore/rewrite.h"
 #include "dnscore/template_handler.h"
+#include "dnscore/view_expr.h"
 
 namespace meshdns {
 
@@ -118,6 +119,14 @@ struct DirectiveSite {
   std::vector<CorefileToken> args;
 };
 
+// view NAME { expr EXPRESSION… }: the block takes a query only when every
+// expression is true (none: every query).
+struct ViewPlan {
+  std::string name;
+  std::vector<ViewExpression> exprs;
+  SourcePos pos;
+};
+
 struct ServerPlan {
   std::vector<CorefileKey> keys;
   SourcePos pos;                     // the block's first key
@@ -145,6 +154,7 @@ struct ServerPlan {
   bool loop = false;
   std::vector<ForwardPlan> forwards;
   bool whoami = false;
+  std::optional<ViewPlan> view;  // a filter on the block, not a stage
 };
 
 struct CorefilePlan {

@@ -183,6 +183,7 @@ class Compiler {
     block.builtin.whoami = plan.whoami;
     block.rewrite = Rewriter(plan.rewrites);
     block.acl = ZoneAcl(plan.acls);
+    if (plan.view) block.view = BlockView{.name = plan.view->name, .exprs = plan.view->exprs};
 
     if (plan.cache) {
       const CachePlan& c = *plan.cache;

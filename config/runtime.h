@@ -81,10 +81,12 @@ struct Runtime {
   // How the query log writes this reply, or null when it does not: every
   // reply in the default line with the YAML's log.queries, as a Corefile
   // block's `log` says otherwise.
-  const LogRule* QueryLogRule(const DnsName& qname, uint16_t server, std::span<const uint8_t> reply) const {
+  // `route`: the block the views chose (QueryView::route).
+  const LogRule* QueryLogRule(const DnsName& qname, uint16_t server, std::span<const uint8_t> reply,
+                              uint16_t route = 0) const {
     static const LogRule kEveryReply;
     if (!config.log_queries) return nullptr;
-    return config.log_by_block ? program.LogRuleFor(qname, server, reply) : &kEveryReply;
+    return config.log_by_block ? program.LogRuleFor(qname, server, reply, route) : &kEveryReply;
   }
   const PrefetchPolicy* prefetch() const { return config.cache.prefetch ? &*config.cache.prefetch : nullptr; }
 

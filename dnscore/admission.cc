@@ -23,11 +23,22 @@ Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, con
   if (options.acl != nullptr && !options.acl->Allows(client)) {
     return {.verdict = Verdict::kReply, .size = error(kRefused), .acl_refused = true};
   }
+  // A Corefile's views choose the block (and so its acl and cache entries).
+  bool routed = true;
+  if (options.program != nullptr && options.program->has_views()) {
+    const ClientAddress who = options.who != nullptr ? *options.who : ClientAddress{.ip = client, .tcp = !options.udp};
+    Question question = Question::Of(view, options.server);
+    question.client = who;
+    question.has_client = true;
+    const ViewQuery facts = question.ForView();
+    view.route = options.program->RouteOf(options.program->Dispatch(view.qname, options.server, &facts));
+    routed = view.route != 0;  // no block: the pipeline refuses it
+  }
   // A Corefile block's acl, before the cache.
   const std::optional<AclAction> acl =
-      options.program == nullptr
+      options.program == nullptr || !routed
           ? std::nullopt
-          : options.program->Admit(view.qname, view.qtype, view.qclass, client, options.server);
+          : options.program->Admit(view.qname, view.qtype, view.qclass, client, options.server, view.route);
   const bool acl_allowed = acl == AclAction::kAllow;
   if (acl) {
     switch (*acl) {
@@ -43,7 +54,7 @@ Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, con
       case AclAction::kDrop: return {.verdict = Verdict::kDrop, .acl_dropped = true};
     }
   }
-  if (options.cache != nullptr) {
+  if (options.cache != nullptr && routed) {
     const size_t limit = options.udp ? view.UdpReplyLimit(options.udp_reply_size) : kMaxMessageSize;
     CacheLookup lookup{.write = {.limit = limit, .rotation = options.rotation, .advertised = options.udp_reply_size},
                        .now = options.now, .prefetch = options.prefetch};

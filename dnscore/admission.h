@@ -13,6 +13,7 @@
 #include "dnscore/packet_cache.h"
 #include "dnscore/program.h"
 #include "dnscore/query_view.h"
+#include "dnscore/question.h"
 
 namespace meshdns {
 
@@ -38,6 +39,9 @@ struct AdmitOptions {
   const PrefetchPolicy* prefetch = nullptr;  // null: no prefetching
   RotationTurn* rotation = nullptr;          // the worker's; null: rotated runs served as stored
   uint16_t server = 0;                       // the listener's server (program.h): part of the cache key
+  // The client's port and transport and the listener's address, for the
+  // program's views; null: the client address alone.
+  const ClientAddress* who = nullptr;
 };
 
 [[nodiscard]] Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, const AdmitOptions& options,

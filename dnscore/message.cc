@@ -77,6 +77,11 @@ std::string TypeMnemonic(uint16_t type) {
   return d && d->_name ? std::string(d->_name) : "TYPE" + std::to_string(type);
 }
 
+const char* TypeName(uint16_t type) {
+  const ldns_rr_descriptor* d = ldns_rr_descript(type);
+  return d != nullptr ? d->_name : nullptr;
+}
+
 std::string ClassMnemonic(uint16_t qclass) {
   char* text = ldns_rr_class2str(static_cast<ldns_rr_class>(qclass));
   std::string out = text != nullptr ? text : "CLASS" + std::to_string(qclass);

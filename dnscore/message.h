@@ -34,6 +34,8 @@ absl::StatusOr<RrPtr> ParseRecord(absl::string_view text);
 
 // "A", "AAAA", … or "TYPE65280" for a type without a mnemonic (RFC 3597).
 std::string TypeMnemonic(uint16_t type);
+// The type's mnemonic ("AAAA"), or null when ldns has none; static storage.
+const char* TypeName(uint16_t type);
 // "IN", "CH", … or "CLASS65280" likewise.
 std::string ClassMnemonic(uint16_t qclass);
 // The ldns library's version, for `meshdns version`.

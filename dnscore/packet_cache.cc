@@ -8,13 +8,14 @@
 namespace meshdns {
 
 CacheKey::CacheKey(const DnsName& name, uint16_t qtype, uint16_t qclass, bool dnssec_ok, bool checking_disabled,
-                   uint16_t server) {
+                   uint16_t server, uint16_t route) {
   name.WriteLowerWire(bytes_.data());
   size_t at = name.WireSize();
   WriteU16(&bytes_[at], qtype);
   WriteU16(&bytes_[at + 2], qclass);
   bytes_[at + 4] = static_cast<uint8_t>((dnssec_ok ? 1 : 0) | (checking_disabled ? 2 : 0));
   WriteU16(&bytes_[at + 5], server);
+  WriteU16(&bytes_[at + 7], route);
   size_ = at + kTrailerSize;
 }
 

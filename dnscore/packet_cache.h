@@ -40,13 +40,14 @@ namespace meshdns {
 class CacheKey {
  public:
   CacheKey(const DnsName& name, uint16_t qtype, uint16_t qclass, bool dnssec_ok, bool checking_disabled,
-           uint16_t server = 0);
+           uint16_t server = 0, uint16_t route = 0);
   static CacheKey For(const QueryView& q, uint16_t server = 0) {
-    return CacheKey(q.qname, q.qtype, q.qclass, q.edns.dnssec_ok, q.cd(), server);
+    return CacheKey(q.qname, q.qtype, q.qclass, q.edns.dnssec_ok, q.cd(), server, q.route);
   }
   absl::string_view view() const { return {reinterpret_cast<const char*>(bytes_.data()), size_}; }
-  // Bytes after the name: type, class, flags, server.
-  static constexpr size_t kTrailerSize = 7;
+  // Bytes after the name: type, class, flags, server, route (the block a
+  // view chose: each keeps its own entries).
+  static constexpr size_t kTrailerSize = 9;
 
  private:
   std::array<uint8_t, DnsName::kMaxWireSize + kTrailerSize> bytes_;

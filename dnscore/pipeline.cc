@@ -47,7 +47,13 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
     return Step{.kind = Step::Kind::kLoopDetected};
   }
   // Dispatch.
-  s.block = program_.Dispatch(question.name, question.server);
+  if (question.route != 0) {
+    s.block = program_.Routed(question.name, question.server, question.route);
+  } else {
+    const ViewQuery facts = question.ForView();
+    s.block = program_.Dispatch(question.name, question.server, &facts);
+    s.question.route = program_.RouteOf(s.block);  // its cache entries are the block's
+  }
   if (s.block == nullptr) return Answered(Answer::Refused(absl::NotFoundError("no server block holds the name")));
   const Block& block = *s.block;
   if (!block.has_chain) return Answered(Answer::Refused(absl::NotFoundError("the server block has no plugin")));
@@ -63,7 +69,7 @@ Step Pipeline::Start(const Question& question, int depth, QueryState& s, const O
   // the client's name, which is also the entry's key.
   s.cache = block.CacheFor(question.name);
   if (options.look_in_cache) {
-    if (std::optional<CachedReply> hit = cache_.Find(question.Key(), options.now)) {
+    if (std::optional<CachedReply> hit = cache_.Find(s.question.Key(), options.now)) {
       Answer answer = Answer::Reply(hit->reply, hit->ttl);
       answer.from_cache = true;
       return Answered(std::move(answer));

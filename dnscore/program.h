@@ -40,6 +40,7 @@
 #include "dnscore/service_merge.h"
 #include "dnscore/stored_reply.h"
 #include "dnscore/template_handler.h"
+#include "dnscore/view_expr.h"
 
 namespace meshdns {
 
@@ -64,6 +65,14 @@ struct BlockForward {
   DnsName from;
   std::vector<DnsName> except;
   size_t pool = 0;  // index into the runtime's pools
+};
+
+// view NAME { expr … }: the block is tried only for the queries every
+// expression holds for (none: all of them), and NAME labels its metrics.
+struct BlockView {
+  std::string name;
+  std::vector<ViewExpression> exprs;
+  bool Matches(const ViewQuery& query) const;
 };
 
 // One server block. Its stages run in the pipeline's order (pipeline.h),
@@ -96,6 +105,7 @@ struct Block {
   // CoreDNS refuses classes other than IN on a server unless one of its
   // blocks has chaos or forward (server.go's EnableChaos).
   bool opens_classes = true;
+  std::optional<BlockView> view;
 
   const BlockForward* ForwardFor(const DnsName& name) const;
   const BlockCache* CacheFor(const DnsName& name) const;
@@ -138,19 +148,35 @@ class Program {
  public:
   Program() = default;
   Program(std::vector<Block> blocks, std::optional<LoopProbe> loop, std::shared_ptr<const MeshRules> mesh)
-      : blocks_(std::move(blocks)), loop_(std::move(loop)), mesh_(std::move(mesh)), has_acl_(AnyAcl(blocks_)) {}
+      : blocks_(std::move(blocks)), loop_(std::move(loop)), mesh_(std::move(mesh)), has_acl_(AnyAcl(blocks_)),
+        has_views_(AnyView(blocks_)) {}
   // Several servers: `servers[s]` lists the blocks server s dispatches among.
   Program(std::vector<Block> blocks, std::vector<ServerBlocks> servers, std::optional<LoopProbe> loop,
           std::shared_ptr<const MeshRules> mesh)
       : blocks_(std::move(blocks)), servers_(std::move(servers)), loop_(std::move(loop)), mesh_(std::move(mesh)),
-        has_acl_(AnyAcl(blocks_)) {}
+        has_acl_(AnyAcl(blocks_)), has_views_(AnyView(blocks_)) {}
 
   // CoreDNS's dispatch: the block of `server` with the longest zone holding
   // the name; null when none does (then the answer is REFUSED), or when there
-  // is no such server.
-  const Block* Dispatch(const DnsName& qname, uint16_t server = 0) const;
-  // The `log` rule of the block serving `qname` that logs `reply`; null: none.
-  const LogRule* LogRuleFor(const DnsName& qname, uint16_t server, std::span<const uint8_t> reply) const;
+  // is no such server. With views (server.go), the zones holding the name
+  // are tried from the longest, each zone's blocks in file order, and the
+  // first block whose view holds for `query` (or that has none) takes it;
+  // without `query`, no view holds.
+  const Block* Dispatch(const DnsName& qname, uint16_t server = 0, const ViewQuery* query = nullptr) const;
+  // A query's route: 1 + the index of the block Dispatch chose, when the
+  // program has views (then it is part of the cache key, as each block keeps
+  // its own entries); 0 without views or without a block.
+  uint16_t RouteOf(const Block* block) const {
+    return has_views_ && block != nullptr ? static_cast<uint16_t>(block - blocks_.data() + 1) : 0;
+  }
+  // The block of a route, or Dispatch's by name alone when the route is 0.
+  const Block* Routed(const DnsName& qname, uint16_t server, uint16_t route) const {
+    return route != 0 && route <= blocks_.size() ? &blocks_[route - 1] : Dispatch(qname, server);
+  }
+  bool has_views() const { return has_views_; }
+  // The `log` rule of the block serving `qname` (by its route) that logs `reply`; null: none.
+  const LogRule* LogRuleFor(const DnsName& qname, uint16_t server, std::span<const uint8_t> reply,
+                            uint16_t route = 0) const;
   // The acl's verdict on a client's question, taken before the cache looks,
   // as CoreDNS's plugin order has it (rewrite → acl → cache): a blocked
   // client never gets a cached answer. None when no acl is asked: the
@@ -159,7 +185,7 @@ class Program {
   // zones and types see the question as the block's rewrite leaves it. No allocation
   // unless the block has both acl and rewrite.
   std::optional<AclAction> Admit(const DnsName& qname, uint16_t qtype, uint16_t qclass, const IpAddress& client,
-                  uint16_t server) const;
+                  uint16_t server, uint16_t route = 0) const;
   // Whether `server` takes questions of class `qclass` at all.
   bool AllowsClass(uint16_t server, uint16_t qclass) const;
   size_t server_count() const { return servers_.empty() ? 1 : servers_.size(); }
@@ -177,8 +203,11 @@ class Program {
   std::optional<LoopProbe> loop_;
   std::shared_ptr<const MeshRules> mesh_;
   bool has_acl_ = false;  // a block has an acl: admission asks Admit
+  bool has_views_ = false;  // a block has a view: admission routes each query
 
   static bool AnyAcl(const std::vector<Block>& blocks);
+  static bool AnyView(const std::vector<Block>& blocks);
+  const Block* DispatchByView(const DnsName& qname, uint16_t server, const ViewQuery* query) const;
 };
 
 }  // namespace meshdns

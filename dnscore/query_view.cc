@@ -49,6 +49,8 @@ QueryCheck FindEdns(std::span<const uint8_t> msg, const Header& header, QueryChe
 
 QueryCheck ParseQuery(std::span<const uint8_t> msg, QueryView& out) {
   out.question_end = 0;  // set once the question has been read
+  out.size = static_cast<uint16_t>(std::min<size_t>(msg.size(), 65535));
+  out.route = 0;
   out.edns = Edns{};
   std::optional<Header> header = Header::Read(msg);
   if (!header || header->qr()) return QueryCheck::kDrop;

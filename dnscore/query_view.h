@@ -29,6 +29,10 @@ struct QueryView {
   uint16_t qclass = 0;
   size_t question_end = 0;  // offset just past the question
   Edns edns;
+  uint16_t size = 0;   // the query's length in bytes
+  // Set at admission when the program has views: the block that takes the
+  // query (Program::RouteOf); 0 otherwise.
+  uint16_t route = 0;
 
   bool rd() const { return header.flags & kFlagRD; }
   // The OPT's options in `wire`, the query this view was read from.

@@ -14,6 +14,7 @@
 #include "dnscore/packet_cache.h"
 #include "dnscore/query_view.h"
 #include "dnscore/upstream_query.h"
+#include "dnscore/view_expr.h"
 
 namespace meshdns {
 
@@ -44,9 +45,26 @@ struct Question {
   // question's resolution; empty for the server's own questions. Not part of
   // the cache key, as in CoreDNS.
   std::span<const uint8_t> edns_options;
+  // The block the server's views chose (Program::RouteOf): part of the cache
+  // key. 0 without views, and for a renamed question, which is dispatched anew.
+  uint16_t route = 0;
+  // The rest of what a view may ask (view_expr.h).
+  uint16_t id = 0;
+  uint8_t opcode = 0;
+  uint16_t size = 0;
+  bool edns = false;
+  uint16_t edns_size = 0;
 
+  // The question of `view`, with the route admission chose (a prefetch keeps it).
   static Question Of(const QueryView& view, uint16_t server = 0) {
-    return Question{view.qname, view.qtype, view.qclass, view.rd(), view.cd(), view.edns.dnssec_ok, server};
+    Question q{view.qname, view.qtype, view.qclass, view.rd(), view.cd(), view.edns.dnssec_ok, server};
+    q.route = view.route;
+    q.id = view.header.id;
+    q.opcode = view.header.opcode();
+    q.size = view.size;
+    q.edns = view.edns.present;
+    q.edns_size = view.edns.udp_size;
+    return q;
   }
   // A client's question; `query` is the query `view` was read from.
   static Question Of(const QueryView& view, std::span<const uint8_t> query, uint16_t server,
@@ -63,12 +81,20 @@ struct Question {
   Question Renamed(const DnsName& other) const {
     Question out = *this;
     out.name = other;
+    out.route = 0;
     return out;
   }
-  CacheKey Key() const { return CacheKey(name, qtype, qclass, dnssec_ok, checking_disabled, server); }
+  CacheKey Key() const { return CacheKey(name, qtype, qclass, dnssec_ok, checking_disabled, server, route); }
   // This question as a resolver is asked it, for `ask` (the name after rewrites).
   UpstreamQuestion Upstream(const DnsName& ask) const {
     return UpstreamQuestion{ask, qtype, qclass, recursion_desired, checking_disabled, dnssec_ok};
+  }
+  // What a view expression sees of this question; refers to it.
+  ViewQuery ForView() const {
+    return ViewQuery{.name = &name, .qtype = qtype, .qclass = qclass, .client = client.ip,
+                     .client_port = client.port, .tcp = client.tcp, .server = client.server_ip,
+                     .server_port = client.server_port, .id = id, .opcode = opcode, .size = size, .edns = edns,
+                     .edns_size = edns_size, .dnssec_ok = dnssec_ok};
   }
   // The addresses rewrite edns0 rules read.
   EdnsRequest Addresses() const {

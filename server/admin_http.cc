@@ -102,10 +102,14 @@ asio::awaitable<std::string> AdminHttp::Metrics() {
       for (const DnsName& zone : b.zones) {
         // One series per zone and plugin: blocks of one zone on several
         // ports share the `server` label (the first listen address).
-        std::pair<std::string, std::string> series(zone.ToText(), plugin);
+        std::tuple<std::string, std::string, std::string> series(zone.ToText(), b.view ? b.view->name : "", plugin);
         if (std::find(in.plugins.begin(), in.plugins.end(), series) == in.plugins.end()) in.plugins.push_back(series);
       }
     }
+  }
+  in.route_views.resize(rt.program.blocks().size() + 1);
+  for (const Block& b : rt.program.blocks()) {
+    if (const uint16_t route = rt.program.RouteOf(&b); route != 0 && b.view) in.route_views[route] = b.view->name;
   }
   in.reloads = sources_.config.reloads();
   in.reload_failures = sources_.config.reload_failures();

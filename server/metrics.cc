@@ -98,30 +98,63 @@ std::string RenderMetrics(const MetricsInput& in) {
   const std::string server = absl::StrCat("server=\"", in.server, "\",zone=\".\",view=\"\"");
   if (!in.plugins.empty()) {
     p.Family("coredns_plugin_enabled", "gauge", "A metric that indicates whether a plugin is enabled on per server and zone basis.");
-    for (const auto& [zone, plugin] : in.plugins) {
-      p.Sample("coredns_plugin_enabled",
-               absl::StrCat("server=\"", in.server, "\",zone=\"", zone, "\",view=\"\",name=\"", plugin, "\""), 1);
+    for (const auto& [zone, view, plugin] : in.plugins) {
+      p.Sample("coredns_plugin_enabled", absl::StrCat("server=\"", in.server, "\",zone=\"", zone, "\",view=\"", view,
+                                                      "\",name=\"", plugin, "\""),
+               1);
     }
   }
 
+  // CoreDNS's `view` label: the queries of each view's blocks under its
+  // name, the rest under "".
+  std::vector<std::pair<std::string, RouteCounts>> views(1);
+  RouteCounts viewed;
+  for (size_t r = 1; r < in.dns.routes.size(); ++r) {
+    const std::string name = r < in.route_views.size() ? in.route_views[r] : "";
+    if (name.empty()) continue;
+    auto it = std::find_if(views.begin(), views.end(), [&](const auto& v) { return v.first == name; });
+    if (it == views.end()) it = views.insert(views.end(), {name, RouteCounts{}});
+    it->second.Add(in.dns.routes[r]);
+    viewed.Add(in.dns.routes[r]);
+  }
+  {
+    RouteCounts& rest = views[0].second;
+    rest.requests = in.dns.requests;
+    rest.responses = in.dns.responses;
+    rest.do_requests = in.dns.do_requests - viewed.do_requests;
+    for (size_t p = 0; p < 2; ++p) {
+      for (size_t f = 0; f < 2; ++f) {
+        for (size_t t = 0; t < kTypeBuckets; ++t) rest.requests[p][f][t] -= viewed.requests[p][f][t];
+      }
+    }
+    for (size_t r = 0; r < 16; ++r) rest.responses[r] -= viewed.responses[r];
+  }
+  auto labels = [&](const std::string& view) {
+    return absl::StrCat("server=\"", in.server, "\",zone=\".\",view=\"", view, "\"");
+  };
+
   p.Family("coredns_dns_requests_total", "counter", "Counter of DNS requests made per zone, protocol and family.");
-  for (int proto = 0; proto < 2; ++proto) {
-    for (int family = 0; family < 2; ++family) {
-      for (size_t t = 0; t < kTypeBuckets; ++t) {
-        const uint64_t n = in.dns.requests[proto][family][t];
-        if (n == 0) continue;
-        p.Sample("coredns_dns_requests_total",
-                 absl::StrCat(server, ",proto=\"", proto == 0 ? "udp" : "tcp", "\",family=\"", family + 1,
-                              "\",type=\"", TypeBucketLabel(t), "\""),
-                 n);
+  for (const auto& [view, counts] : views) {
+    for (int proto = 0; proto < 2; ++proto) {
+      for (int family = 0; family < 2; ++family) {
+        for (size_t t = 0; t < kTypeBuckets; ++t) {
+          const uint64_t n = counts.requests[proto][family][t];
+          if (n == 0) continue;
+          p.Sample("coredns_dns_requests_total",
+                   absl::StrCat(labels(view), ",proto=\"", proto == 0 ? "udp" : "tcp", "\",family=\"", family + 1,
+                                "\",type=\"", TypeBucketLabel(t), "\""),
+                   n);
+        }
       }
     }
   }
   p.Family("coredns_dns_responses_total", "counter", "Counter of response status codes.");
-  for (uint8_t r = 0; r < 16; ++r) {
-    if (in.dns.responses[r] == 0) continue;
-    p.Sample("coredns_dns_responses_total", absl::StrCat(server, ",rcode=\"", RcodeLabel(r), "\",plugin=\"\""),
-             in.dns.responses[r]);
+  for (const auto& [view, counts] : views) {
+    for (uint8_t r = 0; r < 16; ++r) {
+      if (counts.responses[r] == 0) continue;
+      p.Sample("coredns_dns_responses_total", absl::StrCat(labels(view), ",rcode=\"", RcodeLabel(r), "\",plugin=\"\""),
+               counts.responses[r]);
+    }
   }
   // CoreDNS's code has no type label here (its README says otherwise): all types together.
   Histogram duration;
@@ -141,7 +174,9 @@ std::string RenderMetrics(const MetricsInput& in) {
     }
   }
   p.Family("coredns_dns_do_requests_total", "counter", "Counter of DNS requests with DO bit set per zone.");
-  p.Sample("coredns_dns_do_requests_total", server, in.dns.do_requests);
+  for (const auto& [view, counts] : views) {
+    if (view.empty() || counts.do_requests > 0) p.Sample("coredns_dns_do_requests_total", labels(view), counts.do_requests);
+  }
   // CoreDNS's acl plugin (its zone label is the acl rule's zone; meshdns counts over all of them).
   p.Family("coredns_acl_blocked_requests_total", "counter", "Counter of DNS requests being blocked.");
   p.Sample("coredns_acl_blocked_requests_total", server, in.dns.acl_blocked);

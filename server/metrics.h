@@ -6,6 +6,7 @@
 
 #include <string>
 #include <utility>
+#include <tuple>
 #include <vector>
 
 #include "dnscore/packet_cache.h"
@@ -33,8 +34,10 @@ struct MetricsInput {
   uint32_t tcp_connections = 0;  // open now, over all workers
   std::vector<PeerState> peers;
   uint64_t reloads = 0, reload_failures = 0;
-  // coredns_plugin_enabled: (zone, plugin) for each plugin each block runs.
-  std::vector<std::pair<std::string, std::string>> plugins;
+  // coredns_plugin_enabled: (zone, view, plugin) for each plugin each block runs.
+  std::vector<std::tuple<std::string, std::string, std::string>> plugins;
+  // [route]: the view name of the block of each route (ServerStats::routes).
+  std::vector<std::string> route_views;
 };
 
 // Adds one worker's snapshot into `into` (resolvers merged by address).

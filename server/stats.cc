@@ -55,7 +55,19 @@ void SizeHistogram::Add(const SizeHistogram& other) {
   sum += other.sum;
 }
 
+void RouteCounts::Add(const RouteCounts& other) {
+  for (size_t p = 0; p < 2; ++p) {
+    for (size_t f = 0; f < 2; ++f) {
+      for (size_t t = 0; t < kTypeBuckets; ++t) requests[p][f][t] += other.requests[p][f][t];
+    }
+  }
+  for (size_t r = 0; r < responses.size(); ++r) responses[r] += other.responses[r];
+  do_requests += other.do_requests;
+}
+
 void ServerStats::Add(const ServerStats& other) {
+  if (routes.size() < other.routes.size()) routes.resize(other.routes.size());
+  for (size_t r = 0; r < other.routes.size(); ++r) routes[r].Add(other.routes[r]);
   for (size_t p = 0; p < 2; ++p) {
     for (size_t f = 0; f < 2; ++f) {
       for (size_t t = 0; t < kTypeBuckets; ++t) requests[p][f][t] += other.requests[p][f][t];

@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 #include "dnscore/admission.h"
 #include "dnscore/pipeline.h"
@@ -49,6 +50,15 @@ struct SizeHistogram {
   void Add(const SizeHistogram& other);
 };
 
+// The queries a route (a block the views chose, Program::RouteOf) took, for
+// the `view` label of CoreDNS's request metrics.
+struct RouteCounts {
+  std::array<std::array<std::array<uint64_t, kTypeBuckets>, 2>, 2> requests{};  // [proto][family][type]
+  std::array<uint64_t, 16> responses{};
+  uint64_t do_requests = 0;
+  void Add(const RouteCounts& other);
+};
+
 // What the DNS side of one worker saw (CoreDNS's coredns_dns_* metrics).
 struct ServerStats {
   enum Proto { kUdp = 0, kTcp = 1 };
@@ -67,6 +77,13 @@ struct ServerStats {
   uint64_t tcp_rejected_global = 0;      // connections closed at accept: limits.tcp_connections reached
   uint64_t tcp_rejected_per_client = 0;  // ... limits.tcp_connections_per_client reached
   uint64_t tcp_timeouts = 0;       // connections closed after limits.tcp_idle (idle, slow, or not reading)
+  // [route]: what the queries of each routed block count (also in the totals
+  // above). Grows on a route's first query; empty without views.
+  std::vector<RouteCounts> routes;
+  RouteCounts& Route(uint16_t route) {
+    if (route >= routes.size()) routes.resize(route + 1);
+    return routes[route];
+  }
 
   // A query as admission judged it: a dropped packet is not a request.
   void CountAdmitted(Proto proto, bool ipv6, const Admitted& admitted, const QueryView& view, size_t bytes) {
@@ -74,18 +91,24 @@ struct ServerStats {
       ++dropped_malformed;
       return;
     }
-    CountRequest(proto, ipv6, view.qtype, bytes, view.edns.dnssec_ok);
+    CountRequest(proto, ipv6, view.qtype, bytes, view.edns.dnssec_ok, view.route);
     if (admitted.acl_refused) ++acl_blocked;
     if (admitted.acl_filtered) ++acl_filtered;
     if (admitted.acl_allowed) ++acl_allowed;
     if (admitted.acl_dropped) ++acl_dropped;
   }
-  void CountRequest(Proto proto, bool ipv6, uint16_t qtype, size_t bytes, bool dnssec_ok) {
+  void CountRequest(Proto proto, bool ipv6, uint16_t qtype, size_t bytes, bool dnssec_ok, uint16_t route = 0) {
     ++requests[proto][ipv6 ? 1 : 0][TypeBucket(qtype)];
     request_size[proto].Observe(bytes);
     if (dnssec_ok) ++do_requests;
+    if (route != 0) {
+      RouteCounts& r = Route(route);
+      ++r.requests[proto][ipv6 ? 1 : 0][TypeBucket(qtype)];
+      if (dnssec_ok) ++r.do_requests;
+    }
   }
-  void CountResponse(Proto proto, uint16_t qtype, uint8_t rcode, size_t bytes, int64_t micros) {
+  void CountResponse(Proto proto, uint16_t qtype, uint8_t rcode, size_t bytes, int64_t micros, uint16_t route = 0) {
+    if (route != 0) ++Route(route).responses[rcode & 0xf];
     ++responses[rcode & 0xf];
     response_size[proto].Observe(bytes);
     duration[TypeBucket(qtype)].Observe(micros);

@@ -83,11 +83,12 @@ bool TcpConnection<Stream>::Take() {
   const auto started = Clock::now();
   const Generation& g = worker.generation();
   QueryView view;
+  const ClientAddress who = Who();
   const Admitted admitted = AdmitQuery(
-      query, FromAsioAddress(peer_.address()),
+      query, who.ip,
       AdmitOptions{.acl = &g.runtime->acl, .program = &g.runtime->program, .cache = g.cache.get(), .udp = false, .now = NowMillis(),
                    .prefetch = g.runtime->prefetch(), .rotation = &worker.engine().rotation(),
-                   .server = shared_.server},
+                   .server = shared_.server, .who = &who},
       view, shared_.scratch);
   if (admitted.prefetch) worker.Prefetch(view, shared_.server);
   worker.stats().CountAdmitted(ServerStats::kTcp, peer_.address().is_v6(), admitted, view, query.size());
@@ -124,9 +125,7 @@ asio::awaitable<void> TcpConnection<Stream>::Resolve(std::shared_ptr<TcpConnecti
   // costs this query a SERVFAIL, not the connection its other queries.
   Answer answer = Answer::ServFail();
   try {
-    const ClientAddress client{.ip = FromAsioAddress(peer_.address()), .port = peer_.port(), .tcp = true,
-                               .server_ip = FromAsioAddress(local_.address()), .server_port = local_.port()};
-    answer = co_await engine.ResolveMiss(view, query, shared_.server, client);
+    answer = co_await engine.ResolveMiss(view, query, shared_.server, Who());
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "tcp: resolving a query from ", peer_.address().to_string(), " failed: ", e.what());
   }
@@ -143,9 +142,9 @@ void TcpConnection<Stream>::Reply(std::span<const uint8_t> query, const QueryVie
   Worker& worker = shared_.worker;
   const std::span<const uint8_t> reply = shared_.scratch.first(size);
   const int64_t micros = Micros(started);
-  worker.stats().CountResponse(ServerStats::kTcp, view.qtype, reply[3] & 0xf, size, micros);
+  worker.stats().CountResponse(ServerStats::kTcp, view.qtype, reply[3] & 0xf, size, micros, view.route);
   // The worker's generation now: a reload during the resolution may have replaced the one it started under.
-  if (const LogRule* rule = worker.generation().runtime->QueryLogRule(view.qname, shared_.server, reply)) {
+  if (const LogRule* rule = worker.generation().runtime->QueryLogRule(view.qname, shared_.server, reply, view.route)) {
     const std::string host = peer_.address().to_string();
     Log(LogLevel::kInfo,
         FormatQueryLog({.remote = peer_.address().is_v6() ? absl::StrCat("[", host, "]") : host,

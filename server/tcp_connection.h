@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "dnscore/query_view.h"
+#include "dnscore/question.h"
 #include "server/asio.h"
 #include "server/tcp_query_window.h"
 
@@ -69,6 +70,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection<Stream>>
   Stream stream_;
   tcp::endpoint peer_;
   tcp::endpoint local_;  // the address the client reached (rewrite edns0's {server_ip})
+  ClientAddress Who() const {
+    return ClientAddress{.ip = FromAsioAddress(peer_.address()), .port = peer_.port(), .tcp = true,
+                         .server_ip = FromAsioAddress(local_.address()), .server_port = local_.port()};
+  }
   std::vector<uint8_t> query_;  // the one being read, then admitted; copied only if it must wait
   TcpQueryWindow window_{kMaxPipelined};
   asio::steady_timer read_deadline_;   // runs while a query is being read and nothing is open

@@ -77,6 +77,7 @@ UdpListener::UdpListener(Worker& worker, udp::socket socket, uint16_t server)
     : worker_(worker), socket_(std::move(socket)), server_(server) {
   boost::system::error_code ignored;
   local_ = socket_.local_endpoint(ignored);
+  local_ip_ = FromAsioAddress(local_.address());
   for (size_t i = 0; i < kBatch; ++i) {
     in_iov_[i] = {in_[i].data(), in_[i].size()};
     in_msgs_[i] = {};
@@ -178,7 +179,7 @@ bool UdpListener::Drain() {
     if (received <= 0) return true;
 
     const Generation& g = worker_.generation();
-    const AdmitOptions options{.acl = &g.runtime->acl, .program = &g.runtime->program, .cache = g.cache.get(), .udp = true,
+    AdmitOptions options{.acl = &g.runtime->acl, .program = &g.runtime->program, .cache = g.cache.get(), .udp = true,
                                .udp_reply_size = g.runtime->config.limits.udp_reply_size, .now = NowMillis(),
                                .prefetch = g.runtime->prefetch(), .rotation = &worker_.engine().rotation(),
                                .server = server_};
@@ -193,12 +194,16 @@ bool UdpListener::Drain() {
       }
       std::span<const uint8_t> query(in_[i].data(), in_msgs_[i].msg_len);
       QueryView view;
-      const Admitted admitted = AdmitQuery(query, FromSockaddr(peers_[i]), options, view, out_[replies]);
+      const ClientAddress who{.ip = FromSockaddr(peers_[i]), .port = PortOf(peers_[i]), .tcp = false,
+                              .server_ip = local_ip_, .server_port = local_.port()};
+      options.who = &who;
+      const Admitted admitted = AdmitQuery(query, who.ip, options, view, out_[replies]);
       stats.CountAdmitted(ServerStats::kUdp, peers_[i].ss_family == AF_INET6, admitted, view, query.size());
       switch (admitted.verdict) {
         case Verdict::kDrop: break;
         case Verdict::kReply:
           reply_types_[replies] = view.qtype;
+          reply_routes_[replies] = view.route;
           reply_queries_[replies] = static_cast<uint8_t>(i);
           out_iov_[replies].iov_len = admitted.size;
           out_msgs_[replies].msg_hdr.msg_name = &peers_[i];
@@ -214,7 +219,8 @@ bool UdpListener::Drain() {
     if (replies > 0) {
       const int64_t micros = Micros(batch_start);  // one clock read for the whole batch
       for (unsigned k = 0; k < replies; ++k) {
-        stats.CountResponse(ServerStats::kUdp, reply_types_[k], out_[k][3] & 0xf, out_iov_[k].iov_len, micros);
+        stats.CountResponse(ServerStats::kUdp, reply_types_[k], out_[k][3] & 0xf, out_iov_[k].iov_len, micros,
+                            reply_routes_[k]);
       }
       if (g.runtime->config.log_queries) {
         for (unsigned k = 0; k < replies; ++k) {
@@ -223,7 +229,7 @@ bool UdpListener::Drain() {
           const std::span<const uint8_t> reply(out_[k].data(), out_iov_[k].iov_len);
           QueryView view;
           (void)ParseQuery(query, view);
-          const LogRule* rule = g.runtime->QueryLogRule(view.qname, server_, reply);
+          const LogRule* rule = g.runtime->QueryLogRule(view.qname, server_, reply, reply_routes_[k]);
           if (rule == nullptr) continue;
           LogQuery(*rule, query, view, peers_[i], in_msgs_[i].msg_hdr.msg_namelen, reply, micros);
         }
@@ -289,7 +295,7 @@ void UdpListener::StartMiss(std::span<const uint8_t> query, const QueryView& vie
   miss->started = started;
   worker_.QueryStarted();
   const ClientAddress who{.ip = FromSockaddr(client), .port = PortOf(client), .tcp = false,
-                          .server_ip = FromAsioAddress(local_.address()), .server_port = local_.port()};
+                          .server_ip = local_ip_, .server_port = local_.port()};
   worker_.engine().Resolve(miss->view, miss->query, server_, who, miss);  // Answered() follows, perhaps at once
 }
 
@@ -308,8 +314,8 @@ void UdpListener::SendResolved(const Answer& answer, std::span<const uint8_t> qu
         const size_t size = worker_.engine().WriteAnswer(answer, query, view, limit, out);
         if (size == 0) return size;
         const int64_t micros = Micros(started);
-        worker_.stats().CountResponse(ServerStats::kUdp, view.qtype, out[3] & 0xf, size, micros);
-        if (const LogRule* rule = worker_.generation().runtime->QueryLogRule(view.qname, server_, out.first(size))) {
+        worker_.stats().CountResponse(ServerStats::kUdp, view.qtype, out[3] & 0xf, size, micros, view.route);
+        if (const LogRule* rule = worker_.generation().runtime->QueryLogRule(view.qname, server_, out.first(size), view.route)) {
           LogQuery(*rule, query, view, client, client_len, out.first(size), micros);
         }
         return size;

@@ -99,6 +99,7 @@ class UdpListener {
   udp::socket socket_;
   const uint16_t server_;
   udp::endpoint local_;  // as bound (rewrite edns0's {server_ip}: 0.0.0.0 for a wildcard, as CoreDNS's LocalAddr)
+  IpAddress local_ip_;  // local_'s address, for each query's ClientAddress
   bool closing_ = false;
   bool handed_over_ = false;  // connected away from the port's group: see LeaveReusePortGroup
   HandlerMemory wait_memory_, flush_memory_;
@@ -109,6 +110,7 @@ class UdpListener {
   std::array<iovec, kBatch> in_iov_, out_iov_;
   std::array<mmsghdr, kBatch> in_msgs_, out_msgs_;
   std::array<uint16_t, kBatch> reply_types_;  // each reply's question type, for the metrics
+  std::array<uint16_t, kBatch> reply_routes_;  // each reply's route (QueryView::route), for its block's log
   std::array<uint8_t, kBatch> reply_queries_;  // and which query of the batch it answers, for the query log
   // Replies of resolved queries waiting for FlushLate().
   std::array<std::array<uint8_t, kMaxDatagram>, kBatch> late_;

@@ -51,5 +51,6 @@ void PlanLocal(const CorefileDirective& d, PlanContext& context, ServerPlan& pla
 void PlanAny(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanChaos(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 void PlanWhoami(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
+void PlanView(const CorefileDirective& d, PlanContext& context, ServerPlan& plan);
 
 }  // namespace meshdns

@@ -112,11 +112,18 @@ TEST(AclPlanTest, TheAclJudgesTheNameAsRewriteLeavesIt) {
 }
 
 TEST(AclPlanTest, ViewIsNeverLeftOut) {
-  CorefilePlan p = Plan(". {\n    view internal {\n        expr incidr(client_ip(), '10.0.0.0/8')\n    }\n"
+  // view runs now; one with a mistake is refused even with --ignore-unsupported.
+  CorefilePlan ok = Plan(". {\n    view internal {\n        expr incidr(client_ip(), '10.0.0.0/8')\n    }\n"
+                         "    forward . 10.0.0.1\n}\n",
+                         /*ignore_unsupported=*/true);
+  EXPECT_TRUE(ok.errors.empty());
+  ASSERT_TRUE(ok.servers[0].view);
+  CorefilePlan p = Plan(". {\n    view internal {\n        expr upper(client_ip()) == '10.0.0.1'\n    }\n"
                         "    forward . 10.0.0.1\n}\n",
                         /*ignore_unsupported=*/true);
   ASSERT_FALSE(p.errors.empty());
-  EXPECT_NE(p.errors.front().message.find("directive view is not supported"), std::string::npos);
+  EXPECT_NE(p.errors.front().message.find("builtin upper() is not supported"), std::string::npos);
+  EXPECT_TRUE(p.warnings.empty());
 }
 
 TEST(AclPlanTest, ImportRefusesAnAcl) {

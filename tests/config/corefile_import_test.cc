@@ -162,6 +162,18 @@ TEST(CorefileImportTest, ABindIsNotCarriedOverAndSaysSo) {
   EXPECT_TRUE(Warned(i.result, "Corefile:2:3:", "meshdns listens where `listen` says"));
 }
 
+TEST(CorefileImportTest, AViewIsRefused) {
+  // Left out, the block would answer everyone: an error, never a warning.
+  Imported i = Import(". {\n  view inside {\n    expr incidr(client_ip(), '10.0.0.0/8')\n  }\n  forward . 10.0.0.1\n}\n"
+                      ". {\n  forward . 10.0.0.2\n}\n",
+                      "cluster1");
+  ASSERT_EQ(i.result.errors.size(), 1u);
+  EXPECT_EQ(i.result.errors[0].ToString(),
+            "Corefile:2:3: view: the mesh YAML cannot carry a Corefile view (blocks chosen by client or query); run "
+            "this Corefile with `meshdns serve --corefile`");
+  EXPECT_TRUE(i.result.yaml.empty());
+}
+
 TEST(CorefileImportTest, TheAnsweringPluginsAreNotCarriedOverAndSaySo) {
   Imported i = Import(". {\n  local\n  any\n  chaos\n  whoami\n  forward . 10.0.0.1\n}\n", "cluster1");
   ASSERT_TRUE(i.config);

@@ -110,9 +110,9 @@ TEST(CorefileListenTest, WhatCannotBeHonouredIsAnErrorAtItsPosition) {
 TEST(CorefileListenTest, ZonesServedTwiceOnAnAddressAreRefusedAsCoreDnsRefusesThem) {
   // core/dnsserver/register.go validateZonesAndListeningAddresses.
   EXPECT_EQ(Plan("example.org {\n forward . 192.0.2.1\n}\nexample.org:53 {\n forward . 192.0.2.2\n}\n").errors,
-            "Corefile:4:1: zone example.org.:53 is already defined at line 1\n");
+            "Corefile:4:1: zone example.org.:53 is already defined at line 1 (only blocks with a view may repeat it)\n");
   EXPECT_EQ(Plan(". {\n bind 127.0.0.1 127.0.0.1\n}\n").errors,
-            "Corefile:1:1: zone .:53 on 127.0.0.1 is already defined at line 1\n");
+            "Corefile:1:1: zone .:53 on 127.0.0.1 is already defined at line 1 (only blocks with a view may repeat it)\n");
   EXPECT_EQ(Plan(". {\n bind 127.0.0.1\n}\n.:53 {\n forward . 192.0.2.1\n}\n").errors,
             "Corefile:4:1: cannot serve .:53: another block serves .:53 on a bound address; bind both blocks or "
             "neither\n");

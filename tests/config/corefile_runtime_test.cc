@@ -152,7 +152,7 @@ TEST(CorefileRuntimeTest, UdpRepliesStopAt1232UnlessBufsizeSaysOtherwise) {
 
 TEST(CorefileRuntimeTest, ProblemsNameFileLineAndColumn) {
   EXPECT_EQ(Errors(Compile(".:53 {\n forward . 127.0.0.1\n}\n.:53 {\n forward . 127.0.0.1\n}\n")),
-            "Corefile:4:1: zone .:53 is already defined at line 1\n");
+            "Corefile:4:1: zone .:53 is already defined at line 1 (only blocks with a view may repeat it)\n");
   const std::string k8s = ".:53 {\n    kubernetes cluster.local\n    forward . 127.0.0.1\n}\n";
   EXPECT_NE(Errors(Compile(k8s)).find("Corefile:2:5: "), std::string::npos) << Errors(Compile(k8s));
   CorefileLoad skipped = Compile(k8s, /*ignore_unsupported=*/true);

@@ -1,8 +1,8 @@
-"""CoreDNS's local, any, chaos, whoami and acl plugins, rewrite edns0 and cname, and its
-server-level REFUSED cases, as `meshdns serve --corefile` runs them (issue
-#19), checked against what each plugin's README (and code, for the exact
-records) says it returns: CoreDNS v1.14.7's
-plugin/{local,any,chaos,whoami,acl,rewrite}/README.md and core/dnsserver/server.go.
+"""CoreDNS's local, any, chaos, whoami, acl and view plugins, rewrite edns0 and
+cname, and its server-level REFUSED cases, as `meshdns serve --corefile` runs
+them (issue #19), checked against what each plugin's README (and code, for the
+exact records) says it returns: CoreDNS v1.14.7's
+plugin/{local,any,chaos,whoami,acl,rewrite,view}/README.md and core/dnsserver/server.go.
 
 Addresses: stand-in resolver 127.19.9.1:5300 (fakes.FakeResolver, which
 counts the questions that reach it), the echo stand-in 127.19.9.3:5300
@@ -11,13 +11,15 @@ stand-in 127.19.9.6:5300 (casefakes.ZoneServer with the replies of the rewrite
 README's cname example); meshdns 127.19.9.2:5353 (prometheus on
 127.19.9.2:9153) and 127.19.9.4:5353 for a server without chaos or forward;
 clients ask from 127.19.9.10 (allowed), .11 (blocked), .12 (filtered) and
-.13 (dropped), all on loopback."""
+.13 (dropped), all on loopback. The view server: meshdns 127.19.9.6:5353
+(prometheus on 127.19.9.6:9153), asked from 127.19.9.20, .21 and .22."""
 
 import os
 import re
 import socket
 import subprocess
 import unittest
+import urllib.request
 
 import dns.edns
 import dns.exception
@@ -108,6 +110,49 @@ CHAOS_COREFILE = f""".:{PORT} {{
 """
 
 
+VIEW_ADDR = "127.19.9.6"
+VIEW_ONE, VIEW_TWO, VIEW_OTHER = "127.19.9.20", "127.19.9.21", "127.19.9.22"
+# view's README example (CIDR split DNS), with the clients' addresses, a view
+# by type and name, and a cache in two blocks of the same zone.
+VIEW_COREFILE = f""".:{PORT} {{
+    view example1 {{
+        expr incidr(client_ip(), '{VIEW_ONE}/32')
+    }}
+    hosts {{
+        1.1.1.1 test
+        fallthrough
+    }}
+    cache 60
+    forward . {STAND_IN}:{STAND_IN_PORT}
+}}
+.:{PORT} {{
+    view example2 {{
+        expr incidr(client_ip(), '{VIEW_TWO}/32')
+    }}
+    hosts {{
+        2.2.2.2 test
+    }}
+}}
+.:{PORT} {{
+    view by-type {{
+        expr type() in ['TXT', 'MX'] && (name() endsWith '.split.test.' || name() matches '^txt\\\\.')
+    }}
+    hosts {{
+        4.4.4.4 typed.split.test
+    }}
+}}
+.:{PORT} {{
+    prometheus {VIEW_ADDR}:9153
+    hosts {{
+        3.3.3.3 test
+        fallthrough
+    }}
+    cache 60
+    forward . {STAND_IN}:{STAND_IN_PORT}
+}}
+"""
+
+
 def ask(name, rdtype="A", *, rdclass="IN", source=ALLOWED, addr=MESHDNS_ADDR, tcp=False, edns=True, timeout=2.0):
     q = dns.message.make_query(name, rdtype, rdclass, use_edns=0 if edns else False, payload=1232)
     if tcp:
@@ -131,7 +176,8 @@ class PluginsTest(unittest.TestCase):
         cls.echo = ZoneServer(ECHO, STAND_IN_PORT, "echo")
         cls.cdn = ZoneServer(CDN, STAND_IN_PORT, "auth", canned=CDN_REPLIES)
         cls.mesh = meshlab.Mesh()
-        for name, text in (("plugins", COREFILE), ("bare", BARE_COREFILE), ("chaos", CHAOS_COREFILE)):
+        for name, text in (("plugins", COREFILE), ("bare", BARE_COREFILE), ("chaos", CHAOS_COREFILE),
+                           ("view", VIEW_COREFILE)):
             path = os.path.join(cls.mesh.dir, f"check-{name}.Corefile")
             with open(path, "w") as f:
                 f.write(text)
@@ -140,6 +186,7 @@ class PluginsTest(unittest.TestCase):
         cls.mesh.start_corefile("plugins", COREFILE, MESHDNS_ADDR, PORT)
         cls.mesh.start_corefile("bare", BARE_COREFILE, BARE_ADDR, PORT)
         cls.mesh.start_corefile("chaos", CHAOS_COREFILE, CHAOS_ADDR, PORT)
+        cls.mesh.start_corefile("view", VIEW_COREFILE, VIEW_ADDR, PORT)
 
     @classmethod
     def tearDownClass(cls):
@@ -338,6 +385,46 @@ class PluginsTest(unittest.TestCase):
             r = ask("whoami.example.", "TXT", rdclass=rdclass, addr=BARE_ADDR)
             self.assertEqual(r.rcode(), dns.rcode.REFUSED, rdclass)
         self.assertEqual(ask("whoami.example.", "A", addr=BARE_ADDR).rcode(), dns.rcode.NOERROR)
+
+
+    # -- view: the first block (in file order) whose view holds takes the query --------
+    def test_view_splits_by_client_address(self):
+        for tcp in (False, True):
+            # `cache 60` caps the TTL of the blocks that have it.
+            for source, want in ((VIEW_ONE, "60 IN A 1.1.1.1"), (VIEW_TWO, "3600 IN A 2.2.2.2"),
+                                 (VIEW_OTHER, "60 IN A 3.3.3.3")):
+                r = ask("test.", "A", source=source, addr=VIEW_ADDR, tcp=tcp)
+                self.assertEqual(texts(r.answer), [f"test. {want}"], (source, tcp))
+
+    def test_view_by_type_and_name(self):
+        r = ask("typed.split.test.", "MX", source=VIEW_OTHER, addr=VIEW_ADDR)
+        self.assertEqual((r.rcode(), r.answer), (dns.rcode.NOERROR, []), "the by-type block: NODATA from its hosts")
+        before = self.stand_in.count("typed.split.test.")
+        r = ask("typed.split.test.", "A", source=VIEW_OTHER, addr=VIEW_ADDR)
+        self.assertEqual(texts(r.answer), ["typed.split.test. 60 IN A 192.0.2.7"], "A is not in the view: forwarded")
+        self.assertEqual(self.stand_in.count("typed.split.test."), before + 1)
+        r = ask("txt.example.", "TXT", source=VIEW_OTHER, addr=VIEW_ADDR)
+        # hosts without fallthrough answers SERVFAIL for a name it does not hold (its README).
+        self.assertEqual((r.rcode(), r.answer), (dns.rcode.SERVFAIL, []), "matches '^txt\\.': the by-type block")
+
+    def test_each_view_keeps_its_own_cache_entries(self):
+        name = "cached.view.example."
+        self.assertEqual(ask(name, source=VIEW_ONE, addr=VIEW_ADDR).rcode(), dns.rcode.NOERROR)
+        self.assertEqual(ask(name, source=VIEW_ONE, addr=VIEW_ADDR).rcode(), dns.rcode.NOERROR)
+        self.assertEqual(self.stand_in.count(name), 1, "the second answer is example1's cache")
+        self.assertEqual(ask(name, source=VIEW_OTHER, addr=VIEW_ADDR).rcode(), dns.rcode.NOERROR)
+        self.assertEqual(self.stand_in.count(name), 2, "the catch-all block has a cache of its own")
+        r = ask(name, source=VIEW_TWO, addr=VIEW_ADDR)
+        self.assertEqual(r.rcode(), dns.rcode.SERVFAIL, "example2 has only hosts, without fallthrough: never a cached answer")
+
+    def test_view_label_on_the_request_metrics(self):
+        ask("metrics.test.", "A", source=VIEW_TWO, addr=VIEW_ADDR)
+        with urllib.request.urlopen(f"http://{VIEW_ADDR}:9153/metrics", timeout=5) as resp:
+            page = resp.read().decode()
+        self.assertRegex(page, r'coredns_dns_requests_total\{server="[^"]*",zone="\.",view="example2",proto="udp",'
+                               r'family="1",type="A"\} [1-9]')
+        self.assertRegex(page, r'coredns_dns_responses_total\{server="[^"]*",zone="\.",view="example2",rcode="SERVFAIL"')
+        self.assertRegex(page, r'coredns_plugin_enabled\{server="[^"]*",zone="\.",view="by-type",name="view"\} 1')
 
 
 if __name__ == "__main__":

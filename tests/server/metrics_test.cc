@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
+
 #include <set>
 #include <sstream>
 #include <string>
@@ -100,13 +102,38 @@ TEST(MetricsTest, PluginEnabledIsOneGaugePerZoneAndPlugin) {
   MetricsInput in;
   in.server = "dns://0.0.0.0:53";
   EXPECT_EQ(RenderMetrics(in).find("coredns_plugin_enabled"), std::string::npos);
-  in.plugins = {{"example.org.", "forward"}, {"example.com.", "cache"}};
+  in.plugins = {{"example.org.", "", "forward"}, {"example.com.", "", "cache"}, {"example.net.", "v1", "view"}};
   const std::string page = RenderMetrics(in);
   EXPECT_NE(page.find("# TYPE coredns_plugin_enabled gauge\n"), std::string::npos);
   EXPECT_NE(page.find("coredns_plugin_enabled{server=\"dns://0.0.0.0:53\",zone=\"example.org.\",view=\"\",name=\"forward\"} 1\n"),
             std::string::npos)
       << page;
   EXPECT_NE(page.find("zone=\"example.com.\",view=\"\",name=\"cache\"} 1\n"), std::string::npos);
+  EXPECT_NE(page.find("zone=\"example.net.\",view=\"v1\",name=\"view\"} 1\n"), std::string::npos);
+}
+
+// CoreDNS's `view` label on the request metrics: a view's blocks' queries
+// under its name (two blocks may share one), the rest under "".
+TEST(MetricsTest, RequestsCarryTheirView) {
+  MetricsInput in;
+  in.server = "dns://:53";
+  in.route_views = {"", "inside", "", "inside"};  // route 2: a block without a view
+  in.dns.CountRequest(ServerStats::kUdp, false, 1, 40, true, 1);
+  in.dns.CountRequest(ServerStats::kUdp, false, 1, 40, false, 3);
+  in.dns.CountRequest(ServerStats::kUdp, false, 1, 40, false, 2);
+  in.dns.CountRequest(ServerStats::kTcp, false, 28, 40, false);
+  in.dns.CountResponse(ServerStats::kUdp, 1, 0, 90, 300, 1);
+  in.dns.CountResponse(ServerStats::kUdp, 1, 3, 90, 300, 2);
+  const std::string page = RenderMetrics(in);
+  auto has = [&](const std::string& line) { return page.find(line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has("coredns_dns_requests_total{server=\"dns://:53\",zone=\".\",view=\"inside\",proto=\"udp\",family=\"1\",type=\"A\"} 2")) << page;
+  EXPECT_TRUE(has("coredns_dns_requests_total{server=\"dns://:53\",zone=\".\",view=\"\",proto=\"udp\",family=\"1\",type=\"A\"} 1"));
+  EXPECT_TRUE(has("coredns_dns_requests_total{server=\"dns://:53\",zone=\".\",view=\"\",proto=\"tcp\",family=\"1\",type=\"AAAA\"} 1"));
+  EXPECT_TRUE(has("coredns_dns_responses_total{server=\"dns://:53\",zone=\".\",view=\"inside\",rcode=\"NOERROR\",plugin=\"\"} 1"));
+  EXPECT_TRUE(has("coredns_dns_responses_total{server=\"dns://:53\",zone=\".\",view=\"\",rcode=\"NXDOMAIN\",plugin=\"\"} 1"));
+  EXPECT_FALSE(absl::StrContains(page, "view=\"\",rcode=\"NOERROR\"")) << "the view's reply is not counted twice";
+  EXPECT_TRUE(has("coredns_dns_do_requests_total{server=\"dns://:53\",zone=\".\",view=\"inside\"} 1"));
+  EXPECT_TRUE(has("coredns_dns_do_requests_total{server=\"dns://:53\",zone=\".\",view=\"\"} 0"));
 }
 
 }  // namespace
