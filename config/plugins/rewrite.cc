@@ -132,25 +132,29 @@ std::optional<std::vector<uint8_t>> HexBytes(absl::string_view hex) {
   return out;
 }
 
+// A rule's MATCH word: exact, prefix, suffix, substring or regex.
+std::optional<RewriteRule::Match> MatchType(std::string_view word) {
+  static constexpr std::pair<std::string_view, RewriteRule::Match> kTypes[] = {
+      {"exact", RewriteRule::Match::kExact},         {"prefix", RewriteRule::Match::kPrefix},
+      {"suffix", RewriteRule::Match::kSuffix},       {"substring", RewriteRule::Match::kSubstring},
+      {"regex", RewriteRule::Match::kRegex}};
+  for (const auto& [name, match] : kTypes) {
+    if (word == name) return match;
+  }
+  return std::nullopt;
+}
+
 class RuleReader {
  public:
   RuleReader(const CorefileDirective& d, PlanContext& context) : d_(d), context_(context) {}
 
   bool Match(Tokens rest, RewriteRule& rule) {
-    static const std::pair<const char*, RewriteRule::Match> kTypes[] = {
-        {"exact", RewriteRule::Match::kExact},         {"prefix", RewriteRule::Match::kPrefix},
-        {"suffix", RewriteRule::Match::kSuffix},       {"substring", RewriteRule::Match::kSubstring},
-        {"regex", RewriteRule::Match::kRegex}};
-    bool explicit_type = false;
-    if (!rest.empty()) {
-      for (const auto& [word, match] : kTypes) {
-        if (rest[0].text == word) {
-          rule.match = match;
-          explicit_type = true;
-        }
-      }
+    const std::optional<RewriteRule::Match> match = rest.empty() ? std::nullopt : MatchType(rest[0].text);
+    const bool explicit_type = match.has_value();
+    if (explicit_type) {
+      rule.match = *match;
+      rest = rest.subspan(1);
     }
-    if (explicit_type) rest = rest.subspan(1);
     if (rest.size() < 2) return Fail(d_.name.pos, "rewrite: expected FROM and TO");
     const CorefileToken& from = rest[0];
     const CorefileToken& to = rest[1];
@@ -266,20 +270,11 @@ class RuleReader {
       return Fail(rest.empty() ? d_.name.pos : rest[0].pos, "rewrite rcode: expected [MATCH] NAME FROM TO");
     }
     if (rest.size() == 4) {
-      static const std::pair<const char*, RewriteRule::Match> kTypes[] = {
-          {"exact", RewriteRule::Match::kExact},         {"prefix", RewriteRule::Match::kPrefix},
-          {"suffix", RewriteRule::Match::kSuffix},       {"substring", RewriteRule::Match::kSubstring},
-          {"regex", RewriteRule::Match::kRegex}};
-      bool known = false;
-      for (const auto& [word, match] : kTypes) {
-        if (absl::AsciiStrToLower(rest[0].text) == word) {
-          rule.match = match;
-          known = true;
-        }
-      }
-      if (!known) {
+      const std::optional<RewriteRule::Match> match = MatchType(absl::AsciiStrToLower(rest[0].text));
+      if (!match) {
         return Fail(rest[0].pos, "rewrite rcode: the match type is one of exact, prefix, suffix, substring, regex");
       }
+      rule.match = *match;
       rest = rest.subspan(1);
     }
     if (rule.match == RewriteRule::Match::kRegex) {
@@ -312,21 +307,12 @@ class RuleReader {
                   absl::StrCat("rewrite cname: expected [MATCH] FROM TO, got ", rest.size(), " arguments"));
     }
     if (rest.size() == 3) {
-      static const std::pair<const char*, RewriteRule::Match> kTypes[] = {
-          {"exact", RewriteRule::Match::kExact},         {"prefix", RewriteRule::Match::kPrefix},
-          {"suffix", RewriteRule::Match::kSuffix},       {"substring", RewriteRule::Match::kSubstring},
-          {"regex", RewriteRule::Match::kRegex}};
-      bool known = false;
-      for (const auto& [word, match] : kTypes) {
-        if (absl::AsciiStrToLower(rest[0].text) == word) {
-          rule.match = match;
-          known = true;
-        }
-      }
-      if (!known) {
+      const std::optional<RewriteRule::Match> match = MatchType(absl::AsciiStrToLower(rest[0].text));
+      if (!match) {
         return Fail(rest[0].pos, absl::StrCat("rewrite cname: unknown match type '", rest[0].text,
                                               "' (exact, prefix, suffix, substring or regex)"));
       }
+      rule.match = *match;
       rest = rest.subspan(1);
     }
     if (rule.match == RewriteRule::Match::kExact) {
