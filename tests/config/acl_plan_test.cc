@@ -8,15 +8,13 @@
 #include "config/corefile_import.h"
 #include "config/corefile_runtime.h"
 #include "config/corefile_plugins.h"
+#include "tests/config/plan_testing.h"
 
 namespace meshdns {
 namespace {
 
 CorefilePlan Plan(const std::string& text, bool ignore_unsupported = false) {
-  CorefileResult r = ReadCorefileText(text, "Corefile");
-  for (const ConfigError& e : r.errors) ADD_FAILURE() << e.ToString();
-  if (!r.corefile) return {};
-  return PlanCorefile(*r.corefile, {.check_directives = true, .ignore_unsupported = ignore_unsupported});
+  return testing::PlanText(text, {.check_directives = true, .ignore_unsupported = ignore_unsupported});
 }
 
 std::string InBlock(const std::string& acl) { return "example.org {\n" + acl + "\n    forward . 10.0.0.1\n}\n"; }

@@ -5,23 +5,14 @@
 #include <string>
 
 #include "config/corefile_plugins.h"
+#include "tests/config/plan_testing.h"
 
 namespace meshdns {
 namespace {
 
-CorefilePlan Plan(const std::string& text) {
-  CorefileResult r = ReadCorefileText(text, "Corefile");
-  for (const ConfigError& e : r.errors) ADD_FAILURE() << e.ToString();
-  if (!r.corefile) return {};
-  return PlanCorefile(*r.corefile, {.check_directives = true});
-}
+CorefilePlan Plan(const std::string& text) { return testing::PlanText(text, {.check_directives = true}); }
 
-std::string FirstError(const std::string& text) {
-  CorefilePlan p = Plan(text);
-  if (p.errors.empty()) return "";
-  const ConfigError& e = p.errors.front();
-  return std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message;
-}
+std::string FirstError(const std::string& text) { return testing::FirstPlanError(text, {.check_directives = true}); }
 
 TEST(BuiltinPlanTest, EachPluginLandsInItsSlot) {
   CorefilePlan p = Plan(". {\n    local\n    any\n    chaos\n    whoami\n}\n");

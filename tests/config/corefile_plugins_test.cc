@@ -7,24 +7,14 @@
 #include <string>
 
 #include "re2/re2.h"
+#include "tests/config/plan_testing.h"
 
 namespace meshdns {
 namespace {
 
-CorefilePlan Plan(const std::string& text) {
-  CorefileResult r = ReadCorefileText(text, "Corefile");
-  for (const ConfigError& e : r.errors) ADD_FAILURE() << e.ToString();
-  if (!r.corefile) return {};
-  return PlanCorefile(*r.corefile);
-}
+CorefilePlan Plan(const std::string& text) { return testing::PlanText(text); }
 
-// The first error as "line:col: message", or "" when there is none.
-std::string FirstError(const std::string& text) {
-  CorefilePlan p = Plan(text);
-  if (p.errors.empty()) return "";
-  const ConfigError& e = p.errors.front();
-  return std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message;
-}
+std::string FirstError(const std::string& text) { return testing::FirstPlanError(text); }
 
 TEST(CorefilePluginsTest, TheMeshPatternPlansEveryPlugin) {
   CorefilePlan p = Plan(R"(cluster2.svc.cluster.local:53 {
