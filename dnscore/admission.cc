@@ -27,9 +27,7 @@ Admitted AdmitQuery(std::span<const uint8_t> query, const IpAddress& client, con
   bool routed = true;
   if (options.program != nullptr && options.program->has_views()) {
     const ClientAddress who = options.who != nullptr ? *options.who : ClientAddress{.ip = client, .tcp = !options.udp};
-    Question question = Question::Of(view, options.server);
-    question.client = who;
-    question.has_client = true;
+    const Question question = Question::Of(view, query, options.server, who);
     const ViewQuery facts = question.ForView();
     view.route = options.program->RouteOf(options.program->Dispatch(view.qname, options.server, &facts));
     routed = view.route != 0;  // no block: the pipeline refuses it

@@ -134,5 +134,48 @@ TEST(CacheHitAllocationTest, ABlocksAclAllocatesNothing) {
   EXPECT_EQ(cache.hits(), 5u);
 }
 
+// Views choose the block at admission, before the cache: evaluating a view's
+// expressions and looking up the chosen block's entry stay off the heap.
+TEST(CacheHitAllocationTest, ChoosingABlockByViewAllocatesNothing) {
+  std::vector<Block> blocks(2);
+  blocks[0].zones = {DnsName()};
+  ViewExpression::Error error;
+  std::optional<ViewExpression> inside =
+      ViewExpression::Compile("incidr(client_ip(), '10.0.0.0/8') && name() matches '^www[.]' && type() == 'A'", error);
+  ASSERT_TRUE(inside) << error.reason;
+  blocks[0].view = BlockView{.name = "inside", .exprs = {std::move(*inside)}};
+  blocks[1].zones = {DnsName()};  // everyone else
+  const Program program(std::move(blocks), std::nullopt, nullptr);
+  ASSERT_TRUE(program.has_views());
+
+  Wire reply = Wire().Header(0, kFlagQR | kFlagRD | kFlagRA, 1, 1).Question("www.example.com", kTypeA)
+                   .A("www.example.com", 30, {192, 0, 2, 80});
+  PacketCache cache(1000);
+  QueryView warm;
+  const std::vector<uint8_t> query = MakeQuery("www.example.com", kTypeA, {.edns_udp_size = 1232});
+  ASSERT_EQ(ParseQuery(query, warm), QueryCheck::kOk);
+  warm.route = program.RouteOf(&program.blocks()[0]);
+  cache.Insert(CacheKey::For(warm), std::make_shared<const StoredReply>(*StoredReply::FromMessage(reply, TtlPolicy{})),
+               0);
+
+  const IpAddress inside_client = IpAddress::FromV4({10, 1, 2, 3}), outside = IpAddress::FromV4({192, 0, 2, 9});
+  std::vector<uint8_t> out(4096);
+  Admitted hit, miss;
+  QueryView view;
+  size_t allocations;
+  {
+    CountAllocations count;
+    for (int round = 0; round < 5; ++round) {
+      hit = AdmitQuery(query, inside_client, {.program = &program, .cache = &cache, .now = 1000}, view, out);
+      miss = AdmitQuery(query, outside, {.program = &program, .cache = &cache, .now = 1000}, view, out);
+    }
+    allocations = count.Stop();
+  }
+  EXPECT_EQ(allocations, 0u) << "a view's expressions must not touch the heap";
+  EXPECT_EQ(hit.verdict, Verdict::kReply) << "the inside view's entry";
+  EXPECT_EQ(miss.verdict, Verdict::kResolve) << "another view: another cache entry";
+  EXPECT_EQ(cache.hits(), 5u);
+}
+
 }  // namespace
 }  // namespace meshdns
