@@ -8,7 +8,8 @@ Addresses: stand-in resolver 127.19.9.1:5300 (fakes.FakeResolver, which
 counts the questions that reach it), the echo stand-in 127.19.9.3:5300
 (casefakes.ZoneServer, whose TXT tells the EDNS options it was sent), the CDN
 stand-in 127.19.9.6:5300 (casefakes.ZoneServer with the replies of the rewrite
-README's cname example); meshdns 127.19.9.2:5353 (prometheus on
+README's cname example), a slow resolver 127.19.9.7:5300 and a silent one
+127.19.9.8:5300 (fakes.FakeResolver); meshdns 127.19.9.2:5353 (prometheus on
 127.19.9.2:9153) and 127.19.9.4:5353 for a server without chaos or forward;
 clients ask from 127.19.9.10 (allowed), .11 (blocked), .12 (filtered) and
 .13 (dropped), all on loopback. The view server: meshdns 127.19.9.6:5353
@@ -18,6 +19,7 @@ import os
 import re
 import socket
 import subprocess
+import time
 import unittest
 import urllib.request
 
@@ -37,6 +39,7 @@ from fakes import FakeResolver
 STAND_IN = "127.19.9.1"
 ECHO = "127.19.9.3"
 CDN = "127.19.9.6"
+SLOW, SILENT = "127.19.9.7", "127.19.9.8"  # a resolver that answers after 0.5 s, one that never does
 STAND_IN_PORT = 5300
 MESHDNS_ADDR = "127.19.9.2"
 BARE_ADDR = "127.19.9.4"
@@ -88,6 +91,20 @@ other.cdn.com:{PORT} {{
     cache 300
     forward . {CDN}:{STAND_IN_PORT}
 }}
+my-slow.com:{PORT} {{
+    rewrite cname regex (.*).cdn.example.net. {{1}}.slow.cdn.com.
+    forward . {CDN}:{STAND_IN_PORT}
+}}
+slow.cdn.com:{PORT} {{
+    forward . {SLOW}:{STAND_IN_PORT}
+}}
+my-silent.com:{PORT} {{
+    rewrite cname regex (.*).cdn.example.net. {{1}}.silent.cdn.com.
+    forward . {CDN}:{STAND_IN_PORT}
+}}
+silent.cdn.com:{PORT} {{
+    forward . {SILENT}:{STAND_IN_PORT}
+}}
 """
 # plugin/rewrite/README.md "CNAME Field Rewrites": what the CDN answers.
 CDN_REPLIES = {
@@ -96,6 +113,10 @@ CDN_REPLIES = {
                                  "my-app.com.cdn.example.net. 300 IN A 20.2.0.1",
                                  "my-app.com.cdn.example.net. 300 IN A 20.2.0.2"]},
     "my-app.com.other.cdn.com. A": {"answer": ["my-app.com.other.cdn.com. 100 IN A 30.3.1.2"]},
+    "my-slow.com. A": {"answer": ["my-slow.com. 200 IN CNAME my-slow.com.cdn.example.net.",
+                                  "my-slow.com.cdn.example.net. 300 IN A 20.2.0.1"]},
+    "my-silent.com. A": {"answer": ["my-silent.com. 200 IN CNAME my-silent.com.cdn.example.net.",
+                                    "my-silent.com.cdn.example.net. 300 IN A 20.2.0.1"]},
 }
 
 # A server whose blocks have neither chaos nor forward: classes other than IN are REFUSED.
@@ -175,6 +196,8 @@ class PluginsTest(unittest.TestCase):
         cls.stand_in = FakeResolver(STAND_IN, STAND_IN_PORT, address="192.0.2.7", ttl=60)
         cls.echo = ZoneServer(ECHO, STAND_IN_PORT, "echo")
         cls.cdn = ZoneServer(CDN, STAND_IN_PORT, "auth", canned=CDN_REPLIES)
+        cls.slow = FakeResolver(SLOW, STAND_IN_PORT, address="192.0.2.70", ttl=60, delay=0.5, overlap=True)
+        cls.silent = FakeResolver(SILENT, STAND_IN_PORT, mode="silent")  # bound, never answers
         cls.mesh = meshlab.Mesh()
         for name, text in (("plugins", COREFILE), ("bare", BARE_COREFILE), ("chaos", CHAOS_COREFILE),
                            ("view", VIEW_COREFILE)):
@@ -194,6 +217,8 @@ class PluginsTest(unittest.TestCase):
         cls.stand_in.close()
         cls.echo.stop()
         cls.cdn.stop()
+        cls.slow.close()
+        cls.silent.close()
 
     # -- chaos: CH TXT, TTL 0, no AA ------------------------------------------------
     def test_chaos_answers_version_authors_and_hostname(self):
@@ -325,6 +350,22 @@ class PluginsTest(unittest.TestCase):
         self.assertEqual(self.cdn.counts.get("my-app.com."), 1)
         self.assertEqual(self.cdn.counts.get("my-app.com.other.cdn.com."), 1)
 
+    def test_rewrite_cname_waits_for_a_slow_lookup_and_gives_up_on_a_silent_one(self):
+        started = time.time()
+        r = ask("my-slow.com.", timeout=5)
+        self.assertEqual(texts(r.answer), sorted([
+            "my-slow.com. 200 IN CNAME my-slow.com.slow.cdn.com.",
+            "my-slow.com.slow.cdn.com. 60 IN A 192.0.2.70"]), "the slow lookup's answer spliced in, each record with its own TTL (no cache)")
+        self.assertGreaterEqual(time.time() - started, 0.5)
+        started = time.time()
+        r = ask("my-silent.com.", timeout=6)
+        took = time.time() - started
+        # A lookup nothing answers fails the question (a proposed difference: CoreDNS keeps the cut chain).
+        self.assertEqual(r.rcode(), dns.rcode.SERVFAIL)
+        self.assertLess(took, 4.0, "within the query budget, not the client's patience")
+        self.assertIn("my-silent.com.silent.cdn.com.", self.silent.names)
+        self.assertEqual(ask("whoami.test.").rcode(), dns.rcode.NOERROR, "the server answers on")
+
     # -- acl -----------------------------------------------------------------------------
     def test_acl_blocks_filters_and_drops_before_the_cache(self):
         name = "cached.example.test."
@@ -395,6 +436,15 @@ class PluginsTest(unittest.TestCase):
                                  (VIEW_OTHER, "60 IN A 3.3.3.3")):
                 r = ask("test.", "A", source=source, addr=VIEW_ADDR, tcp=tcp)
                 self.assertEqual(texts(r.answer), [f"test. {want}"], (source, tcp))
+
+    def test_view_splits_by_client_address_for_dig(self):
+        # A real client: dig's -b picks the source address the view judges.
+        for source, want in ((VIEW_ONE, "1.1.1.1"), (VIEW_TWO, "2.2.2.2"), (VIEW_OTHER, "3.3.3.3")):
+            for transport in ("+notcp", "+tcp"):
+                out = subprocess.run(["dig", f"@{VIEW_ADDR}", "-p", str(PORT), "-b", source, transport, "+short",
+                                      "+time=2", "+tries=1", "test.", "A"],
+                                     capture_output=True, text=True, timeout=10)
+                self.assertEqual(out.stdout.split(), [want], (source, transport, out.stderr))
 
     def test_view_by_type_and_name(self):
         r = ask("typed.split.test.", "MX", source=VIEW_OTHER, addr=VIEW_ADDR)
